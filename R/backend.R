@@ -1,0 +1,68 @@
+# One description per server generation: its query languages, endpoints and what it can do.
+# Code that depends on the generation asks the backend, never the version string; a v3 backend
+# is one more entry here.
+
+backends <- list(
+  v1 = list(
+    generation = "v1",
+    label = "InfluxDB 1.x",
+    languages = "influxql",
+    auth = "basic",
+    endpoints = list(ping = "/ping", query = "/query", write = "/write"),
+    capabilities = c(influxql = TRUE, flux = FALSE, buckets = FALSE, tokens = FALSE,
+                     users = TRUE, retention_policies = TRUE, delete_api = FALSE)
+  ),
+  v2 = list(
+    generation = "v2",
+    label = "InfluxDB 2.x",
+    languages = c("flux", "influxql"),
+    auth = "token",
+    endpoints = list(ping = "/ping", query = "/query", flux = "/api/v2/query",
+                     write = "/api/v2/write", health = "/health"),
+    capabilities = c(influxql = TRUE, flux = TRUE, buckets = TRUE, tokens = TRUE,
+                     users = TRUE, retention_policies = FALSE, delete_api = TRUE)
+  )
+)
+
+# "1.6.7~rc0", "1.8.10", "v2.7.12", "2.7.12", "3.0.1" -> "v1", "v2", "v3"
+generation_from_version <- function(version) {
+  v <- sub("^v", "", version)
+  major <- suppressWarnings(as.integer(sub("^([0-9]+).*$", "\\1", v)))
+  if (is.na(major)) return(NA_character_)
+  paste0("v", major)
+}
+
+normalize_version <- function(version, call = NULL) {
+  v <- tolower(trimws(as.character(version)[1]))
+  if (v %in% c("auto", "")) return("auto")
+  v <- sub("^v", "", v)
+  major <- sub("^([0-9]+).*$", "\\1", v)
+  if (major %in% c("1", "2")) return(paste0("v", major))
+  if (major == "3") {
+    influx_abort(
+      "influx_error_unsupported",
+      "InfluxDB 3 is not supported yet: use its v1-compatible API with version = \"v1\"",
+      version = version, operation = "connect", call = call
+    )
+  }
+  abort_config(sprintf("`version` must be \"auto\", \"v1\" or \"v2\", not %s", format_value(version)), call)
+}
+
+backend_for <- function(generation, call = NULL) {
+  b <- backends[[generation]]
+  if (is.null(b)) {
+    influx_abort("influx_error_unsupported",
+                 sprintf("server generation %s is not supported", generation),
+                 version = generation, operation = "connect", call = call)
+  }
+  b
+}
+
+has_capability <- function(con, capability) {
+  isTRUE(con$backend$capabilities[[capability]])
+}
+
+require_capability <- function(con, capability, operation, call = NULL) {
+  if (!has_capability(con, capability)) abort_unsupported(con, operation, call)
+  invisible(TRUE)
+}

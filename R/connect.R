@@ -1,0 +1,236 @@
+#' Connect to an InfluxDB server
+#'
+#' Opens a connection to InfluxDB 1.x (user name and password) or 2.x (token).
+#' Every setting can come from the arguments, the environment, a `.env` file
+#' in the working directory, or a profile of the configuration file, in that
+#' order of precedence (see [influx_config_path()]).
+#'
+#' The environment variables are `INFLUXDB_URL`, `INFLUXDB_VERSION`,
+#' `INFLUXDB_DATABASE`, `INFLUXDB_USERNAME`, `INFLUXDB_PASSWORD`,
+#' `INFLUXDB_TOKEN`, `INFLUXDB_ORG`, `INFLUXDB_BUCKET`, `INFLUXDB_WRITABLE`,
+#' and also `INFLUXDB_TIMEOUT`, `INFLUXDB_CONNECT_TIMEOUT`,
+#' `INFLUXDB_VERIFY_TLS`, `INFLUXDB_CA_BUNDLE`, `INFLUXDB_TZ`, `INFLUXDB_GZIP`
+#' and `INFLUXDB_PROFILE` (the profile to use).
+#'
+#' Credentials never go into URLs: 1.x gets HTTP Basic authentication, 2.x an
+#' `Authorization: Token` header. The password or token is kept inside the C
+#' connection object only and never printed.
+#'
+#' @param url Server address, `http://host:port` or `https://...`, optionally
+#'   with a path prefix when the server sits behind a reverse proxy.
+#' @param version `"auto"` (ask the server's `/ping`), `"v1"` or `"v2"`.
+#'   With an explicit version no request is made until the first call.
+#' @param database Default database (1.x) for queries.
+#' @param username,password 1.x credentials.
+#' @param token 2.x API token.
+#' @param org,bucket 2.x organisation and default bucket.
+#' @param timeout Seconds a whole request may take (default 300; `Inf` for no
+#'   limit). Long queries are streamed, so this bounds a stalled server too.
+#' @param verify_tls Verify the server's TLS certificate (default `TRUE`).
+#' @param tz Time zone of the time columns of results (default
+#'   `"Europe/Zurich"`); it changes display only, never the instants.
+#' @param writable Allow calls that change data. A connection is read-only
+#'   unless this is `TRUE` (or `INFLUXDB_WRITABLE=true`): such calls are then
+#'   refused before any request is made.
+#' @param profile Name of the configuration-file profile to use (default
+#'   `INFLUXDB_PROFILE`, else the `[default]` section if there is one).
+#' @param connect_timeout Seconds to wait for the TCP/TLS connection (default 10).
+#' @param ca_bundle Path of a CA certificate bundle to verify TLS with.
+#' @param gzip Ask for gzip-compressed responses. Default: yes unless the
+#'   server is on this machine, where compression costs more than it saves.
+#' @return An `influx_connection`.
+#' @seealso [influx_ping()], [influx_disconnect()], [influx_query()]
+#' @export
+#' @examples
+#' # An explicit version makes no request, so this runs without a server:
+#' con <- influx_connect("http://127.0.0.1:8086", version = "v1",
+#'                       database = "sensors", username = "analyst",
+#'                       password = "not shown")
+#' con
+#' influx_disconnect(con)
+influx_connect <- function(url = NULL, version = "auto", database = NULL, username = NULL,
+                           password = NULL, token = NULL, org = NULL, bucket = NULL,
+                           timeout = NULL, verify_tls = NULL, tz = "Europe/Zurich",
+                           writable = FALSE, profile = NULL, connect_timeout = NULL,
+                           ca_bundle = NULL, gzip = NULL) {
+  call <- sys.call()
+  explicit <- list(
+    url = url, version = if (!missing(version)) version, database = database,
+    username = username, password = password, token = token, org = org, bucket = bucket,
+    timeout = timeout, verify_tls = verify_tls, tz = if (!missing(tz)) tz,
+    writable = if (!missing(writable)) writable, connect_timeout = connect_timeout,
+    ca_bundle = ca_bundle, gzip = gzip
+  )
+  explicit <- explicit[!vapply(explicit, is.null, TRUE)]
+  for (key in names(explicit)) {
+    v <- explicit[[key]]
+    if (length(v) != 1 || (!is.character(v) && !is.numeric(v) && !is.logical(v)) || is.na(v)) {
+      abort_argument(sprintf("`%s` must be a single value, not %s", key, format_value(v)), call)
+    }
+  }
+  s <- resolve_settings(explicit, profile, call)
+  sources <- attr(s, "sources")
+
+  if (is.null(s$url)) {
+    abort_config("no server URL: pass `url`, set INFLUXDB_URL, or add `url` to a profile", call)
+  }
+  url <- parse_server_url(s$url, call)
+  version <- normalize_version(s$version %||% "auto", call)
+  tz <- s$tz %||% "Europe/Zurich"
+  check_tz(tz, call)
+  gzip <- if (is.null(s$gzip)) !url$loopback else as_flag(s$gzip, "gzip", call)
+
+  handle <- .Call(C_handle_new, list(
+    base_url = url$base, username = s$username, password = s$password, token = s$token,
+    timeout = if (is.null(s$timeout)) 300 else as_seconds(s$timeout, "timeout", call),
+    connect_timeout = if (is.null(s$connect_timeout)) 10 else as_seconds(s$connect_timeout, "connect_timeout", call),
+    verify_tls = if (is.null(s$verify_tls)) TRUE else as_flag(s$verify_tls, "verify_tls", call),
+    ca_bundle = s$ca_bundle, gzip = gzip, user_agent = user_agent()
+  ))
+  con <- structure(list(
+    handle = handle,
+    url = url$base,
+    generation = if (version == "auto") NA_character_ else version,
+    backend = NULL,
+    server_version = NA_character_,
+    server_build = NA_character_,
+    database = s$database,
+    org = s$org,
+    bucket = s$bucket,
+    username = s$username,
+    auth = if (!is.null(s$token)) "token" else if (!is.null(s$username)) "basic" else "none",
+    tz = tz,
+    writable = if (is.null(s$writable)) FALSE else as_flag(s$writable, "writable", call),
+    verify_tls = if (is.null(s$verify_tls)) TRUE else as_flag(s$verify_tls, "verify_tls", call),
+    sources = sources
+  ), class = "influx_connection")
+
+  if (version == "auto") {
+    ping <- ping_once(con, call)
+    generation <- generation_from_version(ping$version)
+    if (is.na(generation)) {
+      abort_config(sprintf("could not tell the server generation from its version '%s': pass `version`", ping$version), call)
+    }
+    con$generation <- normalize_version(generation, call)
+    con$server_version <- ping$version
+    con$server_build <- ping$build
+  }
+  con$backend <- backend_for(con$generation, call)
+  if (con$generation == "v2" && is.null(s$token)) {
+    abort_config("InfluxDB 2.x needs a `token` (or INFLUXDB_TOKEN)", call)
+  }
+  con
+}
+
+parse_server_url <- function(x, call = NULL) {
+  x <- trimws(as.character(x))
+  m <- regmatches(x, regexec("^(https?)://([^/?#]*)([^?#]*)$", x, ignore.case = TRUE))[[1]]
+  if (length(m) != 4) {
+    abort_config(sprintf("`url` must look like http://host:port or https://host, not \"%s\"", x), call)
+  }
+  authority <- m[3]
+  if (grepl("@", authority, fixed = TRUE)) {
+    abort_config("`url` must not contain credentials: pass `username`/`password` or `token` instead", call)
+  }
+  if (!nzchar(authority)) abort_config(sprintf("`url` has no host: \"%s\"", x), call)
+  host <- sub(":[0-9]*$", "", authority)
+  host <- gsub("^\\[|\\]$", "", host)
+  path <- sub("/+$", "", m[4])
+  list(
+    base = paste0(tolower(m[2]), "://", authority, path),
+    host = host,
+    loopback = tolower(host) %in% c("localhost", "::1") || grepl("^127\\.", host)
+  )
+}
+
+check_tz <- function(tz, call = NULL) {
+  if (!is.character(tz) || length(tz) != 1 || is.na(tz) || !(tz %in% c("UTC", "GMT", OlsonNames()))) {
+    abort_argument(sprintf("`tz` must be a time zone name such as \"Europe/Zurich\", not %s", format_value(tz)), call)
+  }
+}
+
+user_agent <- function() {
+  sprintf("influxdbtoolkit/%s (R %s; libcurl %s)", utils::packageVersion("influxdbtoolkit"),
+          getRversion(), .Call(C_curl_version))
+}
+
+ping_once <- function(con, call = NULL) {
+  res <- influx_http(con, "GET", "/ping", sink = "none", call = call)
+  if (is.na(res$version)) {
+    influx_abort("influx_error_decode",
+                 sprintf("%s answered /ping without an X-Influxdb-Version header: is it an InfluxDB server?", con$url),
+                 detail = "missing X-Influxdb-Version", call = call)
+  }
+  list(version = res$version, build = res$build, seconds = res$seconds)
+}
+
+#' Ask the server whether it is up
+#'
+#' Sends `GET /ping`, which needs no authentication.
+#' @param con A connection from [influx_connect()].
+#' @return A list of class `influx_ping`: `version` and `build` as the server
+#'   reports them, `rtt` (round-trip seconds) and `url`.
+#' @export
+#' @examples
+#' con <- influx_connect("http://127.0.0.1:9", version = "v1")
+#' # No server listens on port 9, so this is a classed transport error:
+#' tryCatch(influx_ping(con), influx_error_transport = conditionMessage)
+influx_ping <- function(con) {
+  call <- sys.call()
+  p <- ping_once(con, call)
+  structure(list(version = p$version, build = p$build, rtt = p$seconds, url = con$url),
+            class = "influx_ping")
+}
+
+#' @export
+print.influx_ping <- function(x, ...) {
+  cat(sprintf("InfluxDB %s (%s) at %s answered in %.1f ms\n", x$version, x$build %||% "", x$url, 1000 * x$rtt))
+  invisible(x)
+}
+
+#' Close a connection
+#'
+#' Frees the underlying curl handles at once (they would otherwise be freed
+#' when the connection is garbage collected). Using the connection afterwards
+#' raises an error of class `influx_error_closed`.
+#' @param con A connection from [influx_connect()].
+#' @return `TRUE`, invisibly.
+#' @export
+#' @examples
+#' con <- influx_connect("http://127.0.0.1:8086", version = "v1")
+#' influx_disconnect(con)
+influx_disconnect <- function(con) {
+  if (!inherits(con, "influx_connection")) abort_argument("`con` must be a connection from influx_connect()", sys.call())
+  .Call(C_handle_close, con$handle)
+  invisible(TRUE)
+}
+
+#' @export
+format.influx_connection <- function(x, ...) {
+  open <- .Call(C_handle_is_open, x$handle)
+  server <- if (!is.na(x$server_version)) paste("InfluxDB", x$server_version) else x$backend$label
+  auth <- switch(x$auth,
+    basic = sprintf("user %s (password %s)", x$username, "hidden"),
+    token = "token (hidden)",
+    none = "no credentials"
+  )
+  src <- x$sources
+  from <- function(key) if (!is.null(src[[key]]) && src[[key]] != "argument") paste0(" [", src[[key]], "]") else ""
+  target <- if (x$generation == "v2") {
+    sprintf("org: %s%s   bucket: %s%s", x$org %||% "-", from("org"), x$bucket %||% "-", from("bucket"))
+  } else {
+    sprintf("database: %s%s", x$database %||% "-", from("database"))
+  }
+  c(
+    sprintf("<influx_connection> %s (%s, %s) at %s%s%s", server, x$generation,
+            paste(x$backend$languages, collapse = "/"), x$url, from("url"), if (open) "" else " [closed]"),
+    sprintf("  %s   auth: %s", target, auth),
+    sprintf("  tz: %s   %s", x$tz, if (x$writable) "writable" else "read-only")
+  )
+}
+
+#' @export
+print.influx_connection <- function(x, ...) {
+  cat(format(x, ...), sep = "\n")
+  invisible(x)
+}

@@ -1,0 +1,101 @@
+#' Conditions raised by influxdbtoolkit
+#'
+#' Every error inherits from `influx_error` and `error`, and carries the fields
+#' named below next to `message` and `call`, so a report can react to the kind
+#' of failure:
+#'
+#' * `influx_error_http` and `influx_error_http_<status>` (for example
+#'   `influx_error_http_401`, `influx_error_http_404`), plus
+#'   `influx_error_http_5xx` for server errors: the server answered with an
+#'   HTTP error. Fields: `status`, `server_message`, `method`, `path`,
+#'   `retry_after`.
+#' * `influx_error_query`: a statement failed although the request as a whole
+#'   succeeded (HTTP 200). Fields: `server_message`, `statement` (1-based),
+#'   `query`.
+#' * `influx_error_transport`, with `influx_error_timeout`,
+#'   `influx_error_connection_refused`, `influx_error_dns` or `influx_error_tls`:
+#'   no HTTP answer. Fields: `curl_code`, `url`.
+#' * `influx_error_decode`: the response was malformed or cut short; no partial
+#'   result is returned. Field: `detail`.
+#' * `influx_error_readonly`: a statement that changes data was refused on a
+#'   connection not opened with `writable = TRUE`; nothing was sent.
+#' * `influx_error_unsupported`: the server generation cannot do the operation.
+#'   Fields: `version`, `operation`.
+#' * `influx_error_config`: settings are missing or invalid.
+#' * `influx_error_argument`: an argument has the wrong type or value.
+#'
+#' A request stopped with Ctrl-C (or Esc) signals `influx_interrupt`, which
+#' inherits from `interrupt`, not from `error`.
+#'
+#' @name influx_errors
+#' @examples
+#' con <- influx_connect("http://127.0.0.1:9", version = "v1")
+#' res <- tryCatch(influx_ping(con), influx_error_transport = function(e) class(e))
+#' res
+NULL
+
+influx_abort <- function(classes, message, ..., call = NULL) {
+  cond <- structure(
+    class = unique(c(classes, "influx_error", "error", "condition")),
+    list(message = message, call = call, ...)
+  )
+  stop(cond)
+}
+
+abort_argument <- function(message, call = NULL) {
+  influx_abort("influx_error_argument", message, call = call)
+}
+
+abort_config <- function(message, call = NULL) {
+  influx_abort("influx_error_config", message, call = call)
+}
+
+abort_unsupported <- function(con, operation, call = NULL) {
+  influx_abort(
+    "influx_error_unsupported",
+    sprintf("%s is not supported by %s (%s)", operation, con$backend$label, con$server_version),
+    version = con$server_version, operation = operation, call = call
+  )
+}
+
+signal_interrupt <- function(call = NULL) {
+  cond <- structure(
+    class = c("influx_interrupt", "interrupt", "condition"),
+    list(message = "the InfluxDB request was interrupted; nothing was returned", call = call)
+  )
+  stop(cond)
+}
+
+http_status_text <- function(status) {
+  texts <- c(
+    "400" = "Bad Request", "401" = "Unauthorized", "403" = "Forbidden", "404" = "Not Found",
+    "405" = "Method Not Allowed", "408" = "Request Timeout", "413" = "Payload Too Large",
+    "422" = "Unprocessable Entity", "429" = "Too Many Requests",
+    "500" = "Internal Server Error", "502" = "Bad Gateway", "503" = "Service Unavailable",
+    "504" = "Gateway Timeout"
+  )
+  text <- texts[as.character(status)]
+  if (is.na(text)) "" else unname(text)
+}
+
+http_error_classes <- function(status) {
+  c(
+    paste0("influx_error_http_", status),
+    if (status >= 500) "influx_error_http_5xx",
+    if (status >= 400 && status < 500) "influx_error_http_4xx",
+    "influx_error_http"
+  )
+}
+
+transport_error_class <- function(curl_code) {
+  # libcurl's CURLcode values: these are stable across versions.
+  switch(as.character(curl_code),
+    "6" = "influx_error_dns",
+    "5" = "influx_error_dns",
+    "7" = "influx_error_connection_refused",
+    "28" = "influx_error_timeout",
+    "35" = , "51" = , "53" = , "54" = , "58" = , "59" = , "60" = , "64" = , "66" = , "77" = ,
+    "80" = , "82" = , "83" = , "90" = , "91" = "influx_error_tls",
+    NULL
+  )
+}

@@ -1,0 +1,76 @@
+# One HTTP request through the C transport, with every failure turned into a classed condition.
+# `sink` is "raw" (body as a raw vector), "none", or "v1" (an InfluxQL response decoded into
+# data frames as it arrives).
+
+influx_http <- function(con, method, path, query = NULL, body = NULL, headers = NULL,
+                        sink = "raw", frame = NULL, call = NULL) {
+  check_open(con, call)
+  query <- if (length(query)) vapply(query, as.character, "") else NULL
+  res <- .Call(C_request, con$handle, method, path, query, headers, body, sink, frame)
+  if (isTRUE(res$interrupted)) signal_interrupt(call)
+  if (res$curl_code != 0L) {
+    url <- paste0(con$url, path)
+    influx_abort(
+      c(transport_error_class(res$curl_code), "influx_error_transport"),
+      sprintf("could not reach InfluxDB at %s: %s (curl error %d)", con$url, res$curl_message, res$curl_code),
+      curl_code = res$curl_code, url = url, call = call
+    )
+  }
+  if (res$status < 200L || res$status >= 300L) {
+    raise_http_error(res, method, path, call)
+  }
+  res
+}
+
+# The server's own words from an error response: MessagePack or JSON {"error": ...} (1.x),
+# JSON {"code": ..., "message": ...} (2.x), or plain text.
+server_message <- function(res) {
+  body <- res$body
+  ctype <- if (is.na(res$content_type)) "" else res$content_type
+  msg <- NULL
+  if (length(body) && startsWith(ctype, "application/x-msgpack")) {
+    dec <- .Call(C_decode_v1, body, length(body), NULL)
+    if (dec$status == 1L) msg <- dec$message
+  }
+  if (is.null(msg) && length(body)) {
+    parsed <- .Call(C_json_parse, body)
+    if (isTRUE(parsed$ok) && is.list(parsed$value)) {
+      v <- parsed$value
+      msg <- v$error %||% v$message
+      if (!is.null(msg) && !is.null(v$code) && is.character(v$code)) msg <- paste0(v$code, ": ", msg)
+    }
+  }
+  if (is.null(msg) && length(body)) {
+    text <- rawToChar(body[seq_len(min(length(body), 2000L))])
+    Encoding(text) <- "UTF-8"
+    if (validUTF8(text)) msg <- trimws(text)
+  }
+  if ((is.null(msg) || !nzchar(msg)) && !is.na(res$influx_error)) msg <- res$influx_error
+  if (is.null(msg)) "" else as.character(msg)[1]
+}
+
+raise_http_error <- function(res, method, path, call) {
+  status <- res$status
+  msg <- server_message(res)
+  text <- http_status_text(status)
+  influx_abort(
+    http_error_classes(status),
+    sprintf(
+      "InfluxDB answered HTTP %d%s to %s %s%s", status, if (nzchar(text)) paste0(" ", text) else "",
+      method, path, if (nzchar(msg)) paste0(": ", msg) else ""
+    ),
+    status = status, server_message = msg, method = method, path = path,
+    retry_after = res$retry_after, call = call
+  )
+}
+
+check_open <- function(con, call = NULL) {
+  if (!inherits(con, "influx_connection")) {
+    abort_argument("`con` must be a connection from influx_connect()", call)
+  }
+  if (!.Call(C_handle_is_open, con$handle)) {
+    influx_abort("influx_error_closed", "the connection has been closed with influx_disconnect()", call = call)
+  }
+}
+
+`%||%` <- function(x, y) if (is.null(x)) y else x

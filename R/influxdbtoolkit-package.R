@@ -1,0 +1,15 @@
+#' influxdbtoolkit: one interface to InfluxDB 1.x and 2.x
+#'
+#' Connect with [influx_connect()], read with [influx_query()], explore with
+#' [influx_databases()], [influx_measurements()] and [influx_field_keys()].
+#' Older scripts keep working through [influxdbCon()] and friends.
+#'
+#' Errors are classed conditions: every one inherits from `influx_error`; see
+#' [influx_errors] for the classes and the fields they carry.
+#'
+#' @section Options:
+#' * `influxdbtoolkit.bigint`: default of the `bigint` argument of [influx_query()].
+#' * `influxdbtoolkit.chunk_size`: rows per chunk the server streams (default 10000).
+#' @keywords internal
+#' @useDynLib influxdbtoolkit, .registration = TRUE
+"_PACKAGE"

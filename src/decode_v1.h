@@ -1,0 +1,55 @@
+/* Decoder for InfluxQL responses of /query in MessagePack (plain C, no R API).
+ *
+ * Why MessagePack: it is the only /query format that keeps the server's types (integer vs float,
+ * time as an exact seconds+nanoseconds extension) without asking SHOW FIELD KEYS, and it is the
+ * smallest and fastest body on the wire (see bench/). Every server generation with a v1 /query
+ * (1.x, and 2.x's compatibility endpoint) writes the same layout.
+ *
+ * Bytes are fed as they arrive; with chunked=true the body is a sequence of documents and each is
+ * decoded as soon as it is complete, so memory holds one chunk of wire bytes plus the columns. */
+#ifndef INFLUXTK_DECODE_V1_H
+#define INFLUXTK_DECODE_V1_H
+
+#include <stddef.h>
+
+#include "bytebuf.h"
+#include "columns.h"
+#include "msgpack.h"
+
+typedef enum {
+  V1_OK = 0,
+  V1_ERR_QUERY,     /* the server reported an error for the request or a statement */
+  V1_ERR_MALFORMED, /* bytes that are not a v1 response */
+  V1_ERR_TRUNCATED, /* the stream ended inside a document or before the last chunk */
+  V1_ERR_NOMEM
+} v1_status;
+
+/* The name given to the column that holds the series name when a statement returns several. */
+#define V1_MEASUREMENT_COLUMN "\001measurement"
+
+typedef struct {
+  table **tables;     /* by statement_id */
+  int ntables;
+  v1_status status;
+  char message[2048]; /* server message or what was malformed */
+  int error_statement; /* 0-based statement of a query error, -1 for the whole request */
+  bytebuf pending;    /* bytes of the document being received */
+  mp_scanner scan;
+  int last_partial;   /* the last result said more chunks follow */
+  int results_seen;
+  size_t documents;
+  bytebuf notices;    /* server messages ("level\ttext\n") to surface as warnings */
+  int32_t *colmap;    /* scratch: series column -> table column */
+  size_t colmap_cap;
+} v1_decoder;
+
+void v1_init(v1_decoder *d);
+void v1_free(v1_decoder *d);
+/* Feeds bytes; returns V1_OK, or the status of the first error (later feeds are ignored). */
+v1_status v1_feed(v1_decoder *d, const void *data, size_t len);
+/* At the end of the stream: verifies nothing is left half-received and pads the tables. */
+v1_status v1_finish(v1_decoder *d);
+/* Decodes a complete body at once (fixtures, tests). */
+v1_status v1_decode(v1_decoder *d, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,99 @@
+/* The connection handle as a classed external pointer whose finalizer frees curl and secrets. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "glue.h"
+
+const char *scalar_string_or_null(SEXP x) {
+  if (TYPEOF(x) != STRSXP || XLENGTH(x) != 1 || STRING_ELT(x, 0) == NA_STRING) return NULL;
+  return Rf_translateCharUTF8(STRING_ELT(x, 0));
+}
+
+SEXP mk_utf8(const char *s) { return Rf_mkCharCE(s, CE_UTF8); }
+
+SEXP mk_utf8_len(const char *s, size_t len) {
+  if (len > INT_MAX) Rf_error("string too long for R");
+  return Rf_mkCharLenCE(s, (int) len, CE_UTF8);
+}
+
+SEXP list_get(SEXP list, const char *name) {
+  SEXP names = Rf_getAttrib(list, R_NamesSymbol);
+  if (TYPEOF(list) != VECSXP || names == R_NilValue) return R_NilValue;
+  for (R_xlen_t i = 0; i < XLENGTH(list); i++)
+    if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(list, i);
+  return R_NilValue;
+}
+
+static void handle_finalize(SEXP ptr) {
+  influx_handle *h = R_ExternalPtrAddr(ptr);
+  if (h == NULL) return;
+  handle_free(h);
+  R_ClearExternalPtr(ptr);
+}
+
+influx_handle *handle_from_sexp(SEXP ptr) {
+  if (TYPEOF(ptr) != EXTPTRSXP || !Rf_inherits(ptr, "influx_handle"))
+    Rf_error("not an influx connection handle");
+  influx_handle *h = R_ExternalPtrAddr(ptr);
+  if (h == NULL) Rf_error("the connection is closed");
+  return h;
+}
+
+static char *dup_opt(SEXP opts, const char *name) {
+  const char *s = scalar_string_or_null(list_get(opts, name));
+  if (s == NULL || s[0] == '\0') return NULL;
+  char *d = strdup(s);
+  if (d == NULL) Rf_error("out of memory");
+  return d;
+}
+
+static long ms_opt(SEXP opts, const char *name, long fallback) {
+  SEXP v = list_get(opts, name);
+  if (!Rf_isReal(v) && !Rf_isInteger(v)) return fallback;
+  double s = Rf_asReal(v);
+  if (ISNAN(s) || s < 0) return fallback;
+  if (!R_FINITE(s) || s * 1000 > 2147483647.0) return 0; /* curl: 0 = no limit */
+  long ms = (long) (s * 1000);
+  return ms > 0 ? ms : 1;
+}
+
+SEXP C_handle_new(SEXP opts) {
+  influx_handle *h = handle_new();
+  if (h == NULL) Rf_error("could not create a curl handle");
+  SEXP ptr = PROTECT(R_MakeExternalPtr(h, R_NilValue, R_NilValue));
+  /* From here the finalizer owns h, so an R error below cannot leak it. */
+  R_RegisterCFinalizerEx(ptr, handle_finalize, TRUE);
+  Rf_setAttrib(ptr, R_ClassSymbol, Rf_mkString("influx_handle"));
+  h->base_url = dup_opt(opts, "base_url");
+  if (h->base_url == NULL) Rf_error("base_url is required");
+  size_t n = strlen(h->base_url);
+  while (n > 0 && h->base_url[n - 1] == '/') h->base_url[--n] = '\0';
+  h->username = dup_opt(opts, "username");
+  h->password = dup_opt(opts, "password");
+  const char *token = scalar_string_or_null(list_get(opts, "token"));
+  if (token && token[0]) {
+    size_t len = strlen(token) + 32;
+    h->token_header = malloc(len);
+    if (h->token_header == NULL) Rf_error("out of memory");
+    snprintf(h->token_header, len, "Authorization: Token %s", token);
+  }
+  h->connect_timeout_ms = ms_opt(opts, "connect_timeout", 10000);
+  h->timeout_ms = ms_opt(opts, "timeout", 0);
+  h->verify_tls = Rf_asLogical(list_get(opts, "verify_tls")) != FALSE;
+  h->ca_bundle = dup_opt(opts, "ca_bundle");
+  h->gzip = Rf_asLogical(list_get(opts, "gzip")) == TRUE;
+  h->user_agent = dup_opt(opts, "user_agent");
+  UNPROTECT(1);
+  return ptr;
+}
+
+SEXP C_handle_close(SEXP ptr) {
+  if (TYPEOF(ptr) == EXTPTRSXP) handle_finalize(ptr);
+  return R_NilValue;
+}
+
+SEXP C_handle_is_open(SEXP ptr) {
+  return Rf_ScalarLogical(TYPEOF(ptr) == EXTPTRSXP && R_ExternalPtrAddr(ptr) != NULL);
+}
+
+SEXP C_handle_count(void) { return Rf_ScalarInteger(handle_live_count()); }

@@ -1,0 +1,50 @@
+/* Routine registration and libcurl's process-wide set-up. */
+#include <R_ext/Rdynload.h>
+
+#include "glue.h"
+
+SEXP C_handle_new(SEXP opts);
+SEXP C_handle_close(SEXP ptr);
+SEXP C_handle_is_open(SEXP ptr);
+SEXP C_handle_count(void);
+SEXP C_request(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP C_json_parse(SEXP text);
+SEXP C_json_encode_object(SEXP x);
+SEXP C_iql_quote_ident(SEXP x);
+SEXP C_iql_quote_string(SEXP x);
+SEXP C_iql_split(SEXP query);
+SEXP C_decode_v1(SEXP body, SEXP piece, SEXP opts);
+SEXP C_curl_version(void);
+
+SEXP C_curl_version(void) { return Rf_mkString(curl_version_info(CURLVERSION_NOW)->version); }
+
+/* Through void (*)(void), which GCC accepts as a generic function pointer type. */
+#define CALLDEF(name, n) {#name, (DL_FUNC) (void (*)(void)) &name, n}
+
+static const R_CallMethodDef call_methods[] = {
+  CALLDEF(C_handle_new, 1),
+  CALLDEF(C_handle_close, 1),
+  CALLDEF(C_handle_is_open, 1),
+  CALLDEF(C_handle_count, 0),
+  CALLDEF(C_request, 8),
+  CALLDEF(C_json_parse, 1),
+  CALLDEF(C_json_encode_object, 1),
+  CALLDEF(C_iql_quote_ident, 1),
+  CALLDEF(C_iql_quote_string, 1),
+  CALLDEF(C_iql_split, 1),
+  CALLDEF(C_decode_v1, 3),
+  CALLDEF(C_curl_version, 0),
+  {NULL, NULL, 0}
+};
+
+void R_init_influxdbtoolkit(DllInfo *dll) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
+  R_useDynamicSymbols(dll, FALSE);
+  R_forceSymbols(dll, TRUE);
+}
+
+void R_unload_influxdbtoolkit(DllInfo *dll) {
+  (void) dll;
+  curl_global_cleanup();
+}

@@ -1,0 +1,101 @@
+/* .Call glue for the query dialects and for decoding recorded bodies (decoder tests). */
+#include <string.h>
+
+#include "decode_v1.h"
+#include "dialect_influxql.h"
+#include "glue.h"
+
+typedef int (*quote_fn)(bytebuf *, const char *, size_t);
+
+static SEXP quote_all(SEXP x, quote_fn fn) {
+  if (TYPEOF(x) != STRSXP) Rf_error("expected a character vector");
+  R_xlen_t n = XLENGTH(x);
+  SEXP out = PROTECT(Rf_allocVector(STRSXP, n));
+  bytebuf b;
+  bytebuf_init(&b);
+  for (R_xlen_t i = 0; i < n; i++) {
+    if (STRING_ELT(x, i) == NA_STRING) { SET_STRING_ELT(out, i, NA_STRING); continue; }
+    const char *s = Rf_translateCharUTF8(STRING_ELT(x, i));
+    b.len = 0;
+    if (fn(&b, s, strlen(s)) != 0 || b.len > INT_MAX) { bytebuf_free(&b); Rf_error("out of memory"); }
+    SEXP ch = Rf_mkCharLenCE((const char *) b.data, (int) b.len, CE_UTF8);
+    SET_STRING_ELT(out, i, ch);
+  }
+  bytebuf_free(&b);
+  UNPROTECT(1);
+  return out;
+}
+
+SEXP C_iql_quote_ident(SEXP x) { return quote_all(x, iql_quote_ident); }
+SEXP C_iql_quote_string(SEXP x) { return quote_all(x, iql_quote_string); }
+
+/* list(text, keyword, read_only) for each statement; NULL when a quote or comment is open. */
+SEXP C_iql_split(SEXP query) {
+  const char *q = scalar_string_or_null(query);
+  if (q == NULL) Rf_error("query must be a string");
+  size_t len = strlen(q);
+  int n = iql_split(q, len, NULL, 0);
+  if (n < 0) return R_NilValue;
+  iql_statement *st = (iql_statement *) R_alloc((size_t) n + 1, sizeof *st);
+  iql_split(q, len, st, n);
+  const char *names[] = {"text", "keyword", "read_only", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SEXP text = PROTECT(Rf_allocVector(STRSXP, n));
+  SEXP kw = PROTECT(Rf_allocVector(STRSXP, n));
+  SEXP ro = PROTECT(Rf_allocVector(LGLSXP, n));
+  for (int i = 0; i < n; i++) {
+    SET_STRING_ELT(text, i, mk_utf8_len(q + st[i].start, st[i].end - st[i].start));
+    SET_STRING_ELT(kw, i, Rf_mkChar(st[i].keyword));
+    LOGICAL(ro)[i] = st[i].read_only;
+  }
+  SET_VECTOR_ELT(out, 0, text);
+  SET_VECTOR_ELT(out, 1, kw);
+  SET_VECTOR_ELT(out, 2, ro);
+  UNPROTECT(4);
+  return out;
+}
+
+static void decoder_finalize(SEXP ptr) {
+  v1_decoder *d = R_ExternalPtrAddr(ptr);
+  if (d == NULL) return;
+  v1_free(d);
+  free(d);
+  R_ClearExternalPtr(ptr);
+}
+
+/* Decodes a recorded v1 MessagePack body, fed in pieces of `piece` bytes as a network would. */
+SEXP C_decode_v1(SEXP body, SEXP piece, SEXP opts) {
+  if (TYPEOF(body) != RAWSXP) Rf_error("body must be a raw vector");
+  int step = Rf_asInteger(piece);
+  if (step == NA_INTEGER || step < 1) Rf_error("piece must be a positive integer");
+  v1_decoder *d = calloc(1, sizeof *d);
+  if (d == NULL) Rf_error("out of memory");
+  v1_init(d);
+  SEXP guard = PROTECT(R_MakeExternalPtr(d, R_NilValue, R_NilValue));
+  R_RegisterCFinalizerEx(guard, decoder_finalize, TRUE);
+  const unsigned char *p = RAW(body);
+  size_t n = (size_t) XLENGTH(body);
+  v1_status st = V1_OK;
+  for (size_t off = 0; off < n && st == V1_OK; off += (size_t) step) {
+    size_t len = n - off < (size_t) step ? n - off : (size_t) step;
+    st = v1_feed(d, p + off, len);
+  }
+  if (st == V1_OK) st = v1_finish(d);
+  const char *names[] = {"status", "message", "statement", "tables", "notices", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SET_VECTOR_ELT(out, 0, Rf_ScalarInteger((int) st));
+  SET_VECTOR_ELT(out, 1, Rf_mkString(st == V1_OK ? "" : d->message));
+  SET_VECTOR_ELT(out, 2, Rf_ScalarInteger(d->error_statement));
+  if (st == V1_OK) {
+    frame_options fo;
+    frame_options_from_list(opts, &fo);
+    SEXP tables = Rf_allocVector(VECSXP, d->ntables);
+    SET_VECTOR_ELT(out, 3, tables);
+    for (int i = 0; i < d->ntables; i++) SET_VECTOR_ELT(tables, i, table_to_data_frame(d->tables[i], &fo));
+  }
+  if (d->notices.len)
+    SET_VECTOR_ELT(out, 4, Rf_ScalarString(mk_utf8_len((const char *) d->notices.data, d->notices.len)));
+  decoder_finalize(guard);
+  UNPROTECT(2);
+  return out;
+}

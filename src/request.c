@@ -1,0 +1,193 @@
+/* .Call entry for one HTTP request: builds the URL and body, runs the transport with a sink that
+ * streams a v1 query response into the decoder (or collects raw bytes), and returns what R needs
+ * to build a result or a classed condition. Nothing here raises an R error while C owns memory:
+ * all request state hangs off an external pointer with a finalizer. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytebuf.h"
+#include "decode_v1.h"
+#include "glue.h"
+
+typedef enum { SINK_NONE, SINK_RAW, SINK_V1 } sink_kind;
+
+#define MAX_ERROR_BODY (1 << 20)
+
+typedef struct {
+  bytebuf url;
+  bytebuf form;
+  bytebuf raw;        /* raw sink, or the body of a response the decoder does not take */
+  int raw_truncated;
+  struct curl_slist *headers;
+  sink_kind kind;
+  int decoding;       /* the decoder took the body */
+  v1_decoder dec;
+} request_state;
+
+static void state_free(request_state *s) {
+  bytebuf_free(&s->url);
+  bytebuf_free(&s->form);
+  bytebuf_free(&s->raw);
+  curl_slist_free_all(s->headers);
+  s->headers = NULL;
+  v1_free(&s->dec);
+  free(s);
+}
+
+static void state_finalize(SEXP ptr) {
+  request_state *s = R_ExternalPtrAddr(ptr);
+  if (s == NULL) return;
+  state_free(s);
+  R_ClearExternalPtr(ptr);
+}
+
+static int is_msgpack(const char *ctype) {
+  return strncmp(ctype, "application/x-msgpack", 21) == 0;
+}
+
+static int sink(void *ctx, const char *data, size_t len, long status, const char *ctype) {
+  request_state *s = ctx;
+  if (s->kind == SINK_V1 && (s->decoding || (status >= 200 && status < 300 && is_msgpack(ctype)))) {
+    s->decoding = 1;
+    return v1_feed(&s->dec, data, len) == V1_OK ? 0 : 1;
+  }
+  if (s->kind == SINK_NONE) return 0;
+  size_t room = s->kind == SINK_RAW ? len : (s->raw.len < MAX_ERROR_BODY ? MAX_ERROR_BODY - s->raw.len : 0);
+  if (room < len) s->raw_truncated = 1;
+  size_t n = len < room ? len : room;
+  return bytebuf_append(&s->raw, data, n) == 0 ? 0 : 1;
+}
+
+static int append_encoded(bytebuf *b, CURL *easy, const char *s) {
+  char *e = curl_easy_escape(easy, s, 0);
+  if (e == NULL) return -1;
+  int rc = bytebuf_append_str(b, e);
+  curl_free(e);
+  return rc;
+}
+
+/* name=value&... from a named character vector. */
+static int append_params(bytebuf *b, CURL *easy, SEXP params) {
+  if (params == R_NilValue || XLENGTH(params) == 0) return 0;
+  SEXP names = Rf_getAttrib(params, R_NamesSymbol);
+  for (R_xlen_t i = 0; i < XLENGTH(params); i++) {
+    if (i > 0 && bytebuf_append(b, "&", 1) != 0) return -1;
+    if (append_encoded(b, easy, Rf_translateCharUTF8(STRING_ELT(names, i))) != 0) return -1;
+    if (bytebuf_append(b, "=", 1) != 0) return -1;
+    if (append_encoded(b, easy, Rf_translateCharUTF8(STRING_ELT(params, i))) != 0) return -1;
+  }
+  return 0;
+}
+
+static SEXP string_or_na(const char *s) {
+  return s && s[0] ? Rf_ScalarString(mk_utf8(s)) : Rf_ScalarString(NA_STRING);
+}
+
+static SEXP build_result(request_state *s, const influx_response *resp, SEXP opts) {
+  static const char *names[] = {"status", "content_type", "version", "build", "retry_after",
+                                "influx_error", "seconds", "curl_code", "curl_message",
+                                "interrupted", "body", "body_truncated", "tables",
+                                "decode_status", "decode_message", "decode_statement",
+                                "notices", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SET_VECTOR_ELT(out, 0, Rf_ScalarInteger((int) resp->status));
+  SET_VECTOR_ELT(out, 1, string_or_na(resp->content_type));
+  SET_VECTOR_ELT(out, 2, string_or_na(resp->version));
+  SET_VECTOR_ELT(out, 3, string_or_na(resp->build));
+  SET_VECTOR_ELT(out, 4, string_or_na(resp->retry_after));
+  SET_VECTOR_ELT(out, 5, string_or_na(resp->influx_error));
+  SET_VECTOR_ELT(out, 6, Rf_ScalarReal(resp->seconds));
+  /* Our own abort of a transfer is not a transport failure: the decoder says why. */
+  int curl_code = resp->sink_aborted ? 0 : (int) resp->curl_code;
+  SET_VECTOR_ELT(out, 7, Rf_ScalarInteger(curl_code));
+  SET_VECTOR_ELT(out, 8, string_or_na(curl_code ? resp->curl_error : NULL));
+  SET_VECTOR_ELT(out, 9, Rf_ScalarLogical(resp->interrupted));
+  if (!s->decoding && s->kind != SINK_NONE) {
+    SEXP raw = Rf_allocVector(RAWSXP, (R_xlen_t) s->raw.len);
+    SET_VECTOR_ELT(out, 10, raw);
+    if (s->raw.len) memcpy(RAW(raw), s->raw.data, s->raw.len);
+  }
+  SET_VECTOR_ELT(out, 11, Rf_ScalarLogical(s->raw_truncated));
+
+  int dstatus = -1;
+  if (s->decoding && !resp->interrupted && (curl_code == 0)) {
+    v1_status st = resp->sink_aborted ? s->dec.status : v1_finish(&s->dec);
+    dstatus = (int) st;
+    if (st == V1_OK) {
+      frame_options fo;
+      frame_options_from_list(opts, &fo);
+      SEXP tables = Rf_allocVector(VECSXP, s->dec.ntables);
+      SET_VECTOR_ELT(out, 12, tables);
+      for (int i = 0; i < s->dec.ntables; i++)
+        SET_VECTOR_ELT(tables, i, table_to_data_frame(s->dec.tables[i], &fo));
+    }
+    SET_VECTOR_ELT(out, 14, string_or_na(st == V1_OK ? NULL : s->dec.message));
+    SET_VECTOR_ELT(out, 15, Rf_ScalarInteger(s->dec.error_statement));
+    if (s->dec.notices.len)
+      SET_VECTOR_ELT(out, 16, Rf_ScalarString(mk_utf8_len((const char *) s->dec.notices.data, s->dec.notices.len)));
+  }
+  SET_VECTOR_ELT(out, 13, Rf_ScalarInteger(dstatus));
+  UNPROTECT(1);
+  return out;
+}
+
+SEXP C_request(SEXP handle, SEXP method, SEXP path, SEXP query, SEXP headers, SEXP body,
+               SEXP sink_name, SEXP opts) {
+  influx_handle *h = handle_from_sexp(handle);
+  const char *m = scalar_string_or_null(method);
+  const char *p = scalar_string_or_null(path);
+  const char *k = scalar_string_or_null(sink_name);
+  if (m == NULL || p == NULL || k == NULL) Rf_error("method, path and sink must be strings");
+  if (query != R_NilValue && TYPEOF(query) != STRSXP) Rf_error("query must be a named character vector");
+  if (headers != R_NilValue && TYPEOF(headers) != STRSXP) Rf_error("headers must be a character vector");
+  if (body != R_NilValue && TYPEOF(body) != RAWSXP && TYPEOF(body) != STRSXP)
+    Rf_error("body must be NULL, a raw vector or a named character vector (form fields)");
+
+  request_state *s = calloc(1, sizeof *s);
+  if (s == NULL) Rf_error("out of memory");
+  SEXP guard = PROTECT(R_MakeExternalPtr(s, R_NilValue, R_NilValue));
+  R_RegisterCFinalizerEx(guard, state_finalize, TRUE);
+  v1_init(&s->dec);
+  s->kind = strcmp(k, "v1") == 0 ? SINK_V1 : strcmp(k, "raw") == 0 ? SINK_RAW : SINK_NONE;
+
+  int oom = bytebuf_append_str(&s->url, h->base_url) || bytebuf_append_str(&s->url, p);
+  if (query != R_NilValue && XLENGTH(query) > 0) {
+    oom = oom || bytebuf_append(&s->url, strchr(p, '?') ? "&" : "?", 1) ||
+          append_params(&s->url, h->easy, query);
+  }
+  oom = oom || bytebuf_append(&s->url, "", 1);
+
+  const void *body_ptr = NULL;
+  size_t body_len = 0;
+  if (TYPEOF(body) == RAWSXP) {
+    body_ptr = RAW(body);
+    body_len = (size_t) XLENGTH(body);
+  } else if (TYPEOF(body) == STRSXP) {
+    oom = oom || append_params(&s->form, h->easy, body) || bytebuf_append(&s->form, "", 1);
+    body_ptr = s->form.data ? (const void *) s->form.data : "";
+    body_len = s->form.len ? s->form.len - 1 : 0;
+    struct curl_slist *l = curl_slist_append(s->headers, "Content-Type: application/x-www-form-urlencoded");
+    if (l == NULL) oom = 1; else s->headers = l;
+  }
+  for (R_xlen_t i = 0; headers != R_NilValue && i < XLENGTH(headers); i++) {
+    struct curl_slist *l = curl_slist_append(s->headers, Rf_translateCharUTF8(STRING_ELT(headers, i)));
+    if (l == NULL) oom = 1; else s->headers = l;
+  }
+  if (h->token_header) {
+    struct curl_slist *l = curl_slist_append(s->headers, h->token_header);
+    if (l == NULL) oom = 1; else s->headers = l;
+  }
+  /* libcurl would otherwise send "Expect: 100-continue" on large bodies and wait for it. */
+  struct curl_slist *l = curl_slist_append(s->headers, "Expect:");
+  if (l == NULL) oom = 1; else s->headers = l;
+  if (oom) Rf_error("out of memory while building the request");
+
+  influx_request req = {m, (const char *) s->url.data, s->headers, body_ptr, body_len, sink, s};
+  influx_response resp;
+  transport_perform(h, &req, &resp);
+
+  SEXP out = PROTECT(build_result(s, &resp, opts));
+  state_finalize(guard);
+  UNPROTECT(2);
+  return out;
+}

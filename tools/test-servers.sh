@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Installs, starts, seeds and stops the real InfluxDB servers the test suite and the demo talk to.
+#
+#   tools/test-servers.sh install         install what the servers need (Debian packages)
+#   tools/test-servers.sh start [NAME..]  start servers (default: all known), print nothing on success
+#   tools/test-servers.sh env             print `export ...` lines describing the running servers
+#   tools/test-servers.sh stop            stop every server this script started
+#   tools/test-servers.sh status          one line per server
+#
+# Every server listens on loopback only, has its own data directory below $INFLUXTK_SERVER_ROOT
+# (default /tmp/influxdbtoolkit-servers) and runs with authentication on. Builds that take long
+# (later server versions) are cached below $INFLUXTK_CACHE (default ~/.cache/influxdbtoolkit).
+set -euo pipefail
+
+ROOT=${INFLUXTK_SERVER_ROOT:-/tmp/influxdbtoolkit-servers}
+ADMIN_USER=${INFLUXTK_ADMIN_USER:-admin}
+ADMIN_PASSWORD=${INFLUXTK_ADMIN_PASSWORD:-admin-pw-Zürich-1}
+# name:port pairs; the port is the HTTP port, the RPC port is HTTP port + 1000.
+KNOWN_SERVERS="v1.6.7:18086"
+
+log() { printf '[test-servers] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+server_port() {
+  local name=$1 entry
+  for entry in $KNOWN_SERVERS; do
+    if [ "${entry%%:*}" = "$name" ]; then echo "${entry##*:}"; return 0; fi
+  done
+  die "unknown server '$name' (known: $KNOWN_SERVERS)"
+}
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    die "need root (or sudo) to run: $*"; fi
+}
+
+cmd_install() {
+  local missing=()
+  command -v /usr/bin/influxd >/dev/null 2>&1 || missing+=(influxdb)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # Debian starts the packaged service where an init system runs; our servers never use it.
+}
+
+http() { # http METHOD URL [curl args...]: prints the body, fails on a non-2xx status
+  local method=$1 url=$2; shift 2
+  curl -sS --fail-with-body -X "$method" "$url" "$@"
+}
+
+wait_for_ping() {
+  local url=$1 pidfile=$2 logfile=$3 i
+  for i in $(seq 1 150); do
+    if curl -s -o /dev/null -w '%{http_code}' "$url/ping" 2>/dev/null | grep -q 204; then return 0; fi
+    if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+      tail -n 30 "$logfile" >&2 || true
+      die "server at $url exited during start-up (log: $logfile)"
+    fi
+    sleep 0.2
+  done
+  tail -n 30 "$logfile" >&2 || true
+  die "server at $url did not answer /ping within 30 s (log: $logfile)"
+}
+
+start_v1() { # start_v1 NAME BINARY
+  local name=$1 binary=$2 port dir url
+  port=$(server_port "$name")
+  dir="$ROOT/$name"
+  url="http://127.0.0.1:$port"
+  if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+    log "$name already running at $url"; return 0
+  fi
+  # A fresh data directory every start: the tests own everything in it.
+  rm -rf "$dir"
+  mkdir -p "$dir/meta" "$dir/data" "$dir/wal"
+  cat >"$dir/influxdb.conf" <<EOF
+reporting-enabled = false
+bind-address = "127.0.0.1:$((port + 1000))"
+[meta]
+  dir = "$dir/meta"
+  logging-enabled = false
+[data]
+  dir = "$dir/data"
+  wal-dir = "$dir/wal"
+  query-log-enabled = false
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:$port"
+  auth-enabled = true
+  log-enabled = false
+  pprof-enabled = false
+  max-row-limit = 0
+[continuous_queries]
+  enabled = false
+EOF
+  log "starting $name on $url"
+  nohup "$binary" -config "$dir/influxdb.conf" >"$dir/server.log" 2>&1 &
+  echo $! >"$dir/pid"
+  wait_for_ping "$url" "$dir/pid" "$dir/server.log"
+  # With auth on and no users, 1.x accepts exactly the statement that creates the first admin.
+  http POST "$url/query" --data-urlencode \
+    "q=CREATE USER \"$ADMIN_USER\" WITH PASSWORD '$ADMIN_PASSWORD' WITH ALL PRIVILEGES" >/dev/null
+  http POST "$url/query" -u "$ADMIN_USER:$ADMIN_PASSWORD" \
+    --data-urlencode "q=CREATE DATABASE influxtk_test; CREATE DATABASE influxtk_demo" >/dev/null
+  printf '%s\n' "$url" >"$dir/url"
+  printf 'v1\n' >"$dir/generation"
+}
+
+cmd_start() {
+  local names=("$@") name
+  [ ${#names[@]} -gt 0 ] || read -r -a names <<<"$(for e in $KNOWN_SERVERS; do printf '%s ' "${e%%:*}"; done)"
+  mkdir -p "$ROOT"
+  for name in "${names[@]}"; do
+    case "$name" in
+      v1.6.7)
+        [ -x /usr/bin/influxd ] || die "/usr/bin/influxd missing: run '$0 install' first"
+        start_v1 "$name" /usr/bin/influxd ;;
+      *) die "unknown server '$name'" ;;
+    esac
+  done
+}
+
+cmd_env() {
+  local names=() dir name
+  for dir in "$ROOT"/*/; do
+    [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null || continue
+    name=$(basename "$dir")
+    names+=("$name")
+    local key=${name//./_}; key=${key^^}
+    printf 'export INFLUXTK_%s_URL=%q\n' "$key" "$(cat "$dir/url")"
+    printf 'export INFLUXTK_%s_GENERATION=%q\n' "$key" "$(cat "$dir/generation")"
+  done
+  printf 'export INFLUXTK_SERVERS=%q\n' "${names[*]:-}"
+  printf 'export INFLUXTK_ADMIN_USER=%q\n' "$ADMIN_USER"
+  printf 'export INFLUXTK_ADMIN_PASSWORD=%q\n' "$ADMIN_PASSWORD"
+}
+
+cmd_stop() {
+  local pidfile pid
+  for pidfile in "$ROOT"/*/pid; do
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+  done
+}
+
+cmd_status() {
+  local dir
+  for dir in "$ROOT"/*/; do
+    [ -d "$dir" ] || continue
+    if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+      printf '%s running at %s\n' "$(basename "$dir")" "$(cat "$dir/url")"
+    else
+      printf '%s stopped\n' "$(basename "$dir")"
+    fi
+  done
+}
+
+case "${1:-}" in
+  install) cmd_install ;;
+  start) shift; cmd_start "$@" ;;
+  env) cmd_env ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  *) die "usage: $0 install|start [NAME..]|env|stop|status" ;;
+esac
