@@ -58,20 +58,34 @@ read_dotenv <- function(path) {
     if (length(m) != 3) next
     key <- m[2]
     value <- m[3]
-    if (grepl("^'.*'$", value)) {
-      value <- substr(value, 2, nchar(value) - 1)
-    } else if (grepl('^".*"$', value)) {
-      value <- substr(value, 2, nchar(value) - 1)
-      value <- gsub("\\\\n", "\n", value)
-      value <- gsub("\\\\t", "\t", value)
-      value <- gsub('\\\\"', '"', value)
-      value <- gsub("\\\\\\\\", "\\\\", value)
+    q <- substr(value, 1, 1)
+    if (q %in% c("'", '"')) {
+      value <- dotenv_quoted(value, q)
     } else {
       value <- sub("\\s+#.*$", "", value)
     }
     out[[key]] <- value
   }
   out
+}
+
+# The text between the opening quote and its closing quote; what follows (a comment) is dropped.
+# In double quotes \n, \t, \" and \\ are escapes; single quotes are literal.
+dotenv_quoted <- function(value, q) {
+  chars <- strsplit(value, "")[[1]]
+  out <- character()
+  i <- 2L
+  while (i <= length(chars)) {
+    ch <- chars[i]
+    if (ch == q) break
+    if (q == '"' && ch == "\\" && i < length(chars)) {
+      i <- i + 1L
+      ch <- switch(chars[i], n = "\n", t = "\t", chars[i])
+    }
+    out <- c(out, ch)
+    i <- i + 1L
+  }
+  paste(out, collapse = "")
 }
 
 # Sections of an INI file as a list of named character vectors.

@@ -215,7 +215,10 @@ format.influx_connection <- function(x, ...) {
     none = "no credentials"
   )
   src <- x$sources
-  from <- function(key) if (!is.null(src[[key]]) && src[[key]] != "argument") paste0(" [", src[[key]], "]") else ""
+  from <- function(key) {
+    where <- unname(src[key])
+    if (!is.na(where) && where != "argument") paste0(" [", where, "]") else ""
+  }
   target <- if (x$generation == "v2") {
     sprintf("org: %s%s   bucket: %s%s", x$org %||% "-", from("org"), x$bucket %||% "-", from("bucket"))
   } else {

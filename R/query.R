@@ -117,6 +117,12 @@ v1_frames <- function(res, query, statements, call) {
   }
   if (!is.na(res$notices %||% NA)) emit_notices(res$notices)
   frames <- lapply(res$tables, finish_frame)
+  # Every statement yields at least one result, so fewer means the stream stopped between two.
+  if (!is.null(statements) && length(frames) < length(statements$text)) {
+    influx_abort("influx_error_decode",
+                 sprintf("the response ended after %d of %d statements", length(frames), length(statements$text)),
+                 detail = "missing statements", call = call)
+  }
   if (!is.null(statements) && length(statements$text) == length(frames)) {
     names(frames) <- statements$text
   } else {

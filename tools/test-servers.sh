@@ -104,7 +104,7 @@ EOF
   http POST "$url/query" --data-urlencode \
     "q=CREATE USER \"$ADMIN_USER\" WITH PASSWORD '$ADMIN_PASSWORD' WITH ALL PRIVILEGES" >/dev/null
   http POST "$url/query" -u "$ADMIN_USER:$ADMIN_PASSWORD" \
-    --data-urlencode "q=CREATE DATABASE influxtk_test; CREATE DATABASE influxtk_demo" >/dev/null
+    --data-urlencode "q=CREATE DATABASE influxtk_test; CREATE DATABASE influxtk_demo; CREATE DATABASE _internal" >/dev/null
   printf '%s\n' "$url" >"$dir/url"
   printf 'v1\n' >"$dir/generation"
 }

@@ -1,0 +1,59 @@
+# The two commands a new user needs:
+#   make demo   installs what is missing, starts a local InfluxDB, loads a week of room climate
+#               readings and prints them back as a data frame in Europe/Zurich time
+#   make test   the whole test suite against real servers (started and stopped here)
+# and for developers: make check (R CMD check), make bench, make docs.
+
+R ?= Rscript
+LIB := $(CURDIR)/.lib
+SERVERS ?= v1.6.7
+DEBS := r-base-dev r-cran-testthat r-cran-bit64 libcurl4-openssl-dev pkg-config curl influxdb
+BENCH_DEBS := r-cran-jsonlite
+
+.PHONY: deps install demo test test-run check bench docs servers-start servers-stop clean
+
+deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+install: deps
+	@mkdir -p $(LIB)
+	R CMD INSTALL --no-test-load -l $(LIB) . >$(LIB)/install.log 2>&1 || { cat $(LIB)/install.log; exit 1; }
+	@echo "installed influxdbtoolkit into $(LIB)"
+
+servers-start: deps
+	tools/test-servers.sh start $(SERVERS)
+
+servers-stop:
+	tools/test-servers.sh stop
+
+demo: install servers-start
+	@eval "$$(tools/test-servers.sh env)"; R_LIBS="$(LIB)" $(R) tools/demo.R
+
+# Starts the servers, runs every test, stops the servers again whatever the outcome.
+test: install
+	@tools/test-servers.sh start $(SERVERS); rc=$$?; \
+	if [ $$rc -eq 0 ]; then \
+	  eval "$$(tools/test-servers.sh env)"; \
+	  INFLUXTK_EXPECTED_SERVERS="$(SERVERS)" R_LIBS="$(LIB)" $(R) tools/run-tests.R; rc=$$?; \
+	fi; \
+	tools/test-servers.sh stop; exit $$rc
+
+check: deps
+	rm -rf .check && mkdir -p .check
+	cd .check && R CMD build .. && _R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual influxdbtoolkit_*.tar.gz
+
+bench: install servers-start
+	@missing=""; for p in $(BENCH_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
+	@eval "$$(tools/test-servers.sh env)"; R_LIBS="$(LIB)" $(R) bench/query-v1.R
+
+docs:
+	$(R) -e 'roxygen2::roxygenise()'
+
+clean:
+	rm -rf $(LIB) .check src/*.o src/*.so src/Makevars

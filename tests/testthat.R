@@ -1,0 +1,4 @@
+library(testthat)
+library(influxdbtoolkit)
+
+test_check("influxdbtoolkit")

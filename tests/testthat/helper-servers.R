@@ -1,0 +1,77 @@
+# The real servers the suite runs against, from the environment that tools/test-servers.sh
+# prints: INFLUXTK_SERVERS="v1.6.7 ...", INFLUXTK_<NAME>_URL, INFLUXTK_<NAME>_GENERATION and the
+# admin credentials. Under CI=true a server that is expected but missing is a failure, not a skip.
+
+server_key <- function(name) toupper(gsub(".", "_", name, fixed = TRUE))
+
+test_servers <- function() {
+  names <- strsplit(Sys.getenv("INFLUXTK_SERVERS"), " +")[[1]]
+  names <- names[nzchar(names)]
+  lapply(stats::setNames(names, names), function(name) {
+    key <- server_key(name)
+    list(
+      name = name,
+      url = Sys.getenv(paste0("INFLUXTK_", key, "_URL")),
+      generation = Sys.getenv(paste0("INFLUXTK_", key, "_GENERATION")),
+      username = Sys.getenv("INFLUXTK_ADMIN_USER"),
+      password = Sys.getenv("INFLUXTK_ADMIN_PASSWORD")
+    )
+  })
+}
+
+# Fails under CI when an expected server is missing; otherwise skips.
+require_servers <- function() {
+  servers <- test_servers()
+  expected <- strsplit(Sys.getenv("INFLUXTK_EXPECTED_SERVERS"), " +")[[1]]
+  missing <- setdiff(expected[nzchar(expected)], names(servers))
+  on_ci <- identical(tolower(Sys.getenv("CI")), "true")
+  if (length(missing) > 0 && on_ci) fail(paste("expected test servers are not running:", paste(missing, collapse = ", ")))
+  if (length(servers) == 0) {
+    if (on_ci) fail("no test servers: run the suite through `make test`")
+    skip("no test servers (run `make test`)")
+  }
+  servers
+}
+
+# Runs `code` as one test per server: `srv` is bound inside.
+for_each_server <- function(desc, code, generations = c("v1", "v2")) {
+  code <- substitute(code)
+  env <- parent.frame()
+  servers <- test_servers()
+  if (length(servers) == 0) {
+    test_that(desc, { require_servers() })
+    return(invisible())
+  }
+  for (srv in servers) {
+    if (!(srv$generation %in% generations)) next
+    test_env <- new.env(parent = env)
+    test_env$srv <- srv
+    do.call(test_that, list(paste0("[", srv$name, "] ", desc), code), envir = test_env)
+  }
+}
+
+connect_admin <- function(srv, ..., writable = TRUE) {
+  influx_connect(srv$url, username = srv$username, password = srv$password,
+                 database = "influxtk_test", writable = writable, ...)
+}
+
+connect_reader <- function(srv, ...) connect_admin(srv, ..., writable = FALSE)
+
+# A fresh measurement name for each test, so tests never see each other's points.
+fresh_name <- local({
+  n <- 0L
+  function(prefix = "m") {
+    n <<- n + 1L
+    sprintf("%s_%s_%d", prefix, format(Sys.time(), "%H%M%OS3"), n)
+  }
+})
+
+# Line protocol through the server's own /write endpoint.
+write_lines <- function(con, lines, precision = "ns", database = "influxtk_test") {
+  res <- influxdbtoolkit:::influx_http(
+    con, "POST", "/write", query = c(db = database, precision = precision),
+    body = charToRaw(enc2utf8(paste(lines, collapse = "\n"))), sink = "raw"
+  )
+  expect_equal(res$status, 204L)
+  invisible(res)
+}

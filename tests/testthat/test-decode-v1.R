@@ -1,0 +1,206 @@
+# The v1 MessagePack decoder on recorded and synthesized bodies, fed in pieces as a network would.
+
+fixture <- function(name) readBin(test_path("fixtures", name), "raw", 1e6)
+
+test_that("a recorded response with hostile names and values decodes exactly", {
+  skip_if_not_installed("bit64")
+  r <- decode_v1(fixture("v1-hostile-chunked.msgpack"), tz = "Europe/Zurich", time_ns = TRUE)
+  expect_equal(r$status, 0L)
+  expect_length(r$tables, 3)
+  df <- r$tables[[1]]
+  expect_equal(names(df), c("time", "time_ns", "room", "ta g=k", "fi=eld \"x\"", "n", "ok", "temp"))
+  expect_equal(nrow(df), 3)
+  expect_equal(attr(df$time, "tzone"), "Europe/Zurich")
+  expect_equal(as.character(df$time_ns), c("1711850400123456789", "1711846800000000001", "1711846800000000002"))
+  expect_equal(format(df$time, "%Y-%m-%d %H:%M:%S %Z"),
+               c("2024-03-31 04:00:00 CEST", "2024-03-31 03:00:00 CEST", "2024-03-31 03:00:00 CEST"))
+  # Exact to the microsecond: the nearest double to each instant.
+  expect_identical(round(as.numeric(df$time) * 1e6), c(1711850400123457, 1711846800000000, 1711846800000000))
+  expect_equal(df$`ta g=k`, c("Bern", "Z\u00fcrich \"HQ\", \U0001f3e2", "Z\u00fcrich \"HQ\", \U0001f3e2"))
+  expect_equal(Encoding(df$`ta g=k`[2]), "UTF-8")
+  expect_equal(df$`fi=eld "x"`, c(NA, "say \"hi\", \\ back\\slash", NA))
+  expect_s3_class(df$n, "integer64")
+  expect_equal(as.character(df$n), c("9223372036854775807", "-9223372036854775807", "42"))
+  expect_identical(df$ok, c(NA, TRUE, FALSE))
+  expect_identical(df$temp, c(1e-300, 21.5, 0))
+  expect_equal(r$tables[[2]]$tagKey, c("room", "ta g=k"))
+  expect_equal(dim(r$tables[[3]]), c(0, 0))
+})
+
+test_that("every way of cutting the body into pieces gives the same result", {
+  for (name in c("v1-hostile-chunked.msgpack", "v1-hostile-plain.msgpack")) {
+    body <- fixture(name)
+    whole <- decode_v1(body)
+    for (piece in c(1, 2, 3, 7, 64, 255)) expect_identical(decode_v1(body, piece), whole)
+  }
+})
+
+test_that("a body cut short anywhere is an error, never a partial result", {
+  for (name in c("v1-hostile-chunked.msgpack", "v1-hostile-plain.msgpack")) {
+    body <- fixture(name)
+    full <- length(decode_v1(body)$tables)
+    for (n in seq_len(length(body) - 1L)) {
+      r <- decode_v1(body[seq_len(n)], 3)
+      # A cut inside a document or a statement's chunks is an error here; a cut exactly between
+      # two statements leaves fewer tables than statements, which influx_query() rejects.
+      ok <- r$status %in% c(2L, 3L) || (r$status == 0L && length(r$tables) < full)
+      expect_true(ok, info = paste(name, n))
+    }
+  }
+})
+
+test_that("series of a GROUP BY are stacked into one data frame with tag columns", {
+  series <- lapply(1:300, function(i) {
+    v1_series(c("time", "value"), list(list(mp_time(1700000000 + i), mp_float(i / 2)),
+                                         list(mp_time(1700000100 + i), mp_nil())),
+              name = "temp", tags = list(room = sprintf("r%03d", i), floor = as.character(i %% 3)))
+  })
+  body <- v1_response(do.call(v1_result, list(0, series)))
+  r <- decode_v1(body, 100)
+  df <- r$tables[[1]]
+  expect_equal(names(df), c("time", "floor", "room", "value"))
+  expect_equal(nrow(df), 600)
+  expect_equal(df$room[1:4], c("r001", "r001", "r002", "r002"))
+  expect_equal(df$floor[1:2], c("1", "1"))
+  expect_equal(df$value[1:4], c(0.5, NA, 1, NA))
+  expect_equal(as.numeric(df$time[1]), 1700000001)
+  expect_equal(attr(df, "row.names"), 1:600)
+})
+
+test_that("series continued across chunks (partial) keep one row order", {
+  doc1 <- v1_response(v1_result(0, list(v1_series(c("time", "v"), list(list(mp_time(1), mp_int(1))), partial = TRUE)), partial = TRUE))
+  doc2 <- v1_response(v1_result(0, list(v1_series(c("time", "v"), list(list(mp_time(2), mp_int(2)))))))
+  r <- decode_v1(c(doc1, doc2), 4)
+  expect_equal(r$status, 0L)
+  expect_equal(r$tables[[1]]$v, 1:2)
+  expect_equal(decode_v1(doc1)$status, 3L)
+})
+
+test_that("several statements give one table each; empty statements have no rows", {
+  body <- v1_response(
+    v1_result(0, list(v1_series("name", list(list(mp_str("db1")), list(mp_str("db2"))), name = "databases"))),
+    v1_result(1),
+    v1_result(2, list(v1_series(c("fieldKey", "fieldType"), list(), name = "m")))
+  )
+  r <- decode_v1(body)
+  expect_length(r$tables, 3)
+  expect_equal(r$tables[[1]]$name, c("db1", "db2"))
+  expect_equal(dim(r$tables[[2]]), c(0, 0))
+  expect_equal(names(r$tables[[3]]), c("fieldKey", "fieldType"))
+  expect_equal(nrow(r$tables[[3]]), 0)
+})
+
+test_that("a measurement column appears only when a statement returns several names", {
+  one <- v1_response(v1_result(0, list(v1_series(c("fieldKey"), list(list(mp_str("a"))), name = "m1"))))
+  expect_equal(names(decode_v1(one)$tables[[1]]), "fieldKey")
+  two <- v1_response(v1_result(0, list(
+    v1_series(c("fieldKey"), list(list(mp_str("a"))), name = "m1"),
+    v1_series(c("fieldKey"), list(list(mp_str("b")), list(mp_str("c"))), name = "m2"))))
+  df <- decode_v1(two)$tables[[1]]
+  expect_equal(names(df), c("measurement", "fieldKey"))
+  expect_equal(df$measurement, c("m1", "m2", "m2"))
+})
+
+test_that("types follow the wire and widen when values disagree", {
+  body <- v1_response(v1_result(0, list(v1_series(
+    c("i", "mixed_num", "mixed_str", "b", "only_nil", "small", "int32min"),
+    list(list(mp_int(1), mp_int(1), mp_int(5), mp_bool(TRUE), mp_nil(), mp_int(-5), mp_int(-2147483648)),
+         list(mp_int(-2), mp_float(2.5), mp_str("x"), mp_nil(), mp_nil(), mp_int(2147483647), mp_int(0)))
+  ))))
+  df <- decode_v1(body)$tables[[1]]
+  expect_identical(df$i, c(1L, -2L))
+  expect_identical(df$mixed_num, c(1, 2.5))
+  expect_identical(df$mixed_str, c("5", "x"))
+  expect_identical(df$b, c(TRUE, NA))
+  expect_identical(df$only_nil, c(NA, NA))
+  expect_identical(df$small, c(-5L, 2147483647L))
+  # -2^31 is R's NA_integer_, so that column cannot be a plain integer.
+  skip_if_not_installed("bit64")
+  expect_s3_class(df$int32min, "integer64")
+})
+
+test_that("bigint chooses what out-of-range integers become", {
+  body <- v1_response(v1_result(0, list(v1_series("n", list(list(mp_int(2^53 + 2)), list(mp_int(3)), list(mp_nil()))))))
+  expect_identical(decode_v1(body, bigint = "double")$tables[[1]]$n, c(2^53 + 2, 3, NA))
+  expect_identical(decode_v1(body, bigint = "character")$tables[[1]]$n, c("9007199254740994", "3", NA))
+  inexact <- v1_response(v1_result(0, list(v1_series("n", list(list(mp_int64_bits("7fffffffffffffff")))))))
+  expect_equal(attr(decode_v1(inexact, bigint = "double")$tables[[1]], "influx_inexact"), "n")
+  huge <- v1_response(v1_result(0, list(v1_series("u", list(list(mp_uint64_bits("ffffffffffffffff")))))))
+  df <- decode_v1(huge)$tables[[1]]
+  expect_equal(df$u, 2^64)
+  expect_equal(attr(df, "influx_inexact"), "u")
+})
+
+test_that("times before 1970 and with nanoseconds are exact", {
+  skip_if_not_installed("bit64")
+  body <- v1_response(v1_result(0, list(v1_series("time", list(list(mp_time(-1, 999999999)), list(mp_time(-86400 * 365, 1)))))))
+  df <- decode_v1(body, time_ns = TRUE)$tables[[1]]
+  expect_equal(as.character(df$time_ns), c("-1", "-31535999999999999"))
+  expect_equal(unclass(df$time)[1], -1e-9)
+})
+
+test_that("server errors and messages are reported with their statement", {
+  err <- mp_map(results = mp_array(v1_result(0, list(v1_series("a", list(list(mp_int(1)))))),
+                                   mp_map(error = mp_str("database not found: x"))))
+  r <- decode_v1(err)
+  expect_equal(r$status, 1L)
+  expect_equal(r$message, "database not found: x")
+  expect_equal(r$statement, 1L)
+  r <- decode_v1(fixture("v1-error-statement.msgpack"))
+  expect_equal(r$status, 1L)
+  expect_match(r$message, "database not found: nodb")
+  r <- decode_v1(fixture("v1-error-parse-400.msgpack"))
+  expect_equal(r$status, 1L)
+  expect_equal(r$statement, -1L)
+  expect_match(r$message, "^error parsing query")
+  notice <- v1_response(v1_result(0, messages = list(c("warning", "deprecated syntax"))))
+  expect_equal(decode_v1(notice)$notices, "warning\tdeprecated syntax\n")
+})
+
+test_that("malformed bodies are errors", {
+  ok <- v1_response(v1_result(0, list(v1_series("a", list(list(mp_int(1)))))))
+  cases <- list(
+    reserved_byte = as.raw(0xc1),
+    not_a_map = mp_array(mp_int(1)),
+    nested_cell = v1_response(v1_result(0, list(v1_series("a", list(list(mp_array(mp_int(1)))))))),
+    short_row = v1_response(v1_result(0, list(v1_series(c("a", "b"), list(list(mp_int(1))))))),
+    no_columns = v1_response(v1_result(0, list(mp_map(name = mp_str("m"))))),
+    bad_ext = v1_response(v1_result(0, list(v1_series("t", list(list(c(as.raw(c(0xd4, 9)), as.raw(0)))))))),
+    trailing_garbage = c(ok, as.raw(0xc1)),
+    json_instead = charToRaw('{"results":[]}'),
+    empty = raw(0)
+  )
+  for (name in names(cases)) {
+    r <- decode_v1(cases[[name]], 2)
+    expect_true(r$status %in% c(2L, 3L), info = name)
+    expect_null(r$tables, info = name)
+  }
+})
+
+test_that("random corruption never crashes the decoder", {
+  body <- fixture("v1-hostile-chunked.msgpack")
+  set.seed(1)
+  for (i in 1:300) {
+    b <- body
+    at <- sample(length(b), sample(1:4, 1))
+    b[at] <- as.raw(sample(0:255, length(at), replace = TRUE))
+    r <- decode_v1(b, sample(c(1, 5, 1000), 1))
+    expect_true(r$status %in% 0:3)
+  }
+})
+
+test_that("error bodies in MessagePack, JSON or text yield the server's message", {
+  sm <- influxdbtoolkit:::server_message
+  res <- list(body = fixture("v1-error-parse-400.msgpack"), content_type = "application/x-msgpack", influx_error = NA)
+  expect_match(sm(res), "^error parsing query: found FROM")
+  res <- list(body = fixture("v1-error-parse-400.json"), content_type = "application/json", influx_error = NA)
+  expect_match(sm(res), "^error parsing query: found FROM")
+  v2 <- list(body = charToRaw('{"code":"unauthorized","message":"unauthorized access"}'), content_type = "application/json", influx_error = NA)
+  expect_equal(sm(v2), "unauthorized: unauthorized access")
+  text <- list(body = charToRaw("<html>Bad Gateway</html>\n"), content_type = "text/html", influx_error = NA)
+  expect_equal(sm(text), "<html>Bad Gateway</html>")
+  truncated_json <- list(body = charToRaw('{"error":"cut sh'), content_type = "application/json", influx_error = "from header")
+  expect_equal(sm(truncated_json), '{"error":"cut sh')
+  empty <- list(body = raw(0), content_type = NA, influx_error = "from header")
+  expect_equal(sm(empty), "from header")
+})
