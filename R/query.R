@@ -78,7 +78,8 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
     chunk_size = as.character(as.integer(getOption("influxdbtoolkit.chunk_size", 10000L))),
     params = if (length(params)) encode_params(params, call)
   )
-  # A read-only connection uses GET, which the server itself only accepts for reading queries.
+  # A read-only connection reads with GET, as HTTP means it; 1.x still executes (with a
+  # deprecation notice) changes sent over GET, so the statement check above is the guard.
   use_get <- !con$writable && nchar(query, "bytes") < 16384L
   res <- influx_http(
     con, if (use_get) "GET" else "POST", con$backend$endpoints$query,

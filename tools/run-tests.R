@@ -1,6 +1,7 @@
 # Runs the test suite against the installed package and prints one closing line
 # "N passed, N failed, N skipped"; exits non-zero when anything failed.
 library(testthat)
+options(testthat.progress.max_fails = Inf)
 suppressPackageStartupMessages(library(influxdbtoolkit))
 res <- testthat::test_dir(
   "tests/testthat", package = "influxdbtoolkit", load_package = "installed",

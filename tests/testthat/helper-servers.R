@@ -62,7 +62,7 @@ fresh_name <- local({
   n <- 0L
   function(prefix = "m") {
     n <<- n + 1L
-    sprintf("%s_%s_%d", prefix, format(Sys.time(), "%H%M%OS3"), n)
+    sprintf("%s_%s_%d", prefix, format(Sys.time(), "%H%M%S"), n)
   }
 })
 

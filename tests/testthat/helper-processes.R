@@ -1,0 +1,30 @@
+# Background R processes for failure tests: the fake server, and a child that gets Ctrl-C.
+
+rscript <- function() file.path(R.home("bin"), "Rscript")
+
+start_fake_server <- function() {
+  portfile <- tempfile("fakeport")
+  system2(rscript(), c("--vanilla", shQuote(test_path("fake-server.R")), shQuote(portfile)), wait = FALSE,
+          stdout = FALSE, stderr = FALSE)
+  for (i in 1:200) {
+    if (file.exists(portfile)) break
+    Sys.sleep(0.05)
+  }
+  if (!file.exists(portfile)) stop("the fake server did not start")
+  port <- as.integer(readLines(portfile))
+  url <- sprintf("http://127.0.0.1:%d", port)
+  list(url = url, stop = function() {
+    con <- influx_connect(paste0(url, "/quit"), version = "v1")
+    try(influxdbtoolkit:::influx_http(con, "GET", "/", sink = "none"), silent = TRUE)
+  })
+}
+
+# A listening socket that never accepts: the kernel completes the TCP handshake, so a request is
+# sent and then waits forever for an answer.
+silent_port <- function() {
+  for (port in sample(45001:60000, 100)) {
+    s <- tryCatch(serverSocket(port), error = function(e) NULL, warning = function(w) NULL)
+    if (!is.null(s)) return(list(port = port, socket = s))
+  }
+  stop("no free port")
+}

@@ -1,0 +1,155 @@
+# Every failure is a classed condition with the server's words, and nothing half-done is returned.
+
+for_each_server("wrong or missing credentials are classed 401 errors", {
+  bad <- influx_connect(srv$url, username = srv$username, password = "wrong", database = "influxtk_test")
+  e <- expect_error(influx_query(bad, "SHOW DATABASES"), class = "influx_error_http_401")
+  expect_equal(e$status, 401L)
+  expect_match(e$server_message, "authorization failed")
+  expect_s3_class(e, "influx_error_http")
+  anonymous <- influx_connect(srv$url)
+  expect_error(influx_query(anonymous, "SHOW DATABASES"), class = "influx_error_http_401")
+})
+
+for_each_server("a missing database is a query error naming the statement", {
+  con <- connect_reader(srv)
+  e <- expect_error(influx_query(con, "SHOW MEASUREMENTS; SELECT * FROM m", database = "no_such_db"),
+                    class = "influx_error_query")
+  expect_match(e$server_message, "database not found")
+  # SHOW MEASUREMENTS on a missing database is an empty result; the SELECT fails.
+  expect_equal(e$statement, 2L)
+  expect_match(conditionMessage(e), "statement 2 \\(SELECT \\* FROM m\\)")
+})
+
+for_each_server("parse errors are HTTP 400 with the server's message, over GET and POST", {
+  e <- expect_error(influx_query(connect_reader(srv), "SELECT FROM x"), class = "influx_error_http_400")
+  expect_match(e$server_message, "^error parsing query")
+  e <- expect_error(influx_query(connect_admin(srv), "SELECT FROM x"), class = "influx_error_http_400")
+  expect_equal(e$method, "POST")
+})
+
+for_each_server("unknown endpoints are 404", {
+  con <- connect_reader(srv)
+  expect_error(influxdbtoolkit:::influx_http(con, "GET", "/no/such/endpoint"), class = "influx_error_http_404")
+})
+
+for_each_server("a read-only connection refuses changes before sending anything", {
+  ro <- connect_reader(srv)
+  expect_error(influx_query(ro, "DROP DATABASE influxtk_test"), class = "influx_error_readonly")
+  expect_error(influx_query(ro, "SELECT * INTO copy FROM m"), class = "influx_error_readonly")
+  expect_true("influxtk_test" %in% influx_databases(ro)$name)
+  # Pointed at a port where nothing listens: a request would be a transport error.
+  nowhere <- influx_connect("http://127.0.0.1:9", version = srv$generation)
+  expect_error(influx_query(nowhere, "CREATE DATABASE x"), class = "influx_error_readonly")
+})
+
+for_each_server("a writable connection runs statements that change data", {
+  admin <- connect_admin(srv)
+  db <- fresh_name("tmpdb")
+  influx_query(admin, sprintf("CREATE DATABASE %s", db))
+  expect_true(db %in% influx_databases(admin)$name)
+  influx_query(admin, sprintf("DROP DATABASE %s", db))
+  expect_false(db %in% influx_databases(admin)$name)
+})
+
+for_each_server("TLS against a plain HTTP port is a TLS error", {
+  tls <- influx_connect(sub("^http:", "https:", srv$url), version = srv$generation)
+  e <- expect_error(influx_ping(tls), class = "influx_error_transport")
+  expect_s3_class(e, "influx_error_tls")
+})
+
+test_that("a refused port is a transport error", {
+  con <- influx_connect("http://127.0.0.1:9", version = "v1")
+  e <- expect_error(influx_ping(con), class = "influx_error_connection_refused")
+  expect_s3_class(e, "influx_error_transport")
+  expect_equal(e$curl_code, 7L)
+  expect_error(influx_connect("http://127.0.0.1:9"), class = "influx_error_transport")
+})
+
+test_that("a server that never answers times out", {
+  s <- silent_port()
+  on.exit(close(s$socket))
+  con <- influx_connect(sprintf("http://127.0.0.1:%d", s$port), version = "v1", timeout = 1)
+  e <- expect_error(influx_query(con, "SHOW DATABASES"), class = "influx_error_timeout")
+  expect_s3_class(e, "influx_error_transport")
+})
+
+test_that("Ctrl-C interrupts a waiting request, returns control and leaks nothing", {
+  skip_on_os("windows")
+  s <- silent_port()
+  on.exit(close(s$socket))
+  pidfile <- tempfile("pid")
+  outfile <- tempfile("out")
+  script <- tempfile(fileext = ".R")
+  writeLines(c(
+    sprintf(".libPaths(c(%s))", paste(deparse(.libPaths()), collapse = "")),
+    "library(influxdbtoolkit)",
+    sprintf("con <- influx_connect('http://127.0.0.1:%d', version = 'v1', timeout = 120)", s$port),
+    sprintf("writeLines(as.character(Sys.getpid()), '%s')", pidfile),
+    "r <- tryCatch(influx_query(con, 'SHOW DATABASES'), interrupt = function(e) paste(class(e), collapse = ' '))",
+    "influx_disconnect(con); gc()",
+    sprintf("writeLines(c(r, .Call(influxdbtoolkit:::C_handle_count)), '%s')", outfile)
+  ), script)
+  system2(rscript(), c("--vanilla", shQuote(script)), wait = FALSE, stdout = FALSE, stderr = FALSE)
+  for (i in 1:200) if (file.exists(pidfile)) break else Sys.sleep(0.05)
+  expect_true(file.exists(pidfile))
+  Sys.sleep(0.5) # the child is now inside the request
+  tools::pskill(as.integer(readLines(pidfile)), tools::SIGINT)
+  for (i in 1:200) if (file.exists(outfile) && length(readLines(outfile)) == 2) break else Sys.sleep(0.05)
+  out <- readLines(outfile)
+  expect_equal(out[1], "influx_interrupt interrupt condition")
+  expect_equal(out[2], "0")
+})
+
+test_that("closed connections and non-connections are refused clearly", {
+  con <- influx_connect("http://127.0.0.1:9", version = "v1")
+  influx_disconnect(con)
+  expect_error(influx_query(con, "SHOW DATABASES"), class = "influx_error_closed")
+  expect_output(print(con), "closed")
+  expect_error(influx_query("not a connection", "SHOW DATABASES"), class = "influx_error_argument")
+  open <- influx_connect("http://127.0.0.1:9", version = "v1")
+  expect_error(influx_query(open, c("a", "b")), class = "influx_error_argument")
+})
+
+test_that("connections free their handles when disconnected or collected", {
+  count <- function() .Call(influxdbtoolkit:::C_handle_count)
+  gc()
+  before <- count()
+  cons <- lapply(1:50, function(i) influx_connect("http://127.0.0.1:9", version = "v1"))
+  expect_equal(count(), before + 50)
+  influx_disconnect(cons[[1]])
+  expect_equal(count(), before + 49)
+  rm(cons)
+  gc()
+  expect_equal(count(), before)
+})
+
+test_that("bad arguments to influx_query are classed errors", {
+  con <- influx_connect("http://127.0.0.1:9", version = "v1")
+  expect_error(influx_query(con, ""), class = "influx_error_argument")
+  expect_error(influx_query(con, NA_character_), class = "influx_error_argument")
+  expect_error(influx_query(con, "SHOW DATABASES", bigint = "int"), class = "influx_error_argument")
+  expect_error(influx_query(con, "SHOW DATABASES", tz = "Nowhere"), class = "influx_error_argument")
+  expect_error(influx_query(con, "SHOW DATABASES", database = 1:2), class = "influx_error_argument")
+  expect_error(influx_query(con, "SHOW DATABASES", params = list(1)), class = "influx_error_argument")
+})
+
+test_that("a misbehaving server gives classed errors and never partial data", {
+  fake <- start_fake_server()
+  on.exit(fake$stop())
+  at <- function(route, ...) influx_connect(paste0(fake$url, "/", route), version = "v1", ...)
+  for (code in c(413L, 429L, 500L, 502L, 503L)) {
+    e <- expect_error(influx_query(at(sprintf("status-%d", code)), "SHOW DATABASES"),
+                      class = sprintf("influx_error_http_%d", code))
+    expect_equal(e$server_message, sprintf("fake failure %d", code))
+    if (code >= 500L) expect_s3_class(e, "influx_error_http_5xx")
+    if (code %in% c(429L, 503L)) expect_equal(e$retry_after, "7")
+  }
+  expect_error(influx_query(at("truncated-cl"), "SELECT v FROM m"), class = "influx_error_transport")
+  e <- expect_error(influx_query(at("truncated-eof"), "SELECT v FROM m"), class = "influx_error_decode")
+  expect_match(conditionMessage(e), "ended inside a document")
+  expect_error(influx_query(at("garbage"), "SELECT v FROM m"), class = "influx_error_decode")
+  e <- expect_error(influx_query(at("json"), "SELECT v FROM m"), class = "influx_error_decode")
+  expect_match(conditionMessage(e), "application/json")
+  expect_error(influx_query(at("reset"), "SELECT v FROM m"), class = "influx_error_transport")
+  expect_error(influx_connect(paste0(fake$url, "/plain")), "X-Influxdb-Version", class = "influx_error_decode")
+})
