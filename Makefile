@@ -10,7 +10,7 @@ SERVERS ?= v1.6.7
 DEBS := r-base-dev r-cran-testthat r-cran-bit64 libcurl4-openssl-dev pkg-config curl influxdb
 BENCH_DEBS := r-cran-jsonlite
 
-.PHONY: deps install demo test test-run check bench docs servers-start servers-stop clean
+.PHONY: deps install demo test fuzz check bench docs servers-start servers-stop clean
 
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -34,8 +34,17 @@ servers-stop:
 demo: install servers-start
 	@eval "$$(tools/test-servers.sh env)"; R_LIBS="$(LIB)" $(R) tools/demo.R
 
+# The plain-C cores under AddressSanitizer, UBSan and LeakSanitizer, on mutated fixtures.
+FUZZ_ITERATIONS ?= 100000
+fuzz: deps
+	@mkdir -p $(LIB)
+	gcc -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	  -Wall -Wextra -o $(LIB)/fuzz tests/c/fuzz.c src/decode_v1.c src/msgpack.c src/columns.c \
+	  src/bytebuf.c src/json.c src/dialect_influxql.c
+	$(LIB)/fuzz $(FUZZ_ITERATIONS) tests/testthat/fixtures/*
+
 # Starts the servers, runs every test, stops the servers again whatever the outcome.
-test: install
+test: install fuzz
 	@tools/test-servers.sh start $(SERVERS); rc=$$?; \
 	if [ $$rc -eq 0 ]; then \
 	  eval "$$(tools/test-servers.sh env)"; \

@@ -1,4 +1,6 @@
 /* The connection handle as a classed external pointer whose finalizer frees curl and secrets. */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,8 +44,10 @@ influx_handle *handle_from_sexp(SEXP ptr) {
 static char *dup_opt(SEXP opts, const char *name) {
   const char *s = scalar_string_or_null(list_get(opts, name));
   if (s == NULL || s[0] == '\0') return NULL;
-  char *d = strdup(s);
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
   if (d == NULL) Rf_error("out of memory");
+  memcpy(d, s, n);
   return d;
 }
 

@@ -203,7 +203,7 @@ void transport_perform(influx_handle *h, const influx_request *req, influx_respo
   }
   curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &resp->status);
   curl_off_t us = 0;
-  if (curl_easy_getinfo(h->easy, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK) resp->seconds = us / 1e6;
+  if (curl_easy_getinfo(h->easy, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK) resp->seconds = (double) us / 1e6;
   /* Detach before R runs again: an interrupted transfer is abandoned here, its socket closed. */
   curl_multi_remove_handle(h->multi, h->easy);
   curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, NULL);

@@ -1,0 +1,121 @@
+/* Mutation fuzzer for the plain-C cores, meant to run under AddressSanitizer, UndefinedBehavior-
+ * Sanitizer and LeakSanitizer: the v1 MessagePack decoder (fed in random pieces), the JSON reader,
+ * the InfluxQL splitter and quoting. Seeds are the recorded fixtures given on the command line.
+ *
+ *   fuzz ITERATIONS SEED_FILE...
+ * Prints "fuzz: N passed, 0 failed" when no sanitizer fired (a sanitizer aborts the process). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/bytebuf.h"
+#include "../../src/decode_v1.h"
+#include "../../src/dialect_influxql.h"
+#include "../../src/json.h"
+
+static uint64_t state = 0x9e3779b97f4a7c15ULL;
+static uint64_t next(void) { /* xorshift64* */
+  state ^= state >> 12; state ^= state << 25; state ^= state >> 27;
+  return state * 2685821657736338717ULL;
+}
+static size_t below(size_t n) { return n ? (size_t) (next() % n) : 0; }
+
+static unsigned char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) { perror(path); exit(2); }
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  unsigned char *buf = malloc((size_t) n + 1);
+  if (!buf || fread(buf, 1, (size_t) n, f) != (size_t) n) exit(2);
+  fclose(f);
+  *len = (size_t) n;
+  return buf;
+}
+
+static size_t mutate(unsigned char *buf, size_t len, size_t cap) {
+  int rounds = 1 + (int) below(4);
+  for (int r = 0; r < rounds && len > 0; r++) {
+    switch (below(5)) {
+    case 0: buf[below(len)] = (unsigned char) next(); break;                  /* one byte */
+    case 1: buf[below(len)] ^= (unsigned char) (1u << below(8)); break;       /* one bit */
+    case 2: len = below(len + 1); break;                                      /* truncate */
+    case 3: {                                                                  /* repeat a range */
+      size_t from = below(len), n = below(len - from + 1);
+      if (len + n <= cap) { memmove(buf + from + n, buf + from, len - from); len += n; }
+      break;
+    }
+    default: {                                                                 /* boundary bytes */
+      static const unsigned char edge[] = {0xc0, 0xc1, 0xcf, 0xd3, 0xdb, 0xdd, 0xdf, 0xc7, 0xff, 0x7f, 0x00};
+      buf[below(len)] = edge[below(sizeof edge)];
+    }
+    }
+  }
+  return len;
+}
+
+static void run_decoder(const unsigned char *buf, size_t len) {
+  v1_decoder d;
+  v1_init(&d);
+  size_t off = 0;
+  while (off < len) {
+    size_t n = 1 + below(len - off < 64 ? len - off : 64);
+    if (v1_feed(&d, buf + off, n) != V1_OK) break;
+    off += n;
+  }
+  if (d.status == V1_OK) v1_finish(&d);
+  v1_free(&d);
+}
+
+static void run_text(const unsigned char *buf, size_t len) {
+  json_doc doc;
+  if (json_parse(&doc, (const char *) buf, len) == 0) json_free(&doc);
+  char *s = malloc(len + 1);
+  memcpy(s, buf, len);
+  for (size_t i = 0; i < len; i++) if (s[i] == 0) s[i] = ' ';
+  s[len] = 0;
+  int n = iql_split(s, len, NULL, 0);
+  if (n > 0) {
+    iql_statement *st = malloc((size_t) n * sizeof *st);
+    iql_split(s, len, st, n);
+    for (int i = 0; i < n; i++) if (st[i].end < st[i].start || st[i].end > len) abort();
+    free(st);
+  }
+  bytebuf b;
+  bytebuf_init(&b);
+  iql_quote_ident(&b, s, len);
+  iql_quote_string(&b, s, len);
+  json_write_string(&b, s, len);
+  bytebuf_free(&b);
+  free(s);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) { fprintf(stderr, "usage: fuzz ITERATIONS SEED...\n"); return 2; }
+  long iterations = atol(argv[1]);
+  int nseeds = argc - 2;
+  unsigned char **seeds = malloc((size_t) nseeds * sizeof *seeds);
+  size_t *lens = malloc((size_t) nseeds * sizeof *lens);
+  size_t cap = 0;
+  for (int i = 0; i < nseeds; i++) {
+    seeds[i] = read_file(argv[i + 2], &lens[i]);
+    if (lens[i] > cap) cap = lens[i];
+  }
+  cap = 2 * cap + 64;
+  unsigned char *buf = malloc(cap);
+  for (int i = 0; i < nseeds; i++) { run_decoder(seeds[i], lens[i]); run_text(seeds[i], lens[i]); }
+  for (long it = 0; it < iterations; it++) {
+    int k = (int) below((size_t) nseeds);
+    memcpy(buf, seeds[k], lens[k]);
+    size_t len = mutate(buf, lens[k], cap);
+    run_decoder(buf, len);
+    run_text(buf, len);
+  }
+  for (int i = 0; i < nseeds; i++) free(seeds[i]);
+  free(seeds);
+  free(lens);
+  free(buf);
+  printf("fuzz: %ld passed, 0 failed\n", iterations + nseeds);
+  return 0;
+}
