@@ -6,8 +6,8 @@
 
 R ?= Rscript
 LIB := $(CURDIR)/.lib
-SERVERS ?= v1.6.7
-DEBS := r-base-dev r-cran-testthat r-cran-bit64 libcurl4-openssl-dev pkg-config curl influxdb
+SERVERS ?= v1.6.7 v1.6.7-tls
+DEBS := r-base-dev r-cran-testthat r-cran-bit64 libcurl4-openssl-dev pkg-config curl influxdb openssl
 BENCH_DEBS := r-cran-jsonlite
 
 .PHONY: deps install demo test fuzz check bench docs servers-start servers-stop clean

@@ -16,7 +16,8 @@ ROOT=${INFLUXTK_SERVER_ROOT:-/tmp/influxdbtoolkit-servers}
 ADMIN_USER=${INFLUXTK_ADMIN_USER:-admin}
 ADMIN_PASSWORD=${INFLUXTK_ADMIN_PASSWORD:-admin-pw-Zürich-1}
 # name:port pairs; the port is the HTTP port, the RPC port is HTTP port + 1000.
-KNOWN_SERVERS="v1.6.7:18086"
+# A name ending in -tls is the same server over HTTPS with a self-signed certificate, for TLS tests.
+KNOWN_SERVERS="v1.6.7:18086 v1.6.7-tls:18096"
 
 log() { printf '[test-servers] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -38,6 +39,7 @@ cmd_install() {
   local missing=()
   command -v /usr/bin/influxd >/dev/null 2>&1 || missing+=(influxdb)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     as_root apt-get update -qq
@@ -48,13 +50,13 @@ cmd_install() {
 
 http() { # http METHOD URL [curl args...]: prints the body, fails on a non-2xx status
   local method=$1 url=$2; shift 2
-  curl -sS --fail-with-body -X "$method" "$url" "$@"
+  curl -sS -k --fail-with-body -X "$method" "$url" "$@"
 }
 
 wait_for_ping() {
   local url=$1 pidfile=$2 logfile=$3 i
   for i in $(seq 1 150); do
-    if curl -s -o /dev/null -w '%{http_code}' "$url/ping" 2>/dev/null | grep -q 204; then return 0; fi
+    if curl -s -k -o /dev/null -w '%{http_code}' "$url/ping" 2>/dev/null | grep -q 204; then return 0; fi
     if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
       tail -n 30 "$logfile" >&2 || true
       die "server at $url exited during start-up (log: $logfile)"
@@ -66,16 +68,21 @@ wait_for_ping() {
 }
 
 start_v1() { # start_v1 NAME BINARY
-  local name=$1 binary=$2 port dir url
+  local name=$1 binary=$2 port dir url tls=false
   port=$(server_port "$name")
   dir="$ROOT/$name"
   url="http://127.0.0.1:$port"
+  case "$name" in *-tls) tls=true; url="https://127.0.0.1:$port" ;; esac
   if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
     log "$name already running at $url"; return 0
   fi
   # A fresh data directory every start: the tests own everything in it.
   rm -rf "$dir"
   mkdir -p "$dir/meta" "$dir/data" "$dir/wal"
+  if $tls; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=127.0.0.1" \
+      -addext "subjectAltName=IP:127.0.0.1" -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
+  fi
   cat >"$dir/influxdb.conf" <<EOF
 reporting-enabled = false
 bind-address = "127.0.0.1:$((port + 1000))"
@@ -93,6 +100,9 @@ bind-address = "127.0.0.1:$((port + 1000))"
   log-enabled = false
   pprof-enabled = false
   max-row-limit = 0
+  https-enabled = $tls
+  https-certificate = "$dir/cert.pem"
+  https-private-key = "$dir/key.pem"
 [continuous_queries]
   enabled = false
 EOF
@@ -115,7 +125,7 @@ cmd_start() {
   mkdir -p "$ROOT"
   for name in "${names[@]}"; do
     case "$name" in
-      v1.6.7)
+      v1.6.7|v1.6.7-tls)
         [ -x /usr/bin/influxd ] || die "/usr/bin/influxd missing: run '$0 install' first"
         start_v1 "$name" /usr/bin/influxd ;;
       *) die "unknown server '$name'" ;;
@@ -126,8 +136,14 @@ cmd_start() {
 cmd_env() {
   local names=() dir name
   for dir in "$ROOT"/*/; do
+    dir=${dir%/}
     [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null || continue
     name=$(basename "$dir")
+    if [[ "$name" == *-tls ]]; then
+      printf 'export INFLUXTK_TLS_URL=%q\n' "$(cat "$dir/url")"
+      printf 'export INFLUXTK_TLS_CA=%q\n' "$dir/cert.pem"
+      continue
+    fi
     names+=("$name")
     local key=${name//./_}; key=${key^^}
     printf 'export INFLUXTK_%s_URL=%q\n' "$key" "$(cat "$dir/url")"

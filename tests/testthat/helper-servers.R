@@ -23,7 +23,8 @@ test_servers <- function() {
 require_servers <- function() {
   servers <- test_servers()
   expected <- strsplit(Sys.getenv("INFLUXTK_EXPECTED_SERVERS"), " +")[[1]]
-  missing <- setdiff(expected[nzchar(expected)], names(servers))
+  expected <- expected[nzchar(expected) & !endsWith(expected, "-tls")]
+  missing <- setdiff(expected, names(servers))
   on_ci <- identical(tolower(Sys.getenv("CI")), "true")
   if (length(missing) > 0 && on_ci) fail(paste("expected test servers are not running:", paste(missing, collapse = ", ")))
   if (length(servers) == 0) {
@@ -74,4 +75,16 @@ write_lines <- function(con, lines, precision = "ns", database = "influxtk_test"
   )
   expect_equal(res$status, 204L)
   invisible(res)
+}
+
+# The HTTPS server with a self-signed certificate (INFLUXTK_TLS_URL, INFLUXTK_TLS_CA).
+require_tls_server <- function() {
+  url <- Sys.getenv("INFLUXTK_TLS_URL")
+  expected <- grepl("-tls", Sys.getenv("INFLUXTK_EXPECTED_SERVERS"), fixed = TRUE)
+  if (!nzchar(url)) {
+    if (expected && identical(tolower(Sys.getenv("CI")), "true")) fail("the TLS test server is not running")
+    skip("no TLS test server (run `make test`)")
+  }
+  list(url = url, ca = Sys.getenv("INFLUXTK_TLS_CA"), username = Sys.getenv("INFLUXTK_ADMIN_USER"),
+       password = Sys.getenv("INFLUXTK_ADMIN_PASSWORD"))
 }
