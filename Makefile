@@ -6,7 +6,7 @@
 
 R ?= Rscript
 LIB := $(CURDIR)/.lib
-SERVERS ?= v1.6.7 v1.6.7-tls
+SERVERS ?= v1.6.7 v1.6.7-tls v1.8.10 v2.7.12
 DEBS := r-base-dev r-cran-testthat r-cran-bit64 libcurl4-openssl-dev pkg-config curl influxdb openssl
 BENCH_DEBS := r-cran-jsonlite
 

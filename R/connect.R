@@ -21,8 +21,9 @@
 #' @param version `"auto"` (ask the server's `/ping`), `"v1"` or `"v2"`.
 #'   With an explicit version no request is made until the first call.
 #' @param database Default database (1.x) for queries.
-#' @param username,password 1.x credentials.
-#' @param token 2.x API token.
+#' @param username,password 1.x credentials (on 2.x, those of a v1
+#'   authorization, which the 1.x-compatible endpoints accept).
+#' @param token 2.x API token (needed for Flux and the 2.x API).
 #' @param org,bucket 2.x organisation and default bucket.
 #' @param timeout Seconds a whole request may take (default 300; `Inf` for no
 #'   limit). Long queries are streamed, so this bounds a stalled server too.
@@ -116,9 +117,6 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
     con$server_build <- ping$build
   }
   con$backend <- backend_for(con$generation, call)
-  if (con$generation == "v2" && is.null(s$token)) {
-    abort_config("InfluxDB 2.x needs a `token` (or INFLUXDB_TOKEN)", call)
-  }
   con
 }
 

@@ -55,6 +55,8 @@ build_v2_7() {
       "$fluxsrc/libflux/flux/Cargo.toml" "$fluxsrc/libflux/flux-core/Cargo.toml"
     (cd "$fluxsrc/libflux" && RUSTFLAGS="--cap-lints=warn" cargo build --release --locked -p flux)
   fi
+  # Only the static archive may be found: the server must not need a library from this directory.
+  rm -f "$fluxsrc"/libflux/target/release/libflux.so
   mkdir -p "$work/pkgconfig"
   cat >"$work/pkgconfig/flux.pc" <<EOF
 Name: flux

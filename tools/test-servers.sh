@@ -7,6 +7,8 @@
 #   tools/test-servers.sh stop            stop every server this script started
 #   tools/test-servers.sh status          one line per server
 #
+# 1.6.7 comes from Debian; 1.8.10 (Flux enabled) and 2.7.12 (onboarded through /api/v2/setup,
+# with DBRP mappings so InfluxQL finds its buckets) are built by tools/build-servers.sh.
 # Every server listens on loopback only, has its own data directory below $INFLUXTK_SERVER_ROOT
 # (default /tmp/influxdbtoolkit-servers) and runs with authentication on. Builds that take long
 # (later server versions) are cached below $INFLUXTK_CACHE (default ~/.cache/influxdbtoolkit).
@@ -17,7 +19,11 @@ ADMIN_USER=${INFLUXTK_ADMIN_USER:-admin}
 ADMIN_PASSWORD=${INFLUXTK_ADMIN_PASSWORD:-admin-pw-Zürich-1}
 # name:port pairs; the port is the HTTP port, the RPC port is HTTP port + 1000.
 # A name ending in -tls is the same server over HTTPS with a self-signed certificate, for TLS tests.
-KNOWN_SERVERS="v1.6.7:18086 v1.6.7-tls:18096"
+KNOWN_SERVERS="v1.6.7:18086 v1.6.7-tls:18096 v1.8.10:18087 v2.7.12:18088"
+# The operator token of the 2.x server, and its organisation.
+ADMIN_TOKEN=${INFLUXTK_ADMIN_TOKEN:-influxtk-operator-token-0123456789}
+ORG=${INFLUXTK_ORG:-influxtk}
+TEST_DATABASES="influxtk_test influxtk_demo"
 
 log() { printf '[test-servers] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -68,11 +74,12 @@ wait_for_ping() {
 }
 
 start_v1() { # start_v1 NAME BINARY
-  local name=$1 binary=$2 port dir url tls=false
+  local name=$1 binary=$2 port dir url tls=false flux=false
   port=$(server_port "$name")
   dir="$ROOT/$name"
   url="http://127.0.0.1:$port"
   case "$name" in *-tls) tls=true; url="https://127.0.0.1:$port" ;; esac
+  case "$name" in v1.6.*) ;; *) flux=true ;; esac
   if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
     log "$name already running at $url"; return 0
   fi
@@ -100,6 +107,7 @@ bind-address = "127.0.0.1:$((port + 1000))"
   log-enabled = false
   pprof-enabled = false
   max-row-limit = 0
+  flux-enabled = $flux
   https-enabled = $tls
   https-certificate = "$dir/cert.pem"
   https-private-key = "$dir/key.pem"
@@ -119,6 +127,42 @@ EOF
   printf 'v1\n' >"$dir/generation"
 }
 
+start_v2() { # start_v2 NAME BINARY: a fresh 2.x server, onboarded, with DBRP mappings for InfluxQL
+  local name=$1 binary=$2 port dir url auth org_id bucket_id db
+  port=$(server_port "$name")
+  dir="$ROOT/$name"
+  url="http://127.0.0.1:$port"
+  if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+    log "$name already running at $url"; return 0
+  fi
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  log "starting $name on $url"
+  nohup "$binary" --bolt-path "$dir/influxd.bolt" --engine-path "$dir/engine" \
+    --sqlite-path "$dir/influxd.sqlite" --http-bind-address "127.0.0.1:$port" \
+    --reporting-disabled --log-level error --metrics-disabled --ui-disabled \
+    >"$dir/server.log" 2>&1 &
+  echo $! >"$dir/pid"
+  wait_for_ping "$url" "$dir/pid" "$dir/server.log"
+  http POST "$url/api/v2/setup" -H 'Content-Type: application/json' --data-binary \
+    "{\"username\":\"$ADMIN_USER\",\"password\":\"$ADMIN_PASSWORD\",\"org\":\"$ORG\",\"bucket\":\"influxtk_test\",\"token\":\"$ADMIN_TOKEN\"}" >/dev/null
+  auth=(-H "Authorization: Token $ADMIN_TOKEN")
+  org_id=$(http GET "$url/api/v2/orgs?org=$ORG" "${auth[@]}" | grep -o '"id": *"[0-9a-f]\{16\}"' | head -n 1 | grep -o '[0-9a-f]\{16\}')
+  [ -n "$org_id" ] || die "$name: no organisation id after setup"
+  for db in $TEST_DATABASES; do
+    bucket_id=$(http GET "$url/api/v2/buckets?org=$ORG&name=$db" "${auth[@]}" 2>/dev/null | grep -o '"id": *"[0-9a-f]\{16\}"' | head -n 1 | grep -o '[0-9a-f]\{16\}' || true)
+    if [ -z "$bucket_id" ]; then
+      bucket_id=$(http POST "$url/api/v2/buckets" "${auth[@]}" -H 'Content-Type: application/json' \
+        --data-binary "{\"orgID\":\"$org_id\",\"name\":\"$db\"}" | grep -o '"id": *"[0-9a-f]\{16\}"' | head -n 1 | grep -o '[0-9a-f]\{16\}')
+    fi
+    # InfluxQL over /query finds a bucket through a DBRP mapping named like the 1.x database.
+    http POST "$url/api/v2/dbrps" "${auth[@]}" -H 'Content-Type: application/json' --data-binary \
+      "{\"bucketID\":\"$bucket_id\",\"orgID\":\"$org_id\",\"database\":\"$db\",\"retention_policy\":\"autogen\",\"default\":true}" >/dev/null
+  done
+  printf '%s\n' "$url" >"$dir/url"
+  printf 'v2\n' >"$dir/generation"
+}
+
 cmd_start() {
   local names=("$@") name
   [ ${#names[@]} -gt 0 ] || read -r -a names <<<"$(for e in $KNOWN_SERVERS; do printf '%s ' "${e%%:*}"; done)"
@@ -128,6 +172,12 @@ cmd_start() {
       v1.6.7|v1.6.7-tls)
         [ -x /usr/bin/influxd ] || die "/usr/bin/influxd missing: run '$0 install' first"
         start_v1 "$name" /usr/bin/influxd ;;
+      v1.8.10)
+        "$(dirname "$0")/build-servers.sh" v1.8.10
+        start_v1 "$name" "$("$(dirname "$0")/build-servers.sh" --path v1.8.10)" ;;
+      v2.7.12)
+        "$(dirname "$0")/build-servers.sh" v2.7.12
+        start_v2 "$name" "$("$(dirname "$0")/build-servers.sh" --path v2.7.12)" ;;
       *) die "unknown server '$name'" ;;
     esac
   done
@@ -152,6 +202,8 @@ cmd_env() {
   printf 'export INFLUXTK_SERVERS=%q\n' "${names[*]:-}"
   printf 'export INFLUXTK_ADMIN_USER=%q\n' "$ADMIN_USER"
   printf 'export INFLUXTK_ADMIN_PASSWORD=%q\n' "$ADMIN_PASSWORD"
+  printf 'export INFLUXTK_ADMIN_TOKEN=%q\n' "$ADMIN_TOKEN"
+  printf 'export INFLUXTK_ORG=%q\n' "$ORG"
 }
 
 cmd_stop() {

@@ -14,7 +14,9 @@ test_servers <- function() {
       url = Sys.getenv(paste0("INFLUXTK_", key, "_URL")),
       generation = Sys.getenv(paste0("INFLUXTK_", key, "_GENERATION")),
       username = Sys.getenv("INFLUXTK_ADMIN_USER"),
-      password = Sys.getenv("INFLUXTK_ADMIN_PASSWORD")
+      password = Sys.getenv("INFLUXTK_ADMIN_PASSWORD"),
+      token = Sys.getenv("INFLUXTK_ADMIN_TOKEN"),
+      org = Sys.getenv("INFLUXTK_ORG")
     )
   })
 }
@@ -51,7 +53,12 @@ for_each_server <- function(desc, code, generations = c("v1", "v2")) {
   }
 }
 
+# 1.x: the admin user; 2.x: the operator token, with influxtk_test as bucket and database.
 connect_admin <- function(srv, ..., writable = TRUE) {
+  if (srv$generation == "v2") {
+    return(influx_connect(srv$url, token = srv$token, org = srv$org, bucket = "influxtk_test",
+                          database = "influxtk_test", writable = writable, ...))
+  }
   influx_connect(srv$url, username = srv$username, password = srv$password,
                  database = "influxtk_test", writable = writable, ...)
 }
@@ -67,12 +74,16 @@ fresh_name <- local({
   }
 })
 
-# Line protocol through the server's own /write endpoint.
+# Line protocol through the server's own write endpoint: /write on 1.x, /api/v2/write on 2.x.
 write_lines <- function(con, lines, precision = "ns", database = "influxtk_test") {
-  res <- influxdbtoolkit:::influx_http(
-    con, "POST", "/write", query = c(db = database, precision = precision),
-    body = charToRaw(enc2utf8(paste(lines, collapse = "\n"))), sink = "raw"
-  )
+  body <- charToRaw(enc2utf8(paste(lines, collapse = "\n")))
+  res <- if (con$generation == "v2") {
+    influxdbtoolkit:::influx_http(con, "POST", "/api/v2/write", sink = "raw", body = body,
+      query = c(org = con$org, bucket = database, precision = if (precision == "u") "us" else precision))
+  } else {
+    influxdbtoolkit:::influx_http(con, "POST", "/write", query = c(db = database, precision = precision),
+                                  body = body, sink = "raw")
+  }
   expect_equal(res$status, 204L)
   invisible(res)
 }
@@ -87,4 +98,10 @@ require_tls_server <- function() {
   }
   list(url = url, ca = Sys.getenv("INFLUXTK_TLS_CA"), username = Sys.getenv("INFLUXTK_ADMIN_USER"),
        password = Sys.getenv("INFLUXTK_ADMIN_PASSWORD"))
+}
+
+# Credentials for the legacy wrappers: user and password on 1.x, the token (through `...`) on 2.x.
+legacy_args <- function(srv) {
+  if (srv$generation == "v2") list(user = NULL, pwd = NULL, token = srv$token, org = srv$org)
+  else list(user = srv$username, pwd = srv$password)
 }

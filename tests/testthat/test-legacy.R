@@ -2,7 +2,7 @@
 
 for_each_server("influxdbCon returns a working connection from host, port, user and password", {
   port <- sub("^.*:", "", srv$url)
-  con <- influxdbCon("127.0.0.1", port = port, user = srv$username, pwd = srv$password)
+  con <- do.call(influxdbCon, c(list("127.0.0.1", port = port), legacy_args(srv)))
   on.exit(influx_disconnect(con))
   expect_s3_class(con, "influx_connection")
   expect_equal(con$url, srv$url)
@@ -13,15 +13,16 @@ for_each_server("influxdbCon returns a working connection from host, port, user 
 for_each_server("influxdbGetDatabases hides _internal and returns a name column", {
   port <- sub("^.*:", "", srv$url)
   all <- influx_databases(connect_reader(srv), system = TRUE)$name
-  expect_true("_internal" %in% all)
-  dbs <- influxdbGetDatabases("127.0.0.1", port = port, user = srv$username, pwd = srv$password)
+  system_dbs <- if (srv$generation == "v1") "_internal" else c("_monitoring", "_tasks")
+  expect_true(all(system_dbs %in% all))
+  dbs <- do.call(influxdbGetDatabases, c(list("127.0.0.1", port = port), legacy_args(srv)))
   expect_s3_class(dbs, "data.frame")
   expect_equal(names(dbs), "name")
-  expect_false("_internal" %in% dbs$name)
+  expect_false(any(system_dbs %in% dbs$name))
   expect_true(all(c("influxtk_test", "influxtk_demo") %in% dbs$name))
   gc()
   before <- .Call(influxdbtoolkit:::C_handle_count)
-  influxdbGetDatabases(srv$url, port = port, user = srv$username, pwd = srv$password)
+  do.call(influxdbGetDatabases, c(list(srv$url, port = port), legacy_args(srv)))
   expect_equal(.Call(influxdbtoolkit:::C_handle_count), before)
 })
 
@@ -30,13 +31,14 @@ for_each_server("influxdbGetMeasurements and influxdbGetFieldKeys have the old s
   m <- fresh_name("legacy")
   write_lines(admin, sprintf("%s,sensor=s1 value=1.5,count=2i 1700000000000000000", m))
   port <- sub("^.*:", "", srv$url)
-  ms <- influxdbGetMeasurements("127.0.0.1", port, srv$username, srv$password, database = "influxtk_test")
+  a <- legacy_args(srv)
+  ms <- do.call(influxdbGetMeasurements, c(list("127.0.0.1", port), a, list(database = "influxtk_test")))
   expect_equal(names(ms), "name")
   expect_true(m %in% ms[, 1])
-  fk <- influxdbGetFieldKeys("127.0.0.1", port, srv$username, srv$password, database = "influxtk_test", datapoint = m)
+  fk <- do.call(influxdbGetFieldKeys, c(list("127.0.0.1", port), a, list(database = "influxtk_test", datapoint = m)))
   expect_equal(fk, data.frame(fieldKey = c("count", "value")))
   empty <- influxdbGetFieldKeys(admin, database = "influxtk_test", datapoint = "no_such_measurement")
   expect_equal(empty, data.frame(fieldKey = character()))
-  expect_error(influxdbGetMeasurements("127.0.0.1", port, srv$username, "wrong", database = "influxtk_test"),
+  expect_error(influxdbGetMeasurements("127.0.0.1", port, "admin", "wrong", database = "influxtk_test"),
                class = "influx_error_http_401")
 })
