@@ -8,8 +8,9 @@ backends <- list(
     label = "InfluxDB 1.x",
     languages = "influxql",
     auth = "basic",
-    endpoints = list(ping = "/ping", query = "/query", write = "/write"),
-    capabilities = c(influxql = TRUE, flux = FALSE, buckets = FALSE, tokens = FALSE,
+    endpoints = list(ping = "/ping", query = "/query", write = "/write", flux = "/api/v2/query"),
+    # flux: 1.8 and later, when the server enables it; set per server at connect
+    capabilities = c(influxql = TRUE, flux = TRUE, buckets = FALSE, tokens = FALSE,
                      users = TRUE, retention_policies = TRUE, delete_api = FALSE)
   ),
   v2 = list(
@@ -46,6 +47,16 @@ normalize_version <- function(version, call = NULL) {
     )
   }
   abort_config(sprintf("`version` must be \"auto\", \"v1\" or \"v2\", not %s", format_value(version)), call)
+}
+
+# What this particular server can do, refined from the backend's defaults by its version.
+server_capabilities <- function(backend, server_version) {
+  caps <- backend$capabilities
+  if (backend$generation == "v1" && !is.na(server_version)) {
+    v <- suppressWarnings(package_version(sub("^v?([0-9]+\\.[0-9]+).*$", "\\1", server_version), strict = FALSE))
+    if (!is.na(v) && v < "1.8") caps[["flux"]] <- FALSE
+  }
+  caps
 }
 
 backend_for <- function(generation, call = NULL) {

@@ -117,6 +117,7 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
     con$server_build <- ping$build
   }
   con$backend <- backend_for(con$generation, call)
+  con$backend$capabilities <- server_capabilities(con$backend, con$server_version)
   con
 }
 

@@ -53,7 +53,7 @@ abort_config <- function(message, call = NULL) {
 abort_unsupported <- function(con, operation, call = NULL) {
   influx_abort(
     "influx_error_unsupported",
-    sprintf("%s is not supported by %s (%s)", operation, con$backend$label, con$server_version),
+    sprintf("%s: not supported by %s (server version %s)", operation, con$backend$label, con$server_version),
     version = con$server_version, operation = operation, call = call
   )
 }

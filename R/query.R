@@ -1,7 +1,10 @@
 #' Run a query and get typed data frames
 #'
-#' Sends InfluxQL to a 1.x server (or to the 1.x-compatible endpoint of a 2.x
-#' server) and decodes the answer in C, as it arrives, into data frames:
+#' Sends InfluxQL (1.x, or the 1.x-compatible endpoint of 2.x) or Flux (2.x,
+#' and 1.8+ with Flux enabled) and decodes the answer in C, as it arrives,
+#' into data frames.
+#'
+#' @section InfluxQL:
 #'
 #' * `time` is `POSIXct` in the time zone `tz` (exact to the microsecond; with
 #'   `time_ns = TRUE` an extra `time_ns` column holds the exact nanoseconds as
@@ -22,6 +25,22 @@
 #' without `INTO`, `SHOW` and `EXPLAIN`) are refused with
 #' `influx_error_readonly` unless the connection is writable.
 #'
+#' @section Flux:
+#' The annotated CSV answer becomes ONE data frame: all tables of all results
+#' stacked, with the union of their columns (`NA` where a table lacks one).
+#' Columns keep their Flux names (`_time`, `_value`, `_field`, tags) and the
+#' types of `#datatype`: `double`, `long` (as integers, see `bigint`),
+#' `unsignedLong` (like `long` below 2^63, a double with a warning above),
+#' `boolean`, `string`, `dateTime` (`POSIXct` in `tz`), `duration` (`difftime`
+#' in seconds) and `base64Binary` (a list of raw vectors). `#default` fills
+#' empty cells; an empty cell is otherwise `NA` (Flux writes null and the
+#' empty string alike). When `_value` has different types in different tables
+#' (several fields), the column widens (integer to double, anything else to
+#' character): use `pivot = TRUE` to get one typed column per field instead.
+#' An error table in the stream, or an error status, raises
+#' `influx_error_query` or `influx_error_http`. Flux that writes (`to()`,
+#' `wideTo()`, `http.post()`) is refused on a read-only connection.
+#'
 #' @param con A connection from [influx_connect()].
 #' @param query InfluxQL text.
 #' @param database Database to run against (default: the connection's).
@@ -30,11 +49,18 @@
 #' @param tz Time zone of the time columns (default: the connection's).
 #' @param bigint What an integer column becomes when one of its values does
 #'   not fit R's 32-bit integer: `"integer64"` (exact, needs the bit64 package
-#'   to print and compute), `"double"` (warns when a value is not exactly
-#'   representable) or `"character"`. Columns whose values all fit are always
+#'   to print and compute; without it, doubles are used), `"double"` (warns
+#'   when a value is not exactly representable) or `"character"`. Columns whose values all fit are always
 #'   plain integers.
 #' @param time_ns Add a `time_ns` column with exact nanoseconds since the epoch.
-#' @return A data frame, or a named list of data frames for several statements.
+#' @param language `"auto"` (InfluxQL when the text starts with an InfluxQL
+#'   keyword such as `SELECT` or `SHOW`, Flux otherwise), `"influxql"` or
+#'   `"flux"`.
+#' @param pivot Flux only: one column per `_field` (rows matched by series and
+#'   `_time`), as Flux's `pivot()` would return, done while decoding.
+#' @param table_columns Flux only: keep the `result` and `table` columns.
+#' @return A data frame, or (InfluxQL) a named list of data frames for several
+#'   statements.
 #' @seealso [influx_errors] for the conditions raised.
 #' @export
 #' @examplesIf nzchar(Sys.getenv("INFLUXTK_EXAMPLE_URL"))
@@ -42,7 +68,8 @@
 #' influx_query(con, "SELECT * FROM climate WHERE room = 'office' LIMIT 5")
 influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
                          bigint = getOption("influxdbtoolkit.bigint", "integer64"),
-                         time_ns = FALSE) {
+                         time_ns = FALSE, language = c("auto", "influxql", "flux"),
+                         pivot = FALSE, table_columns = FALSE) {
   call <- sys.call()
   check_open(con, call)
   if (!is.character(query) || length(query) != 1 || is.na(query) || !nzchar(trimws(query))) {
@@ -56,10 +83,21 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
   if (!is.null(database) && (!is.character(database) || length(database) != 1 || is.na(database))) {
     abort_argument("`database` must be one string", call)
   }
-  require_capability(con, "influxql", "InfluxQL queries", call)
-  if ((bigint == "integer64" || time_ns) && !requireNamespace("bit64", quietly = TRUE)) {
-    abort_argument("integer64 results need the bit64 package (Debian: r-cran-bit64); or use bigint = \"double\"", call)
+  # Without bit64, integer64 columns could not be printed or computed on: use doubles, which warn
+  # when a value is not exact.
+  if (bigint == "integer64" && !requireNamespace("bit64", quietly = TRUE)) bigint <- "double"
+  if (time_ns && !requireNamespace("bit64", quietly = TRUE)) {
+    abort_argument("`time_ns = TRUE` needs the bit64 package (Debian: r-cran-bit64)", call)
   }
+  language <- if (identical(language, c("auto", "influxql", "flux"))) "auto" else check_choice(language, c("auto", "influxql", "flux"), "language", call)
+  if (language == "auto") language <- detect_language(query)
+  for (flag in c("pivot", "table_columns")) {
+    v <- get(flag)
+    if (!is.logical(v) || length(v) != 1 || is.na(v)) abort_argument(sprintf("`%s` must be TRUE or FALSE", flag), call)
+  }
+  frame <- list(tz = tz, bigint = bigint, time_ns = time_ns, pivot = pivot, table_columns = table_columns)
+  if (language == "flux") return(flux_query(con, query, params, frame, call))
+  require_capability(con, "influxql", "InfluxQL queries", call)
 
   statements <- .Call(C_iql_split, query)
   if (!con$writable && !is.null(statements) && !all(statements$read_only)) {
@@ -86,10 +124,65 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
     query = if (use_get) c(url_params, q = query) else url_params,
     body = if (use_get) NULL else c(q = query),
     headers = "Accept: application/x-msgpack",
-    sink = "v1", frame = list(tz = tz, bigint = bigint, time_ns = time_ns), call = call
+    sink = "v1", frame = frame, call = call
   )
   frames <- v1_frames(res, query, statements, call)
   if (length(frames) == 1L) frames[[1]] else frames
+}
+
+# The text starts with an InfluxQL keyword (after comments): InfluxQL; anything else is Flux.
+detect_language <- function(query) {
+  text <- sub("^(\\s|--[^\n]*(\n|$)|//[^\n]*(\n|$)|/\\*.*?\\*/)*", "", query, perl = TRUE)
+  word <- toupper(regmatches(text, regexpr("^[A-Za-z]+", text)))
+  influxql <- c("SELECT", "SHOW", "CREATE", "DROP", "DELETE", "ALTER", "GRANT", "REVOKE", "EXPLAIN", "KILL", "SET")
+  if (length(word) && word %in% influxql) "influxql" else "flux"
+}
+
+flux_query <- function(con, query, params, frame, call) {
+  require_capability(con, "flux", "Flux queries", call)
+  if (!con$writable) {
+    at <- .Call(C_flux_write_call, query)
+    if (is.na(at) || at > 0L) {
+      influx_abort(
+        "influx_error_readonly",
+        if (is.na(at)) "refusing Flux whose strings could not be read (an unclosed quote?) on a read-only connection"
+        else sprintf("refusing Flux that writes data (%s) on a read-only connection; open it with writable = TRUE",
+                     abbreviate_text(substr(query, at, at + 40L), 50L)),
+        statement = query, call = call
+      )
+    }
+  }
+  org <- NULL
+  if (con$generation == "v2") {
+    org <- con$org
+    if (is.null(org)) abort_config("Flux on InfluxDB 2.x needs the organisation: connect with `org` (or INFLUXDB_ORG)", call)
+  }
+  body <- paste0(
+    '{"query":', .Call(C_json_quote, enc2utf8(query)), ',"type":"flux",',
+    '"dialect":{"header":true,"delimiter":",","annotations":["datatype","group","default"],',
+    '"commentPrefix":"#","dateTimeFormat":"RFC3339"}',
+    if (length(params)) paste0(',"params":', encode_params(params, call)), "}"
+  )
+  res <- influx_http(
+    con, "POST", con$backend$endpoints$flux, query = c(org = org),
+    body = charToRaw(enc2utf8(body)),
+    headers = c("Content-Type: application/json", "Accept: application/csv"),
+    sink = "flux", frame = frame, call = call
+  )
+  if (res$decode_status == -1L) {
+    influx_abort("influx_error_decode",
+                 sprintf("expected annotated CSV from %s, got '%s'", con$backend$endpoints$flux, res$content_type),
+                 detail = res$content_type, call = call)
+  }
+  if (res$decode_status == 1L) {
+    influx_abort("influx_error_query", sprintf("the Flux query failed: %s", res$decode_message),
+                 server_message = res$decode_message, statement = NA_integer_, query = query, call = call)
+  }
+  if (res$decode_status != 0L) {
+    influx_abort("influx_error_decode", sprintf("the Flux response could not be decoded: %s", res$decode_message),
+                 detail = res$decode_message, call = call)
+  }
+  finish_frame(res$tables[[1]])
 }
 
 v1_frames <- function(res, query, statements, call) {
@@ -136,7 +229,7 @@ finish_frame <- function(df) {
   inexact <- attr(df, "influx_inexact")
   if (!is.null(inexact)) {
     attr(df, "influx_inexact") <- NULL
-    warning(sprintf("column %s: some integers are beyond 2^53 and lost precision as doubles; use bigint = \"integer64\"",
+    warning(sprintf("column %s: some integers are beyond 2^53 and lost precision as doubles (bigint = \"integer64\" keeps integers below 2^63 exact)",
                     paste0("'", inexact, "'", collapse = ", ")), call. = FALSE)
   }
   df

@@ -8,9 +8,9 @@
 static size_t elem_size(col_type type) {
   switch (type) {
   case COL_BOOL: return sizeof(int8_t);
-  case COL_INT: case COL_TIME: return sizeof(int64_t);
+  case COL_INT: case COL_TIME: case COL_DURATION: return sizeof(int64_t);
   case COL_DOUBLE: return sizeof(double);
-  case COL_STRING: return sizeof(strref);
+  case COL_STRING: case COL_BYTES: return sizeof(strref);
   default: return 0;
   }
 }
@@ -156,7 +156,7 @@ static int col_prepare(column *col, size_t row) {
 
 static void col_done(column *col, size_t row, int is_na) {
   if (col->na) col->na[row] = (uint8_t) is_na;
-  col->n = row + 1;
+  if (row + 1 > col->n) col->n = row + 1;
 }
 
 static int is_na_at(const column *col, size_t i) {
@@ -165,6 +165,10 @@ static int is_na_at(const column *col, size_t i) {
 
 /* Writes existing values of a column as text into the arena. */
 static int col_to_string(table *t, column *col) {
+  if (col->type == COL_BYTES) { /* already arena text */
+    col->type = COL_STRING;
+    return 0;
+  }
   strref *refs = malloc((col->cap ? col->cap : 1) * sizeof *refs);
   if (refs == NULL) return -1;
   char tmp[64];
@@ -175,7 +179,7 @@ static int col_to_string(table *t, column *col) {
     int len = 0;
     switch (col->type) {
     case COL_BOOL: len = snprintf(tmp, sizeof tmp, "%s", ((int8_t *) col->data)[i] ? "true" : "false"); break;
-    case COL_INT: case COL_TIME: len = snprintf(tmp, sizeof tmp, "%" PRId64, ((int64_t *) col->data)[i]); break;
+    case COL_INT: case COL_TIME: case COL_DURATION: len = snprintf(tmp, sizeof tmp, "%" PRId64, ((int64_t *) col->data)[i]); break;
     case COL_DOUBLE: len = snprintf(tmp, sizeof tmp, "%.17g", ((double *) col->data)[i]); break;
     default: break;
     }
@@ -239,8 +243,7 @@ static int col_accept(table *t, column *col, col_type want) {
 static column *col_at(table *t, int c, size_t row) {
   if (t->failed || c < 0 || (size_t) c >= t->ncol) return NULL;
   column *col = &t->cols[c];
-  if (row < col->n) return NULL; /* rows are written once, in order */
-  if (col_prepare(col, row) != 0) {
+  if (row >= col->n && col_prepare(col, row) != 0) {
     t->failed = 1;
     return NULL;
   }
@@ -337,6 +340,28 @@ int col_put_str(table *t, int c, size_t row, const char *s, size_t len) {
   column *col = col_at(t, c, row);
   if (col == NULL || col_accept(t, col, COL_STRING) != 0) return t->failed = 1, -1;
   if (put_text(t, col, row, s, len) != 0) return t->failed = 1, -1;
+  col_done(col, row, 0);
+  return 0;
+}
+
+int col_put_duration(table *t, int c, size_t row, int64_t ns) {
+  column *col = col_at(t, c, row);
+  if (col == NULL || col_accept(t, col, COL_DURATION) != 0) return t->failed = 1, -1;
+  if (col->type == COL_DURATION) {
+    ((int64_t *) col->data)[row] = ns;
+  } else {
+    char tmp[32];
+    int len = snprintf(tmp, sizeof tmp, "%" PRId64, ns);
+    if (put_text(t, col, row, tmp, (size_t) len) != 0) return t->failed = 1, -1;
+  }
+  col_done(col, row, 0);
+  return 0;
+}
+
+int col_put_bytes(table *t, int c, size_t row, const unsigned char *p, size_t len) {
+  column *col = col_at(t, c, row);
+  if (col == NULL || col_accept(t, col, COL_BYTES) != 0) return t->failed = 1, -1;
+  if (put_text(t, col, row, (const char *) p, len) != 0) return t->failed = 1, -1;
   col_done(col, row, 0);
   return 0;
 }

@@ -10,7 +10,7 @@
 
 #include "bytebuf.h"
 
-typedef enum { COL_EMPTY, COL_BOOL, COL_INT, COL_DOUBLE, COL_TIME, COL_STRING } col_type;
+typedef enum { COL_EMPTY, COL_BOOL, COL_INT, COL_DOUBLE, COL_TIME, COL_STRING, COL_DURATION, COL_BYTES } col_type;
 typedef enum { ROLE_VALUE, ROLE_TAG, ROLE_MEASUREMENT, ROLE_META } col_role;
 
 typedef struct {
@@ -25,7 +25,7 @@ typedef struct {
   col_role role;
   size_t n;       /* rows written so far (NA padding included) */
   size_t cap;
-  void *data;     /* int8_t, int64_t, double or strref by type; unused for COL_EMPTY */
+  void *data;     /* int8_t, int64_t (int, time, duration), double or strref (string, bytes) */
   uint8_t *na;    /* 1 = NA; allocated at the first NA */
   int all_int32;  /* COL_INT: every value fits R's integer */
   int inexact;    /* a value lost precision on the way in (uint64 above 2^63, say) */
@@ -51,13 +51,16 @@ int table_find(const table *t, const char *name, size_t len);
 /* Copies bytes into the arena once, for values repeated on many rows (tags, measurement names). */
 int table_intern(table *t, const char *s, size_t len, strref *out);
 
-/* Each put writes at row `row` (>= the column's current length; the gap is NA). 0 or -1. */
+/* Each put writes at row `row`: past the column's end (the gap becomes NA) or over an earlier
+ * row (a pivot fills a field's column at rows other tables created). 0 or -1. */
 int col_put_na(table *t, int c, size_t row);
 int col_put_bool(table *t, int c, size_t row, int v);
 int col_put_int(table *t, int c, size_t row, int64_t v);
 int col_put_double(table *t, int c, size_t row, double v, int inexact);
 int col_put_time(table *t, int c, size_t row, int64_t ns);
 int col_put_str(table *t, int c, size_t row, const char *s, size_t len);
+int col_put_duration(table *t, int c, size_t row, int64_t ns);
+int col_put_bytes(table *t, int c, size_t row, const unsigned char *p, size_t len);
 int col_put_ref(table *t, int c, size_t row, strref ref);
 /* The same interned string on rows [from, to). */
 int col_fill_ref(table *t, int c, size_t from, size_t to, strref ref);

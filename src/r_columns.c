@@ -125,6 +125,28 @@ static SEXP column_to_sexp(const table *t, const column *c, const frame_options 
   }
   case COL_TIME: return time_column(c, o);
   case COL_STRING: return strings_column(t, c);
+  case COL_DURATION: {
+    /* difftime in seconds: exact to the microsecond for durations up to about 285 years */
+    SEXP out = PROTECT(Rf_allocVector(REALSXP, n));
+    const int64_t *d = c->data;
+    for (R_xlen_t i = 0; i < n; i++) REAL(out)[i] = na_at(c, (size_t) i) ? NA_REAL : (double) d[i] / 1e9;
+    Rf_setAttrib(out, R_ClassSymbol, Rf_mkString("difftime"));
+    Rf_setAttrib(out, Rf_install("units"), Rf_mkString("secs"));
+    UNPROTECT(1);
+    return out;
+  }
+  case COL_BYTES: {
+    SEXP out = PROTECT(Rf_allocVector(VECSXP, n));
+    const strref *d = c->data;
+    for (R_xlen_t i = 0; i < n; i++) {
+      if (na_at(c, (size_t) i)) continue;
+      SEXP raw = Rf_allocVector(RAWSXP, d[i].len);
+      SET_VECTOR_ELT(out, i, raw);
+      if (d[i].len) memcpy(RAW(raw), table_str(t, d[i]), d[i].len);
+    }
+    UNPROTECT(1);
+    return out;
+  }
   default: {
     SEXP out = Rf_allocVector(LGLSXP, n);
     for (R_xlen_t i = 0; i < n; i++) LOGICAL(out)[i] = NA_LOGICAL;

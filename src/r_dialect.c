@@ -1,9 +1,12 @@
 /* .Call glue for the query dialects and for decoding recorded bodies (decoder tests). */
 #include <string.h>
 
+#include "decode_flux.h"
 #include "decode_v1.h"
+#include "dialect_flux.h"
 #include "dialect_influxql.h"
 #include "glue.h"
+#include "json.h"
 
 typedef int (*quote_fn)(bytebuf *, const char *, size_t);
 
@@ -28,6 +31,15 @@ static SEXP quote_all(SEXP x, quote_fn fn) {
 
 SEXP C_iql_quote_ident(SEXP x) { return quote_all(x, iql_quote_ident); }
 SEXP C_iql_quote_string(SEXP x) { return quote_all(x, iql_quote_string); }
+SEXP C_flux_quote_string(SEXP x) { return quote_all(x, flux_quote_string); }
+
+/* 1-based position of the first call that writes data, 0 for none, NA when a string is open. */
+SEXP C_flux_write_call(SEXP query) {
+  const char *q = scalar_string_or_null(query);
+  if (q == NULL) Rf_error("query must be a string");
+  long at = flux_find_write_call(q, strlen(q));
+  return Rf_ScalarInteger(at == -2 ? NA_INTEGER : (int) (at + 1));
+}
 
 /* list(text, keyword, read_only) for each statement; NULL when a quote or comment is open. */
 SEXP C_iql_split(SEXP query) {
@@ -97,5 +109,60 @@ SEXP C_decode_v1(SEXP body, SEXP piece, SEXP opts) {
     SET_VECTOR_ELT(out, 4, Rf_ScalarString(mk_utf8_len((const char *) d->notices.data, d->notices.len)));
   decoder_finalize(guard);
   UNPROTECT(2);
+  return out;
+}
+
+static void flux_decoder_finalize(SEXP ptr) {
+  flux_decoder *d = R_ExternalPtrAddr(ptr);
+  if (d == NULL) return;
+  flux_free(d);
+  free(d);
+  R_ClearExternalPtr(ptr);
+}
+
+/* Decodes a recorded annotated-CSV body, fed in pieces of `piece` bytes. */
+SEXP C_decode_flux(SEXP body, SEXP piece, SEXP opts) {
+  if (TYPEOF(body) != RAWSXP) Rf_error("body must be a raw vector");
+  int step = Rf_asInteger(piece);
+  if (step == NA_INTEGER || step < 1) Rf_error("piece must be a positive integer");
+  flux_decoder *d = calloc(1, sizeof *d);
+  if (d == NULL) Rf_error("out of memory");
+  flux_options fo = {Rf_asLogical(list_get(opts, "pivot")) == TRUE, Rf_asLogical(list_get(opts, "table_columns")) == TRUE};
+  SEXP guard = PROTECT(R_MakeExternalPtr(d, R_NilValue, R_NilValue));
+  R_RegisterCFinalizerEx(guard, flux_decoder_finalize, TRUE);
+  if (flux_init(d, &fo) != 0) Rf_error("out of memory");
+  const unsigned char *p = RAW(body);
+  size_t n = (size_t) XLENGTH(body);
+  flux_status st = FLUX_OK;
+  for (size_t off = 0; off < n && st == FLUX_OK; off += (size_t) step) {
+    size_t len = n - off < (size_t) step ? n - off : (size_t) step;
+    st = flux_feed(d, p + off, len);
+  }
+  if (st == FLUX_OK) st = flux_finish(d);
+  const char *names[] = {"status", "message", "table", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SET_VECTOR_ELT(out, 0, Rf_ScalarInteger((int) st));
+  SET_VECTOR_ELT(out, 1, Rf_mkString(st == FLUX_OK ? "" : d->message));
+  if (st == FLUX_OK) {
+    frame_options o;
+    frame_options_from_list(opts, &o);
+    SET_VECTOR_ELT(out, 2, table_to_data_frame(d->out, &o));
+  }
+  flux_decoder_finalize(guard);
+  UNPROTECT(2);
+  return out;
+}
+
+/* A JSON string literal for each element (Flux request bodies). */
+SEXP C_json_quote(SEXP x) {
+  const char *s = scalar_string_or_null(x);
+  if (s == NULL) Rf_error("expected one string");
+  bytebuf b;
+  bytebuf_init(&b);
+  if (json_write_string(&b, s, strlen(s)) != 0 || b.len > INT_MAX) { bytebuf_free(&b); Rf_error("out of memory"); }
+  SEXP out = PROTECT(Rf_allocVector(STRSXP, 1));
+  SET_STRING_ELT(out, 0, Rf_mkCharLenCE((const char *) b.data, (int) b.len, CE_UTF8));
+  bytebuf_free(&b);
+  UNPROTECT(1);
   return out;
 }

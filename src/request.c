@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "bytebuf.h"
+#include "decode_flux.h"
 #include "decode_v1.h"
 #include "glue.h"
 
-typedef enum { SINK_NONE, SINK_RAW, SINK_V1 } sink_kind;
+typedef enum { SINK_NONE, SINK_RAW, SINK_V1, SINK_FLUX } sink_kind;
 
 #define MAX_ERROR_BODY (1 << 20)
 
@@ -22,6 +23,8 @@ typedef struct {
   sink_kind kind;
   int decoding;       /* the decoder took the body */
   v1_decoder dec;
+  flux_decoder fdec;
+  int fdec_ready;
 } request_state;
 
 static void state_free(request_state *s) {
@@ -31,6 +34,7 @@ static void state_free(request_state *s) {
   curl_slist_free_all(s->headers);
   s->headers = NULL;
   v1_free(&s->dec);
+  if (s->fdec_ready) flux_free(&s->fdec);
   free(s);
 }
 
@@ -45,11 +49,20 @@ static int is_msgpack(const char *ctype) {
   return strncmp(ctype, "application/x-msgpack", 21) == 0;
 }
 
+static int is_csv(const char *ctype) {
+  return strncmp(ctype, "text/csv", 8) == 0 || strncmp(ctype, "application/csv", 15) == 0;
+}
+
 static int sink(void *ctx, const char *data, size_t len, long status, const char *ctype) {
   request_state *s = ctx;
-  if (s->kind == SINK_V1 && (s->decoding || (status >= 200 && status < 300 && is_msgpack(ctype)))) {
+  int ok = status >= 200 && status < 300;
+  if (s->kind == SINK_V1 && (s->decoding || (ok && is_msgpack(ctype)))) {
     s->decoding = 1;
     return v1_feed(&s->dec, data, len) == V1_OK ? 0 : 1;
+  }
+  if (s->kind == SINK_FLUX && (s->decoding || (ok && is_csv(ctype)))) {
+    s->decoding = 1;
+    return flux_feed(&s->fdec, data, len) == FLUX_OK ? 0 : 1;
   }
   if (s->kind == SINK_NONE) return 0;
   size_t room = s->kind == SINK_RAW ? len : (s->raw.len < MAX_ERROR_BODY ? MAX_ERROR_BODY - s->raw.len : 0);
@@ -110,7 +123,19 @@ static SEXP build_result(request_state *s, const influx_response *resp, SEXP opt
   SET_VECTOR_ELT(out, 11, Rf_ScalarLogical(s->raw_truncated));
 
   int dstatus = -1;
-  if (s->decoding && !resp->interrupted && (curl_code == 0)) {
+  if (s->kind == SINK_FLUX && s->decoding && !resp->interrupted && curl_code == 0) {
+    flux_status st = resp->sink_aborted ? s->fdec.status : flux_finish(&s->fdec);
+    dstatus = (int) st;
+    if (st == FLUX_OK) {
+      frame_options fo;
+      frame_options_from_list(opts, &fo);
+      SEXP tables = Rf_allocVector(VECSXP, 1);
+      SET_VECTOR_ELT(out, 12, tables);
+      SET_VECTOR_ELT(tables, 0, table_to_data_frame(s->fdec.out, &fo));
+    }
+    SET_VECTOR_ELT(out, 14, string_or_na(st == FLUX_OK ? NULL : s->fdec.message));
+    SET_VECTOR_ELT(out, 15, Rf_ScalarInteger(-1));
+  } else if (s->kind == SINK_V1 && s->decoding && !resp->interrupted && curl_code == 0) {
     v1_status st = resp->sink_aborted ? s->dec.status : v1_finish(&s->dec);
     dstatus = (int) st;
     if (st == V1_OK) {
@@ -148,7 +173,14 @@ SEXP C_request(SEXP handle, SEXP method, SEXP path, SEXP query, SEXP headers, SE
   SEXP guard = PROTECT(R_MakeExternalPtr(s, R_NilValue, R_NilValue));
   R_RegisterCFinalizerEx(guard, state_finalize, TRUE);
   v1_init(&s->dec);
-  s->kind = strcmp(k, "v1") == 0 ? SINK_V1 : strcmp(k, "raw") == 0 ? SINK_RAW : SINK_NONE;
+  s->kind = strcmp(k, "v1") == 0 ? SINK_V1 : strcmp(k, "flux") == 0 ? SINK_FLUX
+          : strcmp(k, "raw") == 0 ? SINK_RAW : SINK_NONE;
+  if (s->kind == SINK_FLUX) {
+    flux_options fo = {Rf_asLogical(list_get(opts, "pivot")) == TRUE,
+                       Rf_asLogical(list_get(opts, "table_columns")) == TRUE};
+    if (flux_init(&s->fdec, &fo) != 0) Rf_error("out of memory");
+    s->fdec_ready = 1;
+  }
 
   int oom = bytebuf_append_str(&s->url, h->base_url) || bytebuf_append_str(&s->url, p);
   if (query != R_NilValue && XLENGTH(query) > 0) {

@@ -1,6 +1,7 @@
 /* Mutation fuzzer for the plain-C cores, meant to run under AddressSanitizer, UndefinedBehavior-
- * Sanitizer and LeakSanitizer: the v1 MessagePack decoder (fed in random pieces), the JSON reader,
- * the InfluxQL splitter and quoting. Seeds are the recorded fixtures given on the command line.
+ * Sanitizer and LeakSanitizer: the v1 MessagePack and Flux CSV decoders (fed in random pieces, the
+ * latter with and without pivot), the JSON reader, the InfluxQL and Flux dialects, and the time,
+ * duration and base64 parsers. Seeds are the recorded fixtures given on the command line.
  *
  *   fuzz ITERATIONS SEED_FILE...
  * Prints "fuzz: N passed, 0 failed" when no sanitizer fired (a sanitizer aborts the process). */
@@ -10,9 +11,12 @@
 #include <string.h>
 
 #include "../../src/bytebuf.h"
+#include "../../src/decode_flux.h"
 #include "../../src/decode_v1.h"
+#include "../../src/dialect_flux.h"
 #include "../../src/dialect_influxql.h"
 #include "../../src/json.h"
+#include "../../src/timeparse.h"
 
 static uint64_t state = 0x9e3779b97f4a7c15ULL;
 static uint64_t next(void) { /* xorshift64* */
@@ -68,6 +72,20 @@ static void run_decoder(const unsigned char *buf, size_t len) {
   v1_free(&d);
 }
 
+static void run_flux(const unsigned char *buf, size_t len, int pivot) {
+  flux_decoder d;
+  flux_options o = {pivot, !pivot};
+  if (flux_init(&d, &o) != 0) abort();
+  size_t off = 0;
+  while (off < len) {
+    size_t n = 1 + below(len - off < 64 ? len - off : 64);
+    if (flux_feed(&d, buf + off, n) != FLUX_OK) break;
+    off += n;
+  }
+  if (d.status == FLUX_OK) flux_finish(&d);
+  flux_free(&d);
+}
+
 static void run_text(const unsigned char *buf, size_t len) {
   json_doc doc;
   if (json_parse(&doc, (const char *) buf, len) == 0) json_free(&doc);
@@ -82,8 +100,17 @@ static void run_text(const unsigned char *buf, size_t len) {
     for (int i = 0; i < n; i++) if (st[i].end < st[i].start || st[i].end > len) abort();
     free(st);
   }
+  long at = flux_find_write_call(s, len);
+  if (at >= (long) len) abort();
+  int64_t ns;
+  parse_rfc3339_ns(s, len, &ns);
+  parse_duration_ns(s, len, &ns);
+  unsigned char *raw = malloc(len / 4 * 3 + 4);
+  base64_decode(s, len, raw);
+  free(raw);
   bytebuf b;
   bytebuf_init(&b);
+  flux_quote_string(&b, s, len);
   iql_quote_ident(&b, s, len);
   iql_quote_string(&b, s, len);
   json_write_string(&b, s, len);
@@ -104,12 +131,18 @@ int main(int argc, char **argv) {
   }
   cap = 2 * cap + 64;
   unsigned char *buf = malloc(cap);
-  for (int i = 0; i < nseeds; i++) { run_decoder(seeds[i], lens[i]); run_text(seeds[i], lens[i]); }
+  for (int i = 0; i < nseeds; i++) {
+    run_decoder(seeds[i], lens[i]);
+    run_flux(seeds[i], lens[i], 0);
+    run_flux(seeds[i], lens[i], 1);
+    run_text(seeds[i], lens[i]);
+  }
   for (long it = 0; it < iterations; it++) {
     int k = (int) below((size_t) nseeds);
     memcpy(buf, seeds[k], lens[k]);
     size_t len = mutate(buf, lens[k], cap);
     run_decoder(buf, len);
+    run_flux(buf, len, (int) (it & 1));
     run_text(buf, len);
   }
   for (int i = 0; i < nseeds; i++) free(seeds[i]);

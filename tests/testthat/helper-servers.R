@@ -36,8 +36,8 @@ require_servers <- function() {
   servers
 }
 
-# Runs `code` as one test per server: `srv` is bound inside.
-for_each_server <- function(desc, code, generations = c("v1", "v2")) {
+# Runs `code` as one test per server: `srv` is bound inside. flux = TRUE: only servers with Flux.
+for_each_server <- function(desc, code, generations = c("v1", "v2"), flux = FALSE) {
   code <- substitute(code)
   env <- parent.frame()
   servers <- test_servers()
@@ -47,6 +47,7 @@ for_each_server <- function(desc, code, generations = c("v1", "v2")) {
   }
   for (srv in servers) {
     if (!(srv$generation %in% generations)) next
+    if (flux && startsWith(srv$name, "v1.6")) next
     test_env <- new.env(parent = env)
     test_env$srv <- srv
     do.call(test_that, list(paste0("[", srv$name, "] ", desc), code), envir = test_env)
@@ -104,4 +105,13 @@ require_tls_server <- function() {
 legacy_args <- function(srv) {
   if (srv$generation == "v2") list(user = NULL, pwd = NULL, token = srv$token, org = srv$org)
   else list(user = srv$username, pwd = srv$password)
+}
+
+# Flux names a 1.x database and retention policy "db/rp", a 2.x bucket by its name.
+flux_bucket <- function(srv, db = "influxtk_test") if (srv$generation == "v1") paste0(db, "/autogen") else db
+
+decode_flux <- function(body, piece = length(body), tz = "UTC", bigint = "integer64", pivot = FALSE, table_columns = FALSE) {
+  if (is.character(body)) body <- charToRaw(enc2utf8(body))
+  .Call(influxdbtoolkit:::C_decode_flux, body, max(1L, as.integer(piece)),
+        list(tz = tz, bigint = bigint, pivot = pivot, table_columns = table_columns))
 }

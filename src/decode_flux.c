@@ -1,0 +1,523 @@
+#include "decode_flux.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timeparse.h"
+
+int flux_init(flux_decoder *d, const flux_options *opt) {
+  memset(d, 0, sizeof *d);
+  d->opt = *opt;
+  bytebuf_init(&d->pending);
+  bytebuf_init(&d->cells);
+  bytebuf_init(&d->defaults);
+  bytebuf_init(&d->series_keys);
+  bytebuf_init(&d->current_table_id);
+  bytebuf_init(&d->scratch);
+  d->current_series = -1;
+  d->idx_result = d->idx_table = d->idx_field = d->idx_value = d->idx_time = -1;
+  d->out = table_new();
+  return d->out ? 0 : -1;
+}
+
+void flux_free(flux_decoder *d) {
+  table_free(d->out);
+  d->out = NULL;
+  bytebuf_free(&d->pending);
+  bytebuf_free(&d->cells);
+  bytebuf_free(&d->defaults);
+  bytebuf_free(&d->series_keys);
+  bytebuf_free(&d->current_table_id);
+  bytebuf_free(&d->scratch);
+  free(d->cell_off);
+  free(d->cell_len);
+  free(d->types);
+  free(d->group);
+  free(d->default_off);
+  free(d->default_len);
+  free(d->colmap);
+  free(d->series_slots);
+  free(d->row_slots);
+  d->cell_off = d->cell_len = d->default_off = d->default_len = NULL;
+  d->types = NULL;
+  d->group = NULL;
+  d->colmap = NULL;
+  d->series_slots = NULL;
+  d->row_slots = NULL;
+}
+
+static flux_status fail(flux_decoder *d, flux_status st, const char *fmt, ...) {
+  if (d->status != FLUX_OK) return d->status;
+  d->status = st;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(d->message, sizeof d->message, fmt, ap);
+  va_end(ap);
+  return st;
+}
+
+static flux_status nomem(flux_decoder *d) { return fail(d, FLUX_ERR_NOMEM, "out of memory while decoding the response"); }
+
+static const char *cell(const flux_decoder *d, size_t j) { return (const char *) d->cells.data + d->cell_off[j]; }
+
+static int cell_is(const flux_decoder *d, size_t j, const char *s) {
+  return d->cell_len[j] == strlen(s) && memcmp(cell(d, j), s, d->cell_len[j]) == 0;
+}
+
+/* Splits one record (without its line end) into unescaped, NUL-terminated cells. */
+static flux_status split_record(flux_decoder *d, const char *rec, size_t n) {
+  d->ncells = 0;
+  d->cells.len = 0;
+  size_t p = 0;
+  for (;;) {
+    if (d->ncells == d->cap_cells) {
+      size_t cap = d->cap_cells ? 2 * d->cap_cells : 32;
+      size_t *off = realloc(d->cell_off, cap * sizeof *off);
+      if (off == NULL) return nomem(d);
+      d->cell_off = off;
+      size_t *len = realloc(d->cell_len, cap * sizeof *len);
+      if (len == NULL) return nomem(d);
+      d->cell_len = len;
+      d->cap_cells = cap;
+    }
+    size_t start = d->cells.len;
+    d->cell_off[d->ncells] = start;
+    if (p < n && rec[p] == '"') {
+      p++;
+      for (;;) {
+        const char *q = memchr(rec + p, '"', n - p);
+        if (q == NULL) return fail(d, FLUX_ERR_MALFORMED, "a quoted cell is not closed");
+        size_t k = (size_t) (q - rec);
+        /* The server writes a newline inside a cell as CRLF (Go's csv with CRLF line ends);
+         * like Go's reader, take CRLF inside a quoted cell as a newline. */
+        for (size_t a = p; a < k; a++) {
+          if (rec[a] == '\r' && a + 1 < k && rec[a + 1] == '\n') continue;
+          if (bytebuf_append(&d->cells, rec + a, 1) != 0) return nomem(d);
+        }
+        if (k + 1 < n && rec[k + 1] == '"') {
+          if (bytebuf_append(&d->cells, "\"", 1) != 0) return nomem(d);
+          p = k + 2;
+          continue;
+        }
+        p = k + 1;
+        break;
+      }
+      if (p < n && rec[p] != ',') return fail(d, FLUX_ERR_MALFORMED, "text after a closing quote");
+    } else {
+      const char *q = memchr(rec + p, ',', n - p);
+      size_t k = q ? (size_t) (q - rec) : n;
+      if (memchr(rec + p, '"', k - p) != NULL) return fail(d, FLUX_ERR_MALFORMED, "a quote inside an unquoted cell");
+      if (bytebuf_append(&d->cells, rec + p, k - p) != 0) return nomem(d);
+      p = k;
+    }
+    d->cell_len[d->ncells] = d->cells.len - start;
+    if (bytebuf_append(&d->cells, "", 1) != 0) return nomem(d);
+    d->ncells++;
+    if (p >= n) break;
+    p++; /* the comma */
+  }
+  return FLUX_OK;
+}
+
+static flux_type parse_type(const char *s, size_t n) {
+  if (n == 6 && memcmp(s, "string", 6) == 0) return FT_STRING;
+  if (n == 6 && memcmp(s, "double", 6) == 0) return FT_DOUBLE;
+  if (n == 4 && memcmp(s, "long", 4) == 0) return FT_LONG;
+  if (n == 12 && memcmp(s, "unsignedLong", 12) == 0) return FT_ULONG;
+  if (n == 7 && memcmp(s, "boolean", 7) == 0) return FT_BOOL;
+  if (n >= 8 && memcmp(s, "dateTime", 8) == 0) return FT_TIME;
+  if (n == 8 && memcmp(s, "duration", 8) == 0) return FT_DURATION;
+  if (n == 12 && memcmp(s, "base64Binary", 12) == 0) return FT_BASE64;
+  return FT_UNKNOWN;
+}
+
+/* Resizes the per-column schema arrays to the current record's width. */
+static flux_status schema_room(flux_decoder *d, size_t n) {
+  flux_type *types = realloc(d->types, n * sizeof *types);
+  if (types == NULL) return nomem(d);
+  d->types = types;
+  uint8_t *group = realloc(d->group, n);
+  if (group == NULL) return nomem(d);
+  d->group = group;
+  size_t *doff = realloc(d->default_off, n * sizeof *doff);
+  if (doff == NULL) return nomem(d);
+  d->default_off = doff;
+  size_t *dlen = realloc(d->default_len, n * sizeof *dlen);
+  if (dlen == NULL) return nomem(d);
+  d->default_len = dlen;
+  int *map = realloc(d->colmap, n * sizeof *map);
+  if (map == NULL) return nomem(d);
+  d->colmap = map;
+  return FLUX_OK;
+}
+
+static void reset_block(flux_decoder *d) {
+  d->have_header = 0;
+  d->have_datatypes = 0;
+  d->ncols = 0;
+  d->defaults.len = 0;
+  d->error_table = 0;
+  d->current_series = -1;
+  d->current_table_id.len = 0;
+}
+
+static flux_status annotation(flux_decoder *d) {
+  if (d->have_header) reset_block(d); /* a new schema without a blank line before it */
+  size_t n = d->ncells;
+  if (d->ncols != 0 && d->ncols != n) return fail(d, FLUX_ERR_MALFORMED, "annotation rows of different widths");
+  if (d->ncols == 0) {
+    if (schema_room(d, n) != FLUX_OK) return d->status;
+    for (size_t j = 0; j < n; j++) {
+      d->types[j] = FT_STRING;
+      d->group[j] = 1;
+      d->default_off[j] = 0;
+      d->default_len[j] = 0;
+    }
+    d->defaults.len = 0;
+    d->ncols = n;
+  }
+  if (cell_is(d, 0, "#datatype")) {
+    for (size_t j = 1; j < n; j++) {
+      d->types[j] = parse_type(cell(d, j), d->cell_len[j]);
+      if (d->types[j] == FT_UNKNOWN)
+        return fail(d, FLUX_ERR_MALFORMED, "unknown datatype '%s'", cell(d, j));
+    }
+    d->have_datatypes = 1;
+  } else if (cell_is(d, 0, "#group")) {
+    for (size_t j = 1; j < n; j++) d->group[j] = cell_is(d, j, "true");
+  } else if (cell_is(d, 0, "#default")) {
+    d->defaults.len = 0;
+    for (size_t j = 1; j < n; j++) {
+      d->default_off[j] = d->defaults.len;
+      d->default_len[j] = d->cell_len[j];
+      if (bytebuf_append(&d->defaults, cell(d, j), d->cell_len[j] + 1) != 0) return nomem(d);
+    }
+  }
+  d->open_table = 1;
+  return FLUX_OK;
+}
+
+static int pivoting(const flux_decoder *d) { return d->opt.pivot && d->idx_field > 0 && d->idx_value > 0; }
+
+static flux_status header(flux_decoder *d) {
+  size_t n = d->ncells;
+  if (d->ncols == 0) { /* no annotations: every column is a string */
+    if (schema_room(d, n) != FLUX_OK) return d->status;
+    for (size_t j = 0; j < n; j++) {
+      d->types[j] = FT_STRING;
+      d->group[j] = 1;
+      d->default_len[j] = 0;
+      d->default_off[j] = 0;
+    }
+    d->ncols = n;
+  }
+  if (n != d->ncols) return fail(d, FLUX_ERR_MALFORMED, "the header has %zu columns, the annotations %zu", n, d->ncols);
+  d->idx_result = d->idx_table = d->idx_field = d->idx_value = d->idx_time = -1;
+  for (size_t j = 1; j < n; j++) {
+    if (cell_is(d, j, "result")) d->idx_result = (int) j;
+    else if (cell_is(d, j, "table")) d->idx_table = (int) j;
+    else if (cell_is(d, j, "_field")) d->idx_field = (int) j;
+    else if (cell_is(d, j, "_value")) d->idx_value = (int) j;
+    else if (cell_is(d, j, "_time")) d->idx_time = (int) j;
+  }
+  d->error_table = n == 3 && cell_is(d, 1, "error") && cell_is(d, 2, "reference");
+  d->colmap[0] = -1;
+  int pivot = pivoting(d);
+  for (size_t j = 1; j < n; j++) {
+    int skip = 0;
+    int jj = (int) j;
+    if (jj == d->idx_result || jj == d->idx_table) skip = !d->opt.table_columns || (pivot && jj == d->idx_table);
+    /* pivot() keeps the group key, the row key (_time) and the new field columns only */
+    if (pivot && (jj == d->idx_field || jj == d->idx_value)) skip = 1;
+    if (pivot && !d->group[j] && jj != d->idx_time && jj != d->idx_result) skip = 1;
+    d->colmap[j] = -1;
+    if (!skip && !d->error_table) {
+      int c = table_column(d->out, cell(d, j), d->cell_len[j], ROLE_VALUE);
+      if (c < 0) return nomem(d);
+      d->colmap[j] = c;
+    }
+  }
+  d->have_header = 1;
+  d->open_table = 1;
+  d->current_series = -1;
+  d->current_table_id.len = 0;
+  return FLUX_OK;
+}
+
+/* The text of cell j with #default applied; NULL for a null cell. */
+static const char *value_text(const flux_decoder *d, size_t j, size_t *len) {
+  if (d->cell_len[j] > 0) {
+    *len = d->cell_len[j];
+    return cell(d, j);
+  }
+  if (d->default_len[j] > 0) {
+    *len = d->default_len[j];
+    return (const char *) d->defaults.data + d->default_off[j];
+  }
+  return NULL;
+}
+
+static flux_status put_cell(flux_decoder *d, size_t j, int c, size_t row) {
+  size_t len;
+  const char *s = value_text(d, j, &len);
+  table *t = d->out;
+  int rc = 0;
+  if (s == NULL) return col_put_na(t, c, row) == 0 ? FLUX_OK : nomem(d);
+  /* Cells are NUL-terminated in both the record and the defaults buffers. */
+  char *end;
+  switch (d->types[j]) {
+  case FT_STRING: rc = col_put_str(t, c, row, s, len); break;
+  case FT_DOUBLE: {
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end != s + len) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not a double", s);
+    rc = col_put_double(t, c, row, v, 0);
+    break;
+  }
+  case FT_LONG: {
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end != s + len || errno == ERANGE) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not a long", s);
+    rc = col_put_int(t, c, row, (int64_t) v);
+    break;
+  }
+  case FT_ULONG: {
+    errno = 0;
+    if (s[0] == '-') return fail(d, FLUX_ERR_MALFORMED, "'%s' is not an unsignedLong", s);
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end != s + len || errno == ERANGE) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not an unsignedLong", s);
+    /* Documented policy: like long below 2^63, a double (flagged inexact) above. */
+    rc = v <= (unsigned long long) INT64_MAX ? col_put_int(t, c, row, (int64_t) v)
+                                              : col_put_double(t, c, row, (double) v, 1);
+    break;
+  }
+  case FT_BOOL:
+    if (len == 4 && memcmp(s, "true", 4) == 0) rc = col_put_bool(t, c, row, 1);
+    else if (len == 5 && memcmp(s, "false", 5) == 0) rc = col_put_bool(t, c, row, 0);
+    else return fail(d, FLUX_ERR_MALFORMED, "'%s' is not a boolean", s);
+    break;
+  case FT_TIME: {
+    int64_t ns;
+    if (parse_rfc3339_ns(s, len, &ns) != 0) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not an RFC3339 time", s);
+    rc = col_put_time(t, c, row, ns);
+    break;
+  }
+  case FT_DURATION: {
+    int64_t ns;
+    if (parse_duration_ns(s, len, &ns) != 0) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not a duration", s);
+    rc = col_put_duration(t, c, row, ns);
+    break;
+  }
+  case FT_BASE64: {
+    d->scratch.len = 0;
+    if (bytebuf_reserve(&d->scratch, len / 4 * 3 + 4) != 0) return nomem(d);
+    long n = base64_decode(s, len, d->scratch.data);
+    if (n < 0) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not base64", s);
+    rc = col_put_bytes(t, c, row, d->scratch.data, (size_t) n);
+    break;
+  }
+  default:
+    return fail(d, FLUX_ERR_MALFORMED, "a cell of unknown type");
+  }
+  return rc == 0 ? FLUX_OK : nomem(d);
+}
+
+static uint64_t hash_bytes(const void *p, size_t n, uint64_t h) {
+  const unsigned char *s = p;
+  for (size_t i = 0; i < n; i++) { h ^= s[i]; h *= 1099511628211ULL; }
+  return h;
+}
+
+/* The series (group key without _field) of the current table: its id, new or known. */
+static int series_id(flux_decoder *d) {
+  bytebuf *k = &d->scratch;
+  k->len = 0;
+  for (size_t j = 1; j < d->ncols; j++) {
+    int jj = (int) j;
+    if (!d->group[j] || jj == d->idx_result || jj == d->idx_table || jj == d->idx_field) continue;
+    size_t len;
+    const char *s = value_text(d, j, &len);
+    uint32_t l = s ? (uint32_t) len : UINT32_MAX;
+    if (bytebuf_append(k, &l, sizeof l) != 0 || (s && bytebuf_append(k, s, len) != 0)) return -1;
+  }
+  if (2 * (d->series_count + 1) > d->series_cap) {
+    size_t cap = d->series_cap ? 2 * d->series_cap : 64;
+    flux_series_slot *slots = calloc(cap, sizeof *slots);
+    if (slots == NULL) return -1;
+    for (size_t i = 0; i < d->series_cap; i++) {
+      flux_series_slot *o = &d->series_slots[i];
+      if (o->key_len == 0 && o->id == 0) continue;
+      size_t h = hash_bytes(d->series_keys.data + o->key_off, o->key_len, 1469598103934665603ULL) & (cap - 1);
+      while (slots[h].key_len != 0 || slots[h].id != 0) h = (h + 1) & (cap - 1);
+      slots[h] = *o;
+    }
+    free(d->series_slots);
+    d->series_slots = slots;
+    d->series_cap = cap;
+  }
+  size_t h = hash_bytes(k->data, k->len, 1469598103934665603ULL) & (d->series_cap - 1);
+  for (;;) {
+    flux_series_slot *s = &d->series_slots[h];
+    if (s->key_len == 0 && s->id == 0) break;
+    if (s->key_len == k->len + 1 && memcmp(d->series_keys.data + s->key_off, k->data, k->len) == 0) return s->id - 1;
+    h = (h + 1) & (d->series_cap - 1);
+  }
+  /* key_len and id are stored +1 so that an all-zero slot means free */
+  flux_series_slot *s = &d->series_slots[h];
+  s->key_off = d->series_keys.len;
+  s->key_len = (uint32_t) k->len + 1;
+  s->id = (int32_t) d->series_count + 1;
+  if (bytebuf_append(&d->series_keys, k->data, k->len) != 0) return -1;
+  return (int) d->series_count++;
+}
+
+static uint64_t row_hash(int32_t series, int64_t time) {
+  uint64_t h = (uint64_t) time * 0x9e3779b97f4a7c15ULL;
+  h ^= (uint64_t) (uint32_t) series * 0xc2b2ae3d27d4eb4fULL;
+  return h ^ (h >> 29);
+}
+
+/* The output row of (series, time): found, or created (found = 0). */
+static int pivot_row(flux_decoder *d, int32_t series, int64_t time, size_t *row, int *found) {
+  if (2 * (d->row_count + 1) > d->row_cap) {
+    size_t cap = d->row_cap ? 2 * d->row_cap : 1024;
+    flux_row_slot *slots = calloc(cap, sizeof *slots);
+    if (slots == NULL) return -1;
+    for (size_t i = 0; i < d->row_cap; i++) {
+      flux_row_slot *o = &d->row_slots[i];
+      if (!o->used) continue;
+      size_t h = row_hash(o->series, o->time) & (cap - 1);
+      while (slots[h].used) h = (h + 1) & (cap - 1);
+      slots[h] = *o;
+    }
+    free(d->row_slots);
+    d->row_slots = slots;
+    d->row_cap = cap;
+  }
+  size_t h = row_hash(series, time) & (d->row_cap - 1);
+  while (d->row_slots[h].used) {
+    flux_row_slot *s = &d->row_slots[h];
+    if (s->series == series && s->time == time) { *row = s->row; *found = 1; return 0; }
+    h = (h + 1) & (d->row_cap - 1);
+  }
+  flux_row_slot *s = &d->row_slots[h];
+  s->used = 1;
+  s->series = series;
+  s->time = time;
+  s->row = d->out->nrow++;
+  d->row_count++;
+  *row = s->row;
+  *found = 0;
+  return 0;
+}
+
+static flux_status pivot_record(flux_decoder *d) {
+  if (d->current_series < 0 || (d->idx_table > 0 && (d->current_table_id.len != d->cell_len[d->idx_table] ||
+      memcmp(d->current_table_id.data, cell(d, (size_t) d->idx_table), d->cell_len[d->idx_table]) != 0))) {
+    int id = series_id(d);
+    if (id < 0) return nomem(d);
+    d->current_series = id;
+    d->current_table_id.len = 0;
+    if (d->idx_table > 0 &&
+        bytebuf_append(&d->current_table_id, cell(d, (size_t) d->idx_table), d->cell_len[d->idx_table]) != 0)
+      return nomem(d);
+  }
+  int64_t time = INT64_MIN;
+  if (d->idx_time > 0) {
+    size_t len;
+    const char *s = value_text(d, (size_t) d->idx_time, &len);
+    if (s && parse_rfc3339_ns(s, len, &time) != 0) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not an RFC3339 time", s);
+  }
+  size_t row;
+  int found;
+  if (pivot_row(d, d->current_series, time, &row, &found) != 0) return nomem(d);
+  if (!found) {
+    for (size_t j = 1; j < d->ncols; j++) {
+      if (d->colmap[j] < 0) continue;
+      flux_status st = put_cell(d, j, d->colmap[j], row);
+      if (st != FLUX_OK) return st;
+    }
+  }
+  size_t flen;
+  const char *field = value_text(d, (size_t) d->idx_field, &flen);
+  if (field == NULL) { field = "_value"; flen = 6; }
+  int c = table_column(d->out, field, flen, ROLE_VALUE);
+  if (c < 0) return nomem(d);
+  return put_cell(d, (size_t) d->idx_value, c, row);
+}
+
+static flux_status data_row(flux_decoder *d) {
+  if (d->ncells != d->ncols)
+    return fail(d, FLUX_ERR_MALFORMED, "a row has %zu cells where the header has %zu", d->ncells, d->ncols);
+  if (d->error_table) {
+    size_t len;
+    const char *msg = value_text(d, 1, &len);
+    return fail(d, FLUX_ERR_QUERY, "%s", msg ? msg : "the query failed (the server gave no message)");
+  }
+  if (pivoting(d)) return pivot_record(d);
+  size_t row = d->out->nrow;
+  for (size_t j = 1; j < d->ncols; j++) {
+    if (d->colmap[j] < 0) continue;
+    flux_status st = put_cell(d, j, d->colmap[j], row);
+    if (st != FLUX_OK) return st;
+  }
+  d->out->nrow++;
+  return FLUX_OK;
+}
+
+static flux_status record(flux_decoder *d, const char *rec, size_t n) {
+  if (n > 0 && rec[n - 1] == '\r') n--;
+  d->records++;
+  if (n == 0) { /* a blank line ends a table block */
+    reset_block(d);
+    d->open_table = 0;
+    return FLUX_OK;
+  }
+  flux_status st = split_record(d, rec, n);
+  if (st != FLUX_OK) return st;
+  if (d->cell_len[0] > 0 && cell(d, 0)[0] == '#') return annotation(d);
+  if (!d->have_header) return header(d);
+  return data_row(d);
+}
+
+flux_status flux_feed(flux_decoder *d, const void *data, size_t len) {
+  if (d->status != FLUX_OK) return d->status;
+  if (bytebuf_append(&d->pending, data, len) != 0) return nomem(d);
+  const char *buf = (const char *) d->pending.data;
+  size_t n = d->pending.len, start = 0, i = d->scan;
+  while (i < n) {
+    char c = buf[i];
+    if (d->in_quote) {
+      if (c == '"') {
+        if (i + 1 >= n) break; /* is it "" or the closing quote? wait for the next byte */
+        if (buf[i + 1] == '"') { i += 2; continue; }
+        d->in_quote = 0;
+      }
+      i++;
+      continue;
+    }
+    if (c == '"') {
+      d->in_quote = 1;
+    } else if (c == '\n') {
+      flux_status st = record(d, buf + start, i - start);
+      if (st != FLUX_OK) return st;
+      start = i + 1;
+    }
+    i++;
+  }
+  bytebuf_consume(&d->pending, start);
+  d->scan = i - start;
+  return FLUX_OK;
+}
+
+flux_status flux_finish(flux_decoder *d) {
+  if (d->status != FLUX_OK) return d->status;
+  if (d->pending.len > 0 || d->in_quote)
+    return fail(d, FLUX_ERR_TRUNCATED, "the response ended inside a record (%zu bytes left over)", d->pending.len);
+  if (d->open_table) return fail(d, FLUX_ERR_TRUNCATED, "the response ended inside a table");
+  if (table_finish(d->out) != 0) return nomem(d);
+  return FLUX_OK;
+}

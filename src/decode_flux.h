@@ -1,0 +1,81 @@
+/* Decoder for Flux results in annotated CSV (plain C, no R API).
+ *
+ * Records are taken from the stream as soon as they are complete (a quoted cell may span lines and
+ * pieces). All tables of all results go into ONE table: the union of their columns, NA where a
+ * table lacks a column, types from #datatype (widened where tables disagree), #default applied to
+ * empty cells. With pivot, each _field becomes a column and rows are matched by the table's group
+ * key and _time, as Flux's pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+ * would do, without a second pass. */
+#ifndef INFLUXTK_DECODE_FLUX_H
+#define INFLUXTK_DECODE_FLUX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bytebuf.h"
+#include "columns.h"
+
+typedef enum {
+  FLUX_OK = 0,
+  FLUX_ERR_QUERY,     /* an error table in the stream */
+  FLUX_ERR_MALFORMED,
+  FLUX_ERR_TRUNCATED,
+  FLUX_ERR_NOMEM
+} flux_status;
+
+typedef enum {
+  FT_STRING, FT_DOUBLE, FT_LONG, FT_ULONG, FT_BOOL, FT_TIME, FT_DURATION, FT_BASE64, FT_UNKNOWN
+} flux_type;
+
+typedef struct {
+  int pivot;           /* fields as columns */
+  int table_columns;   /* keep `result` and `table` */
+} flux_options;
+
+typedef struct { uint64_t key_off; uint32_t key_len; int32_t id; } flux_series_slot;
+typedef struct { int64_t time; int32_t series; int32_t used; size_t row; } flux_row_slot;
+
+typedef struct {
+  flux_options opt;
+  table *out;
+  flux_status status;
+  char message[2048];
+
+  bytebuf pending;       /* bytes of the record being received */
+  size_t scan;           /* how far pending was scanned for the end of a record */
+  int in_quote;
+  bytebuf cells;         /* unescaped cells of the current record, each NUL-terminated */
+  size_t *cell_off, *cell_len;
+  size_t ncells, cap_cells;
+
+  /* the schema of the current table block */
+  int have_header;
+  size_t ncols;
+  flux_type *types;
+  uint8_t *group;
+  bytebuf defaults;      /* NUL-separated #default cells */
+  size_t *default_off, *default_len;
+  int *colmap;           /* CSV column -> output column, -1 to skip */
+  int error_table;
+  int idx_result, idx_table, idx_field, idx_value, idx_time;
+  int have_datatypes;
+  int open_table;        /* a header or row since the last blank line */
+  size_t records;
+
+  /* pivot state */
+  bytebuf series_keys;
+  flux_series_slot *series_slots;
+  size_t series_cap, series_count;
+  flux_row_slot *row_slots;
+  size_t row_cap, row_count;
+  int current_series;
+  bytebuf current_table_id;
+  bytebuf scratch;
+} flux_decoder;
+
+int flux_init(flux_decoder *d, const flux_options *opt);
+void flux_free(flux_decoder *d);
+flux_status flux_feed(flux_decoder *d, const void *data, size_t len);
+flux_status flux_finish(flux_decoder *d);
+
+#endif

@@ -1,0 +1,164 @@
+# The annotated-CSV decoder on recorded and synthesized bodies, fed in pieces as a network would.
+
+fixture <- function(name) readBin(test_path("fixtures", name), "raw", 1e6)
+csv <- function(...) paste0(paste(c(...), collapse = "\r\n"), "\r\n")
+
+test_that("a recorded response with hostile values becomes one data frame", {
+  skip_if_not_installed("bit64")
+  r <- decode_flux(fixture("flux-hostile.csv"), tz = "Europe/Zurich")
+  expect_equal(r$status, 0L)
+  df <- r$table
+  expect_equal(names(df), c("_start", "_stop", "_time", "_value", "_field", "_measurement", "room", "ta g=k"))
+  expect_equal(unique(df$`_measurement`), "w\u00e9 ird,meas")
+  expect_setequal(unique(df$`ta g=k`), c("Bern", "Z\u00fcrich \"HQ\", \U0001f3e2"))
+  # _value holds long, double, string and boolean tables: it widens to character
+  expect_type(df$`_value`, "character")
+  expect_true("say \"hi\", \\ back\\slash" %in% df$`_value`)
+  expect_equal(attr(df$`_time`, "tzone"), "Europe/Zurich")
+})
+
+test_that("pivot gives one typed column per field", {
+  skip_if_not_installed("bit64")
+  df <- decode_flux(fixture("flux-hostile.csv"), pivot = TRUE)$table
+  expect_equal(names(df), c("_start", "_stop", "_time", "_measurement", "room", "ta g=k", "n", "temp", "fi=eld \"x\"", "ok"))
+  expect_equal(nrow(df), 3)
+  df <- df[order(df$`_time`, df$room), ]
+  expect_s3_class(df$n, "integer64")
+  expect_equal(as.character(df$n), c("-9223372036854775807", "42", "9223372036854775807"))
+  expect_identical(df$temp, c(21.5, 0, 1e-300))
+  expect_identical(df$ok, c(TRUE, FALSE, NA))
+  expect_equal(df$`fi=eld "x"`, c("say \"hi\", \\ back\\slash", NA, NA))
+  expect_equal(round(as.numeric(df$`_time`) * 1e6), c(1711846800000000, 1711846800000000, 1711850400123457))
+})
+
+test_that("every way of cutting the body into pieces gives the same result", {
+  for (name in c("flux-hostile.csv", "flux-two-results.csv")) {
+    body <- fixture(name)
+    for (pivot in c(FALSE, TRUE)) {
+      whole <- decode_flux(body, pivot = pivot)
+      expect_equal(whole$status, 0L)
+      for (piece in c(1, 2, 3, 7, 64, 1000)) expect_identical(decode_flux(body, piece, pivot = pivot), whole)
+    }
+  }
+})
+
+test_that("a body cut short anywhere is an error, never a partial result", {
+  body <- fixture("flux-two-results.csv")
+  for (n in seq_len(length(body) - 1L)) {
+    r <- decode_flux(body[seq_len(n)], 5)
+    # A cut exactly after a table's closing blank line is a complete (shorter) answer.
+    ends_table <- n >= 4 && identical(rawToChar(body[(n - 3):n]), "\r\n\r\n")
+    if (!ends_table) expect_true(r$status %in% c(2L, 3L), info = n)
+  }
+})
+
+test_that("results, tables and defaults", {
+  r <- decode_flux(fixture("flux-two-results.csv"), table_columns = TRUE)
+  df <- r$table
+  expect_equal(names(df)[1:2], c("result", "table"))
+  expect_setequal(unique(df$result), c("a", "b"))
+  expect_type(df$table, "integer")
+  # mean() per series: three series of one point each
+  b <- df[df$result == "b", ]
+  expect_equal(nrow(b), 3)
+  expect_setequal(b$`_value`, c("21.5", "0", "1e-300"))
+  body <- csv("#datatype,string,long,string,double", "#group,false,false,true,false",
+              "#default,_result,,fallback,", ",result,table,tag,v", ",,0,,1.5", ",,0,x,", "")
+  df <- decode_flux(body, table_columns = TRUE)$table
+  expect_equal(df$result, c("_result", "_result"))
+  expect_equal(df$tag, c("fallback", "x"))
+  expect_identical(df$v, c(1.5, NA))
+})
+
+test_that("tables with different columns are merged with NA", {
+  body <- csv("#datatype,string,long,string,long", "#group,false,false,true,false", "#default,_result,,,",
+              ",result,table,a,v", ",,0,x,1", "",
+              "#group,false,false,true,false", "#datatype,string,long,string,boolean", "#default,_result,,,",
+              ",result,table,b,w", ",,1,y,true", "")
+  df <- decode_flux(body)$table
+  expect_equal(names(df), c("a", "v", "b", "w"))
+  expect_identical(df$a, c("x", NA))
+  expect_identical(df$v, c(1L, NA))
+  expect_identical(df$b, c(NA, "y"))
+  expect_identical(df$w, c(NA, TRUE))
+})
+
+test_that("quoted cells, CRLF and LF line ends, and all datatypes decode", {
+  skip_if_not_installed("bit64")
+  body <- paste0(
+    "#datatype,string,long,dateTime:RFC3339Nano,duration,duration,base64Binary,unsignedLong,unsignedLong,double,double\n",
+    "#group,false,false,false,false,false,false,false,false,false,false\n",
+    "#default,_result,,,,,,,,,\n",
+    ",result,table,t,d,g,b,u,big,x,y\n",
+    ",,0,1969-12-31T23:59:59.999999999Z,3600000000000,1h2m3.5s,aMOpIA==,5,18446744073709551615,NaN,-Inf\n",
+    ",,0,2024-10-27T01:30:00+02:00,-1,250ms,,0,1,1e300,\"1,5\"\n\n")
+  r <- decode_flux(body)
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "'1,5' is not a double")
+  body <- sub("\"1,5\"", "\"0.5\"", body)
+  r <- decode_flux(body)
+  expect_equal(r$status, 0L)
+  df <- r$table
+  expect_equal(as.numeric(df$t), c(-1e-9, as.numeric(as.POSIXct("2024-10-26 23:30:00", tz = "UTC"))))
+  expect_s3_class(df$d, "difftime")
+  expect_equal(as.numeric(df$d), c(3600, -1e-9))
+  expect_equal(as.numeric(df$g), c(3723.5, 0.25))
+  expect_equal(df$b[[1]], charToRaw("h\u00e9 "))
+  expect_null(df$b[[2]])
+  expect_identical(df$u, c(5L, 0L))
+  expect_equal(df$big, c(2^64, 1))
+  expect_equal(attr(df, "influx_inexact"), "big")
+  expect_true(is.nan(df$x[1]))
+  expect_identical(df$y, c(-Inf, 0.5))
+  cell <- csv("#datatype,string,long,string", "#group,false,false,false", "#default,_result,,",
+              ",result,table,s", ",,0,\"multi\r\nline, \"\"quoted\"\"\"", ",,0,\"\"", "")
+  expect_identical(decode_flux(cell)$table$s, c("multi\nline, \"quoted\"", NA))
+})
+
+test_that("an error table after data is a query error", {
+  body <- csv("#datatype,string,long,double", "#group,false,false,false", "#default,_result,,",
+              ",result,table,v", ",,0,1", "",
+              "#datatype,string,string", "#group,true,true", "#default,,", ",error,reference",
+              ",\"runtime error @3:8: boom, with \"\"quotes\"\"\",", "")
+  r <- decode_flux(body)
+  expect_equal(r$status, 1L)
+  expect_equal(r$message, "runtime error @3:8: boom, with \"quotes\"")
+  expect_null(r$table)
+})
+
+test_that("empty and blank bodies are empty results; broken ones are errors", {
+  for (b in c("", "\r\n", "\n\n")) {
+    r <- decode_flux(b)
+    expect_equal(r$status, 0L)
+    expect_equal(dim(r$table), c(0, 0))
+  }
+  header_only <- csv("#datatype,string,long,double", "#group,false,false,false", "#default,_result,,", ",result,table,v", "")
+  expect_equal(names(decode_flux(header_only)$table), "v")
+  bad <- list(
+    mid_table = csv("#datatype,string,long,double", "#group,false,false,false", "#default,_result,,", ",result,table,v", ",,0,1"),
+    open_quote = "#datatype,string\n,s\n,\"open",
+    short_row = csv(",a,b", ",1", ""),
+    bad_long = csv("#datatype,string,long", ",result,v", ",,1.5", ""),
+    bad_time = csv("#datatype,string,dateTime:RFC3339", ",result,t", ",,2024-13-01T00:00:00Z", ""),
+    bad_bool = csv("#datatype,string,boolean", ",result,b", ",,yes", ""),
+    bad_type = csv("#datatype,string,decimal", ",result,x", ",,1", ""),
+    junk_after_quote = csv(",a", ",\"x\"y", "")
+  )
+  for (name in names(bad)) {
+    r <- decode_flux(bad[[name]], 3)
+    expect_true(r$status %in% c(2L, 3L), info = name)
+    expect_null(r$table, info = name)
+  }
+})
+
+test_that("random corruption never crashes the decoder", {
+  body <- fixture("flux-two-results.csv")
+  set.seed(2)
+  for (i in 1:300) {
+    b <- body
+    at <- sample(length(b), sample(1:4, 1))
+    b[at] <- as.raw(sample(c(0:255, rep(c(34, 44, 10, 13, 35), 20)), length(at), replace = TRUE))
+    r <- decode_flux(b, sample(c(1, 5, 1000), 1), pivot = i %% 2 == 0)
+    expect_true(r$status %in% 0:3)
+  }
+})
