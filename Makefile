@@ -8,7 +8,7 @@ R ?= Rscript
 LIB := $(CURDIR)/.lib
 SERVERS ?= v1.6.7 v1.6.7-tls v1.8.10 v2.7.12
 DEBS := r-base-dev r-cran-testthat r-cran-bit64 libcurl4-openssl-dev pkg-config curl influxdb openssl
-BENCH_DEBS := r-cran-jsonlite
+BENCH_DEBS := r-cran-jsonlite r-cran-data.table
 
 .PHONY: deps install demo test fuzz check bench docs servers-start servers-stop clean
 
@@ -59,7 +59,7 @@ check: deps
 bench: install servers-start
 	@missing=""; for p in $(BENCH_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
-	@eval "$$(tools/test-servers.sh env)"; R_LIBS="$(LIB)" $(R) bench/query-v1.R
+	@eval "$$(tools/test-servers.sh env)"; R_LIBS="$(LIB)" $(R) bench/query-v1.R && R_LIBS="$(LIB)" $(R) bench/query-flux.R
 
 docs:
 	$(R) -e 'roxygen2::roxygenise()'

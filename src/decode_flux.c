@@ -350,7 +350,8 @@ static int series_id(flux_decoder *d) {
     for (size_t i = 0; i < d->series_cap; i++) {
       flux_series_slot *o = &d->series_slots[i];
       if (o->key_len == 0 && o->id == 0) continue;
-      size_t h = hash_bytes(d->series_keys.data + o->key_off, o->key_len, 1469598103934665603ULL) & (cap - 1);
+      /* key_len is stored one more than the key's length */
+      size_t h = hash_bytes(d->series_keys.data + o->key_off, o->key_len - 1, 1469598103934665603ULL) & (cap - 1);
       while (slots[h].key_len != 0 || slots[h].id != 0) h = (h + 1) & (cap - 1);
       slots[h] = *o;
     }

@@ -31,6 +31,27 @@ test_that("pivot gives one typed column per field", {
   expect_equal(round(as.numeric(df$`_time`) * 1e6), c(1711846800000000, 1711846800000000, 1711850400123457))
 })
 
+test_that("pivot matches rows across many series and fields", {
+  # One table per (series, field), as Flux sends them: enough series to regrow every hash table.
+  block <- function(table, room, field, type, values) {
+    c(paste0("#datatype,string,long,dateTime:RFC3339,string,string,string,", type),
+      "#group,false,false,false,true,true,true,false", "#default,_result,,,,,,",
+      ",result,table,_time,_measurement,room,_field,_value",
+      sprintf(",,%d,2024-01-01T00:00:%02dZ,m,%s,%s,%s", table, seq_along(values) - 1L, room, field, values), "")
+  }
+  rooms <- sprintf("r%03d", 1:300)
+  lines <- c(
+    unlist(lapply(seq_along(rooms), function(i) block(i, rooms[i], "t", "double", c(i + 0.5, i + 0.25)))),
+    unlist(lapply(seq_along(rooms), function(i) block(300 + i, rooms[i], "n", "long", c(i, -i))))
+  )
+  df <- decode_flux(paste0(paste(lines, collapse = "\r\n"), "\r\n"), 777, pivot = TRUE)$table
+  expect_equal(nrow(df), 600)
+  expect_equal(names(df), c("_time", "_measurement", "room", "t", "n"))
+  expect_false(anyNA(df$t) || anyNA(df$n))
+  expect_identical(df$t[df$room == "r123"], c(123.5, 123.25))
+  expect_identical(df$n[df$room == "r123"], c(123L, -123L))
+})
+
 test_that("every way of cutting the body into pieces gives the same result", {
   for (name in c("flux-hostile.csv", "flux-two-results.csv")) {
     body <- fixture(name)
