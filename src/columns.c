@@ -322,19 +322,22 @@ int col_put_double(table *t, int c, size_t row, double v, int inexact) {
   return 0;
 }
 
-int col_put_time(table *t, int c, size_t row, int64_t ns) {
+/* An int64 of a given meaning (time, duration) or, in a column widened to text, its digits. */
+static int put_int64_as(table *t, int c, size_t row, int64_t v, col_type type) {
   column *col = col_at(t, c, row);
-  if (col == NULL || col_accept(t, col, COL_TIME) != 0) return t->failed = 1, -1;
-  if (col->type == COL_TIME) {
-    ((int64_t *) col->data)[row] = ns;
+  if (col == NULL || col_accept(t, col, type) != 0) return t->failed = 1, -1;
+  if (col->type == type) {
+    ((int64_t *) col->data)[row] = v;
   } else {
     char tmp[32];
-    int len = snprintf(tmp, sizeof tmp, "%" PRId64, ns);
+    int len = snprintf(tmp, sizeof tmp, "%" PRId64, v);
     if (put_text(t, col, row, tmp, (size_t) len) != 0) return t->failed = 1, -1;
   }
   col_done(col, row, 0);
   return 0;
 }
+
+int col_put_time(table *t, int c, size_t row, int64_t ns) { return put_int64_as(t, c, row, ns, COL_TIME); }
 
 int col_put_str(table *t, int c, size_t row, const char *s, size_t len) {
   column *col = col_at(t, c, row);
@@ -344,19 +347,7 @@ int col_put_str(table *t, int c, size_t row, const char *s, size_t len) {
   return 0;
 }
 
-int col_put_duration(table *t, int c, size_t row, int64_t ns) {
-  column *col = col_at(t, c, row);
-  if (col == NULL || col_accept(t, col, COL_DURATION) != 0) return t->failed = 1, -1;
-  if (col->type == COL_DURATION) {
-    ((int64_t *) col->data)[row] = ns;
-  } else {
-    char tmp[32];
-    int len = snprintf(tmp, sizeof tmp, "%" PRId64, ns);
-    if (put_text(t, col, row, tmp, (size_t) len) != 0) return t->failed = 1, -1;
-  }
-  col_done(col, row, 0);
-  return 0;
-}
+int col_put_duration(table *t, int c, size_t row, int64_t ns) { return put_int64_as(t, c, row, ns, COL_DURATION); }
 
 int col_put_bytes(table *t, int c, size_t row, const unsigned char *p, size_t len) {
   column *col = col_at(t, c, row);

@@ -67,91 +67,73 @@ SEXP C_iql_split(SEXP query) {
   return out;
 }
 
-static void decoder_finalize(SEXP ptr) {
-  v1_decoder *d = R_ExternalPtrAddr(ptr);
+/* The two decoders behind one interface, for feeding recorded bodies in pieces. */
+typedef struct {
+  int flux;
+  v1_decoder v1;
+  flux_decoder fx;
+  int ready;
+} any_decoder;
+
+static void any_decoder_finalize(SEXP ptr) {
+  any_decoder *d = R_ExternalPtrAddr(ptr);
   if (d == NULL) return;
-  v1_free(d);
+  if (d->ready) {
+    if (d->flux) flux_free(&d->fx); else v1_free(&d->v1);
+  }
   free(d);
   R_ClearExternalPtr(ptr);
 }
 
-/* Decodes a recorded v1 MessagePack body, fed in pieces of `piece` bytes as a network would. */
-SEXP C_decode_v1(SEXP body, SEXP piece, SEXP opts) {
+/* Decodes a recorded body (v1 MessagePack or Flux annotated CSV) fed in pieces of `piece` bytes,
+ * as a network would deliver it: list(status, message, statement, tables, notices). */
+static SEXP decode_recorded(SEXP body, SEXP piece, SEXP opts, int flux) {
   if (TYPEOF(body) != RAWSXP) Rf_error("body must be a raw vector");
   int step = Rf_asInteger(piece);
   if (step == NA_INTEGER || step < 1) Rf_error("piece must be a positive integer");
-  v1_decoder *d = calloc(1, sizeof *d);
+  any_decoder *d = calloc(1, sizeof *d);
   if (d == NULL) Rf_error("out of memory");
-  v1_init(d);
   SEXP guard = PROTECT(R_MakeExternalPtr(d, R_NilValue, R_NilValue));
-  R_RegisterCFinalizerEx(guard, decoder_finalize, TRUE);
+  R_RegisterCFinalizerEx(guard, any_decoder_finalize, TRUE);
+  d->flux = flux;
+  if (flux) {
+    flux_options fo = {Rf_asLogical(list_get(opts, "pivot")) == TRUE, Rf_asLogical(list_get(opts, "table_columns")) == TRUE};
+    if (flux_init(&d->fx, &fo) != 0) Rf_error("out of memory");
+  } else {
+    v1_init(&d->v1);
+  }
+  d->ready = 1;
   const unsigned char *p = RAW(body);
   size_t n = (size_t) XLENGTH(body);
-  v1_status st = V1_OK;
-  for (size_t off = 0; off < n && st == V1_OK; off += (size_t) step) {
+  int st = 0;
+  for (size_t off = 0; off < n && st == 0; off += (size_t) step) {
     size_t len = n - off < (size_t) step ? n - off : (size_t) step;
-    st = v1_feed(d, p + off, len);
+    st = flux ? (int) flux_feed(&d->fx, p + off, len) : (int) v1_feed(&d->v1, p + off, len);
   }
-  if (st == V1_OK) st = v1_finish(d);
+  if (st == 0) st = flux ? (int) flux_finish(&d->fx) : (int) v1_finish(&d->v1);
   const char *names[] = {"status", "message", "statement", "tables", "notices", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
-  SET_VECTOR_ELT(out, 0, Rf_ScalarInteger((int) st));
-  SET_VECTOR_ELT(out, 1, Rf_mkString(st == V1_OK ? "" : d->message));
-  SET_VECTOR_ELT(out, 2, Rf_ScalarInteger(d->error_statement));
-  if (st == V1_OK) {
+  SET_VECTOR_ELT(out, 0, Rf_ScalarInteger(st));
+  SET_VECTOR_ELT(out, 1, Rf_mkString(st == 0 ? "" : flux ? d->fx.message : d->v1.message));
+  SET_VECTOR_ELT(out, 2, Rf_ScalarInteger(flux ? -1 : d->v1.error_statement));
+  if (st == 0) {
     frame_options fo;
     frame_options_from_list(opts, &fo);
-    SEXP tables = Rf_allocVector(VECSXP, d->ntables);
+    int ntab = flux ? 1 : d->v1.ntables;
+    SEXP tables = Rf_allocVector(VECSXP, ntab);
     SET_VECTOR_ELT(out, 3, tables);
-    for (int i = 0; i < d->ntables; i++) SET_VECTOR_ELT(tables, i, table_to_data_frame(d->tables[i], &fo));
+    for (int i = 0; i < ntab; i++)
+      SET_VECTOR_ELT(tables, i, table_to_data_frame(flux ? d->fx.out : d->v1.tables[i], &fo));
   }
-  if (d->notices.len)
-    SET_VECTOR_ELT(out, 4, Rf_ScalarString(mk_utf8_len((const char *) d->notices.data, d->notices.len)));
-  decoder_finalize(guard);
+  if (!flux && d->v1.notices.len)
+    SET_VECTOR_ELT(out, 4, Rf_ScalarString(mk_utf8_len((const char *) d->v1.notices.data, d->v1.notices.len)));
+  any_decoder_finalize(guard);
   UNPROTECT(2);
   return out;
 }
 
-static void flux_decoder_finalize(SEXP ptr) {
-  flux_decoder *d = R_ExternalPtrAddr(ptr);
-  if (d == NULL) return;
-  flux_free(d);
-  free(d);
-  R_ClearExternalPtr(ptr);
-}
-
-/* Decodes a recorded annotated-CSV body, fed in pieces of `piece` bytes. */
-SEXP C_decode_flux(SEXP body, SEXP piece, SEXP opts) {
-  if (TYPEOF(body) != RAWSXP) Rf_error("body must be a raw vector");
-  int step = Rf_asInteger(piece);
-  if (step == NA_INTEGER || step < 1) Rf_error("piece must be a positive integer");
-  flux_decoder *d = calloc(1, sizeof *d);
-  if (d == NULL) Rf_error("out of memory");
-  flux_options fo = {Rf_asLogical(list_get(opts, "pivot")) == TRUE, Rf_asLogical(list_get(opts, "table_columns")) == TRUE};
-  SEXP guard = PROTECT(R_MakeExternalPtr(d, R_NilValue, R_NilValue));
-  R_RegisterCFinalizerEx(guard, flux_decoder_finalize, TRUE);
-  if (flux_init(d, &fo) != 0) Rf_error("out of memory");
-  const unsigned char *p = RAW(body);
-  size_t n = (size_t) XLENGTH(body);
-  flux_status st = FLUX_OK;
-  for (size_t off = 0; off < n && st == FLUX_OK; off += (size_t) step) {
-    size_t len = n - off < (size_t) step ? n - off : (size_t) step;
-    st = flux_feed(d, p + off, len);
-  }
-  if (st == FLUX_OK) st = flux_finish(d);
-  const char *names[] = {"status", "message", "table", ""};
-  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
-  SET_VECTOR_ELT(out, 0, Rf_ScalarInteger((int) st));
-  SET_VECTOR_ELT(out, 1, Rf_mkString(st == FLUX_OK ? "" : d->message));
-  if (st == FLUX_OK) {
-    frame_options o;
-    frame_options_from_list(opts, &o);
-    SET_VECTOR_ELT(out, 2, table_to_data_frame(d->out, &o));
-  }
-  flux_decoder_finalize(guard);
-  UNPROTECT(2);
-  return out;
-}
+SEXP C_decode_v1(SEXP body, SEXP piece, SEXP opts) { return decode_recorded(body, piece, opts, 0); }
+SEXP C_decode_flux(SEXP body, SEXP piece, SEXP opts) { return decode_recorded(body, piece, opts, 1); }
 
 /* A JSON string literal for each element (Flux request bodies). */
 SEXP C_json_quote(SEXP x) {

@@ -110,10 +110,13 @@ static SEXP build_result(request_state *s, const influx_response *resp, SEXP opt
   SET_VECTOR_ELT(out, 4, string_or_na(resp->retry_after));
   SET_VECTOR_ELT(out, 5, string_or_na(resp->influx_error));
   SET_VECTOR_ELT(out, 6, Rf_ScalarReal(resp->seconds));
-  /* Our own abort of a transfer is not a transport failure: the decoder says why. */
-  int curl_code = resp->sink_aborted ? 0 : (int) resp->curl_code;
+  /* Our own abort of a transfer is not a transport failure: the decoder says why. Without a
+   * decoder, only memory running out stops the sink. */
+  int curl_code = resp->sink_aborted ? (s->decoding ? 0 : (int) CURLE_OUT_OF_MEMORY) : (int) resp->curl_code;
   SET_VECTOR_ELT(out, 7, Rf_ScalarInteger(curl_code));
-  SET_VECTOR_ELT(out, 8, string_or_na(curl_code ? resp->curl_error : NULL));
+  SET_VECTOR_ELT(out, 8, string_or_na(curl_code == 0 ? NULL
+                                      : resp->sink_aborted ? "out of memory while receiving the response"
+                                                           : resp->curl_error));
   SET_VECTOR_ELT(out, 9, Rf_ScalarLogical(resp->interrupted));
   if (!s->decoding && s->kind != SINK_NONE) {
     SEXP raw = Rf_allocVector(RAWSXP, (R_xlen_t) s->raw.len);

@@ -10,6 +10,11 @@
 set -euo pipefail
 
 CACHE=${INFLUXTK_CACHE:-$HOME/.cache/influxdbtoolkit}
+# Toolchains installed outside the system directories are not always on a script's PATH.
+for dir in /usr/local/go/bin "$HOME/go/bin" "$HOME/.cargo/bin"; do
+  [ -d "$dir" ] && case ":$PATH:" in *":$dir:"*) ;; *) PATH="$PATH:$dir" ;; esac
+done
+export PATH
 export GOTOOLCHAIN=local GOFLAGS=-modcacherw
 log() { printf '[build-servers] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }

@@ -112,6 +112,19 @@ flux_bucket <- function(srv, db = "influxtk_test") if (srv$generation == "v1") p
 
 decode_flux <- function(body, piece = length(body), tz = "UTC", bigint = "integer64", pivot = FALSE, table_columns = FALSE) {
   if (is.character(body)) body <- charToRaw(enc2utf8(body))
-  .Call(influxdbtoolkit:::C_decode_flux, body, max(1L, as.integer(piece)),
-        list(tz = tz, bigint = bigint, pivot = pivot, table_columns = table_columns))
+  r <- .Call(influxdbtoolkit:::C_decode_flux, body, max(1L, as.integer(piece)),
+             list(tz = tz, bigint = bigint, pivot = pivot, table_columns = table_columns))
+  list(status = r$status, message = r$message, table = r$tables[[1]])
+}
+
+# Random byte corruption, fed in random piece sizes: a status, never a crash.
+expect_survives_corruption <- function(body, decode, seed, bytes = 0:255) {
+  set.seed(seed)
+  for (i in 1:300) {
+    b <- body
+    at <- sample(length(b), sample(1:4, 1))
+    b[at] <- as.raw(sample(bytes, length(at), replace = TRUE))
+    r <- decode(b, sample(c(1, 5, 1000), 1), i)
+    expect_true(r$status %in% 0:3)
+  }
 }
