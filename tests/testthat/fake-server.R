@@ -6,6 +6,8 @@
 #   /truncated-eof/...  200 MessagePack without Content-Length, cut mid-document, then close
 #   /garbage/...        200 MessagePack content type, bytes that are not MessagePack
 #   /json/...           200 JSON where MessagePack was asked for
+#   /flux-cut/...       200 annotated CSV that stops after a row, mid-table, then close
+#   /flux-error/...     200 annotated CSV: a table, then an error table
 #   /reset/...          closes the connection without answering
 #   /plain/ping         204 without InfluxDB headers (a server that is not InfluxDB)
 #   /quit               stops the server
@@ -59,6 +61,13 @@ repeat {
     "truncated-eof" = http(200, msgpack, doc[seq_len(length(doc) - 5)], length = FALSE),
     "garbage" = http(200, msgpack, as.raw(c(0xc1, 0xc1, 0xc1))),
     "json" = http(200, "Content-Type: application/json", charToRaw('{"results":[{"statement_id":0}]}')),
+    "flux-cut" = http(200, "Content-Type: text/csv; charset=utf-8", charToRaw(paste0(
+      "#datatype,string,long,double\r\n#group,false,false,false\r\n#default,_result,,\r\n",
+      ",result,table,_value\r\n,,0,1.5\r\n")), length = FALSE),
+    "flux-error" = http(200, "Content-Type: text/csv; charset=utf-8", charToRaw(paste0(
+      "#datatype,string,long,double\r\n#group,false,false,false\r\n#default,_result,,\r\n",
+      ",result,table,_value\r\n,,0,1.5\r\n\r\n#datatype,string,string\r\n#group,true,true\r\n",
+      "#default,,\r\n,error,reference\r\n,panic: out of cheese,\r\n\r\n"))),
     "reset" = raw(0),
     "plain" = http(204),
     "quit" = http(204),
