@@ -18,7 +18,8 @@
 #' @param datapoint Measurement whose field keys to list.
 #' @param ... Passed on to [influx_connect()] (for example `token`, `org`,
 #'   `bucket` for a 2.x server, or `version`).
-#' @return `influxdbCon()`: a connection. `influxdbGetDatabases()` and
+#' @return `influxdbCon()`: a connection. `influxdbWriteDf()`: invisibly, what
+#'   [influx_write()] returns. `influxdbGetDatabases()` and
 #'   `influxdbGetMeasurements()`: a data frame with a column `name`.
 #'   `influxdbGetFieldKeys()`: a data frame with a column `fieldKey`.
 #' @name legacy
@@ -72,4 +73,23 @@ legacy_url <- function(host, port, call = NULL) {
   has_port <- grepl(":[0-9]+$", authority) && !grepl("^\\[[^]]*\\]$", authority)
   if (has_port || is.null(port) || !nzchar(as.character(port))) return(host)
   sub("^(https?://[^/]*)", paste0("\\1:", as.character(port)), host, ignore.case = TRUE)
+}
+
+#' @rdname legacy
+#' @param df Data frame to write: a time column and value columns (fields).
+#' @param measurement Measurement to write to.
+#' @param time_col Name of the time column.
+#' @export
+influxdbWriteDf <- function(host, port = "8086", user = NULL, pwd = NULL, database = NULL, df,
+                            measurement, time_col = "time", ...) {
+  if (inherits(host, "influx_connection")) {
+    con <- host
+  } else {
+    con <- influxdbCon(host, port, user, pwd, writable = TRUE, ...)
+    on.exit(influx_disconnect(con), add = TRUE)
+  }
+  # The old wrapper wrote every non-time column as a field, at second precision.
+  fields <- setdiff(names(df), time_col)
+  influx_write(con, df, measurement = measurement, tags = character(), fields = fields, time = time_col,
+               precision = "s", database = database)
 }

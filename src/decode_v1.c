@@ -190,8 +190,12 @@ static v1_status decode_series(v1_decoder *d, table *t, const unsigned char *buf
         if (tk.kind != MP_STR || tv.kind != MP_STR)
           return fail(d, V1_ERR_MALFORMED, "a series tag is not a string pair");
         int c = table_column(t, (const char *) tk.ptr, tk.len, ROLE_TAG);
+        if (c < 0) return nomem(d);
+        /* Tag values are never empty in InfluxDB: GROUP BY reports an absent tag as "", which
+         * is NA here, as in Flux results. */
+        if (tv.len == 0) continue;
         strref ref;
-        if (c < 0 || table_intern(t, (const char *) tv.ptr, tv.len, &ref) != 0) return nomem(d);
+        if (table_intern(t, (const char *) tv.ptr, tv.len, &ref) != 0) return nomem(d);
         if (col_fill_ref(t, c, first_row, last_row, ref) != 0) return nomem(d);
       }
     } else if (v.kind != MP_NIL) {

@@ -1,7 +1,7 @@
 /* Mutation fuzzer for the plain-C cores, meant to run under AddressSanitizer, UndefinedBehavior-
  * Sanitizer and LeakSanitizer: the v1 MessagePack and Flux CSV decoders (fed in random pieces, the
- * latter with and without pivot), the JSON reader, the InfluxQL and Flux dialects, and the time,
- * duration and base64 parsers. Seeds are the recorded fixtures given on the command line.
+ * latter with and without pivot), the JSON reader, the InfluxQL and Flux dialects, the line-protocol
+ * writer, and the time, duration and base64 parsers. Seeds are the recorded fixtures given on the command line.
  *
  *   fuzz ITERATIONS SEED_FILE...
  * Prints "fuzz: N passed, 0 failed" when no sanitizer fired (a sanitizer aborts the process). */
@@ -16,6 +16,7 @@
 #include "../../src/dialect_flux.h"
 #include "../../src/dialect_influxql.h"
 #include "../../src/json.h"
+#include "../../src/lineproto.h"
 #include "../../src/timeparse.h"
 
 static uint64_t state = 0x9e3779b97f4a7c15ULL;
@@ -108,6 +109,23 @@ static void run_text(const unsigned char *buf, size_t len) {
   unsigned char *raw = malloc(len / 4 * 3 + 4);
   base64_decode(s, len, raw);
   free(raw);
+  /* the line-protocol writer with the text as every name and value */
+  const char *meas[1] = {s};
+  const char *strs[1] = {s};
+  double dbl[1] = {(double) len};
+  lp_column tag = {s, LP_STRING, NULL, NULL, NULL, strs};
+  lp_column fields[2] = {{s, LP_STRING, NULL, NULL, NULL, strs}, {"v", LP_DOUBLE, dbl, NULL, NULL, NULL}};
+  int64_t when[1] = {(int64_t) len};
+  lp_input in = {meas, 1, &tag, 1, fields, 2, when, 1};
+  lp_error err;
+  bytebuf lp;
+  bytebuf_init(&lp);
+  if (lp_validate(&in, &err) == LP_OK) {
+    size_t order[1], lines = 0, dropped = 0;
+    lp_tag_order(&in, order);
+    if (lp_write(&in, order, 0, 1, &lp, &lines, &dropped) != LP_OK || lines != 1) abort();
+  }
+  bytebuf_free(&lp);
   bytebuf b;
   bytebuf_init(&b);
   flux_quote_string(&b, s, len);

@@ -10,6 +10,11 @@
 #   /flux-error/...     200 annotated CSV: a table, then an error table
 #   /reset/...          closes the connection without answering
 #   /plain/ping         204 without InfluxDB headers (a server that is not InfluxDB)
+#   /flaky/...          503 (Retry-After: 0) for the first two requests, then 204
+#   /ratelimit/...      429 with Retry-After: 1 for the first request, then 204
+#   /reset-once/...     closes the first connection without answering, then 204
+#   /second-partial/... 204 for the first request, then 400 partial write for every later one
+#   /always-503/...     503 every time
 #   /quit               stops the server
 `%||%` <- function(x, y) if (is.null(x) || length(x) == 0 || is.na(x)) y else x
 args <- commandArgs(TRUE)
@@ -33,6 +38,7 @@ doc <- as.raw(c(0x81, 0xa7, charToRaw("results"), 0x91, 0x82, 0xac, charToRaw("s
                 0xa6, charToRaw("series"), 0x91, 0x82, 0xa7, charToRaw("columns"), 0x91, 0xa1,
                 charToRaw("v"), 0xa6, charToRaw("values"), 0x92, 0x91, 0x01, 0x91, 0x02))
 
+seen <- new.env()
 repeat {
   con <- tryCatch(socketAccept(srv, blocking = TRUE, open = "r+b", timeout = 300), error = function(e) NULL)
   if (is.null(con)) break
@@ -49,6 +55,8 @@ repeat {
   path <- strsplit(head[1] %||% "GET / HTTP/1.1", " ")[[1]][2]
   route <- strsplit(sub("^/", "", path), "[/?]")[[1]][1]
   msgpack <- "Content-Type: application/x-msgpack"
+  n <- (if (exists(route, seen)) get(route, seen) else 0L) + 1L
+  assign(route, n, seen)
   out <- if (startsWith(route, "status-")) {
     code <- as.integer(sub("status-", "", route))
     http(code, c("Content-Type: application/json", if (code %in% c(429, 503)) "Retry-After: 7"),
@@ -69,6 +77,12 @@ repeat {
       ",result,table,_value\r\n,,0,1.5\r\n\r\n#datatype,string,string\r\n#group,true,true\r\n",
       "#default,,\r\n,error,reference\r\n,panic: out of cheese,\r\n\r\n"))),
     "reset" = raw(0),
+    "flaky" = if (n <= 2) http(503, c("Content-Type: application/json", "Retry-After: 0"), charToRaw('{"error":"busy"}')) else http(204),
+    "ratelimit" = if (n == 1) http(429, c("Content-Type: application/json", "Retry-After: 1"), charToRaw('{"error":"slow down"}')) else http(204),
+    "reset-once" = if (n == 1) raw(0) else http(204),
+    "second-partial" = if (n == 1) http(204) else http(400, "Content-Type: application/json",
+      charToRaw('{"error":"partial write: field type conflict: input field \\"v\\" is type string, already exists as type float dropped=1"}')),
+    "always-503" = http(503, c("Content-Type: application/json", "Retry-After: 0"), charToRaw('{"error":"down"}')),
     "plain" = http(204),
     "quit" = http(204),
     http(404, "Content-Type: text/plain", charToRaw("no such route"))

@@ -1,0 +1,283 @@
+#' Write data to InfluxDB
+#'
+#' Serializes rows to line protocol in C and sends them in batches, gzip
+#' compressed, retrying what may succeed later. The connection must have been
+#' opened with `writable = TRUE`; `dry_run = TRUE` returns the line protocol
+#' and sends nothing (on any connection).
+#'
+#' `x` is one of:
+#' * a data frame: one point per row. `tags` default to the character and
+#'   factor columns, `fields` to the remaining columns (besides `time`);
+#' * a list of points, each a list with `measurement`, `tags` (named list or
+#'   character vector), `fields` (named list) and `time`;
+#' * a character vector of line protocol, sent as it is (in batches of
+#'   `batch_size` lines).
+#'
+#' Values: doubles as floats (shortest exact text), integers and
+#' `bit64::integer64` with `i`, logicals as booleans, characters as strings
+#' (UTF-8), factors as their labels. `NA`, `NaN` and `Inf` fields are left out;
+#' a row with no field left is dropped and counted. `NA` and empty tags are
+#' left out; tags go sorted by key. Times come from `POSIXct` (exact to the
+#' microsecond), `Date`, numeric seconds since 1970, or `integer64`
+#' nanoseconds (exact), rounded to `precision` in 64-bit integers.
+#'
+#' Refused before anything is sent, with an `influx_error_argument` naming the
+#' row and column: a line break in a measurement, tag key, tag value or field
+#' key; an empty measurement; a name or tag value ending in a backslash (or
+#' with an odd number of backslashes before a comma, equals sign or space),
+#' which the server would read back differently; a tag or field called `time`;
+#' an `NA` time. Line breaks in string field values are fine.
+#'
+#' Batches go in order. HTTP 429 and 503, timeouts and refused connections are
+#' retried up to `max_retries` times with exponential backoff and jitter,
+#' honouring `Retry-After`. A batch that still fails stops the call with an
+#' `influx_error_write` (also carrying the classes of the underlying error)
+#' whose `rows_written`, `rows_failed` and `rows_not_sent` say exactly what
+#' happened; on a 400 "partial write" the server may have kept some points of
+#' the failed batch, and its message says which were refused.
+#'
+#' @param con A writable connection from [influx_connect()].
+#' @param x A data frame, a list of points, or a character vector of line protocol.
+#' @param measurement Measurement name (data frames).
+#' @param tags,fields Column names (data frames); see above for the defaults.
+#' @param time Name of the time column, or `NULL` to let the server stamp the
+#'   points with its own clock.
+#' @param precision `"ns"`, `"us"`, `"ms"` or `"s"`.
+#' @param database Database (1.x) or bucket (2.x); default the connection's.
+#' @param batch_size Rows (or lines) per request.
+#' @param gzip Compress request bodies.
+#' @param dry_run Return the line protocol instead of sending it.
+#' @param max_retries Retries per batch for temporary failures.
+#' @return Invisibly, an `influx_write_result`: `rows`, `points`, `batches`,
+#'   `dropped` (rows without any field) and `retries`. With `dry_run = TRUE`, a
+#'   character vector of line protocol lines.
+#' @export
+#' @examples
+#' con <- influx_connect("http://127.0.0.1:8086", version = "v1", database = "sensors")
+#' df <- data.frame(
+#'   time = as.POSIXct(c("2024-10-27 01:30:00", "2024-10-27 02:30:00"), tz = "UTC"),
+#'   room = c("office", "lab 1"),
+#'   temperature = c(21.5, NA),
+#'   co2 = c(415L, 830L)
+#' )
+#' influx_write(con, df, "climate", dry_run = TRUE)
+influx_write <- function(con, x, measurement = NULL, tags = NULL, fields = NULL, time = "time",
+                         precision = c("ns", "us", "ms", "s"), database = NULL, batch_size = 5000,
+                         gzip = TRUE, dry_run = FALSE, max_retries = 5) {
+  call <- sys.call()
+  check_open(con, call)
+  precision <- if (identical(precision, c("ns", "us", "ms", "s"))) "ns" else check_choice(precision, c("ns", "us", "ms", "s"), "precision", call)
+  for (flag in c("gzip", "dry_run")) {
+    v <- get(flag)
+    if (!is.logical(v) || length(v) != 1 || is.na(v)) abort_argument(sprintf("`%s` must be TRUE or FALSE", flag), call)
+  }
+  if (!is.numeric(batch_size) || length(batch_size) != 1 || is.na(batch_size) || batch_size < 1 || batch_size > 1e7) {
+    abort_argument("`batch_size` must be a number of rows between 1 and 1e7", call)
+  }
+  if (!is.numeric(max_retries) || length(max_retries) != 1 || is.na(max_retries) || max_retries < 0) {
+    abort_argument("`max_retries` must be a non-negative number", call)
+  }
+  if (!dry_run) require_writable(con, "writing", call)
+  # A dry run asks for one text element per point (batch size "infinite").
+  batches <- write_batches(x, measurement, tags, fields, time, precision,
+                           if (dry_run) .Machine$integer.max else as.integer(batch_size), gzip && !dry_run, call)
+  if (dry_run) {
+    lines <- if (is.character(batches$batches)) batches$batches else character()
+    return(structure(lines, rows = batches$rows, dropped = batches$dropped))
+  }
+  target <- database %||% if (con$generation == "v2") con$bucket %||% con$database else con$database
+  if (is.null(target)) abort_argument("no database or bucket: pass `database` or connect with one", call)
+  send_batches(con, batches, target, precision, gzip, max_retries, call)
+}
+
+require_writable <- function(con, what, call) {
+  if (!isTRUE(con$writable)) {
+    influx_abort("influx_error_readonly",
+                 sprintf("refusing %s on a read-only connection: open it with writable = TRUE (or INFLUXDB_WRITABLE=true), or use dry_run = TRUE", what),
+                 call = call)
+  }
+}
+
+# -> list(batches = list of raw, first, last, lines, dropped, rows)
+write_batches <- function(x, measurement, tags, fields, time, precision, batch_size, gzip, call) {
+  if (is.character(x)) return(raw_line_batches(x, batch_size, gzip, call))
+  if (is.data.frame(x)) return(frame_batches(x, measurement, tags, fields, time, precision, batch_size, gzip, call))
+  if (is.list(x)) {
+    parts <- lapply(seq_along(x), function(i) point_frame(x[[i]], i, call))
+    one <- if (batch_size == .Machine$integer.max) batch_size else 1L
+    out <- lapply(parts, function(p) frame_batches(p$frame, p$measurement, p$tags, setdiff(names(p$frame), c(p$tags, "time")),
+                                                   if ("time" %in% names(p$frame)) "time", precision, one, FALSE, call))
+    if (batch_size == .Machine$integer.max) {
+      return(list(batches = unlist(lapply(out, `[[`, "batches")), rows = length(x),
+                  dropped = sum(vapply(out, `[[`, 0, "dropped"))))
+    }
+    body <- unlist(lapply(out, `[[`, "batches"), recursive = FALSE)
+    lines <- vapply(out, function(o) sum(o$lines), 0)
+    # regroup the one-line bodies into batches
+    idx <- split(seq_along(body), ceiling(seq_along(body) / batch_size))
+    batches <- lapply(idx, function(i) { b <- do.call(c, body[i]); if (gzip && length(b)) .Call(C_gzip, b) else b })
+    return(list(batches = unname(batches), first = vapply(idx, min, 0L), last = vapply(idx, max, 0L),
+                lines = vapply(idx, function(i) sum(lines[i]), 0), dropped = sum(vapply(out, `[[`, 0, "dropped")),
+                rows = length(x)))
+  }
+  abort_argument("`x` must be a data frame, a list of points or a character vector of line protocol", call)
+}
+
+raw_line_batches <- function(x, batch_size, gzip, call) {
+  if (anyNA(x)) abort_argument("line protocol must not contain NA", call)
+  lines <- unlist(strsplit(enc2utf8(x), "\n", fixed = TRUE))
+  lines <- lines[nzchar(trimws(lines))]
+  if (batch_size == .Machine$integer.max) return(list(batches = lines, rows = length(lines), dropped = 0))
+  idx <- if (length(lines)) split(seq_along(lines), ceiling(seq_along(lines) / batch_size)) else list()
+  batches <- lapply(idx, function(i) {
+    b <- charToRaw(paste0(paste(lines[i], collapse = "\n"), "\n"))
+    if (gzip) .Call(C_gzip, b) else b
+  })
+  list(batches = unname(batches), first = vapply(idx, min, 0L), last = vapply(idx, max, 0L),
+       lines = vapply(idx, length, 0L), dropped = 0, rows = length(lines))
+}
+
+point_frame <- function(p, i, call) {
+  if (!is.list(p) || is.null(p$measurement) || is.null(p$fields)) {
+    abort_argument(sprintf("point %d must be a list with `measurement` and `fields` (and optional `tags`, `time`)", i), call)
+  }
+  tags <- as.list(p$tags %||% list())
+  fields <- as.list(p$fields)
+  if (length(fields) == 0 || is.null(names(fields)) || (length(tags) && is.null(names(tags)))) {
+    abort_argument(sprintf("point %d: `fields` (and `tags`) must be named", i), call)
+  }
+  frame <- as.data.frame(c(lapply(tags, as.character), fields), stringsAsFactors = FALSE, optional = TRUE)
+  names(frame) <- c(names(tags), names(fields))
+  if (!is.null(p$time)) frame$time <- p$time
+  list(frame = frame, measurement = p$measurement, tags = names(tags))
+}
+
+frame_batches <- function(x, measurement, tags, fields, time, precision, batch_size, gzip, call) {
+  if (!is.character(measurement) || length(measurement) != 1 || is.na(measurement)) {
+    abort_argument("`measurement` must be one string", call)
+  }
+  cols <- names(x)
+  if (!is.null(time)) {
+    if (!is.character(time) || length(time) != 1 || !(time %in% cols)) {
+      abort_argument(sprintf("no time column '%s' in `x`: name it with `time`, or pass time = NULL to let the server stamp the points", format(time)), call)
+    }
+  }
+  rest <- setdiff(cols, time)
+  if (is.null(tags)) tags <- rest[vapply(x[rest], function(v) is.character(v) || is.factor(v), TRUE)]
+  if (is.null(fields)) fields <- setdiff(rest, tags)
+  unknown <- setdiff(c(tags, fields), cols)
+  if (length(unknown)) abort_argument(sprintf("no column %s in `x`", paste0("'", unknown, "'", collapse = ", ")), call)
+  if (length(intersect(tags, fields))) abort_argument("a column cannot be both a tag and a field", call)
+  if ("time" %in% c(tags, fields)) abort_argument("`time` cannot be a tag or field key: InfluxDB reserves it", call)
+  if (length(fields) == 0) abort_argument("no fields to write: a point needs at least one", call)
+  tag_values <- lapply(x[tags], function(v) {
+    if (is.factor(v)) as.character(v) else if (is.character(v)) v else if (is.logical(v) || is.numeric(v)) as.character(v)
+    else abort_argument("tags must be character, factor, logical or numeric columns", call)
+  })
+  field_values <- Map(function(v, name) {
+    if (is.factor(v)) return(as.character(v))
+    if (inherits(v, "integer64") || (is.double(v) && is.null(attr(v, "class"))) || is.integer(v) && is.null(attr(v, "class")) ||
+        is.logical(v) || is.character(v)) return(if (inherits(v, "integer64")) v else unclass(v))
+    if (is.numeric(v) && !inherits(v, c("POSIXt", "Date", "difftime"))) return(as.double(v))
+    abort_argument(sprintf("field '%s' has class %s: write numbers, integers, logicals or text", name, paste(class(v), collapse = "/")), call)
+  }, x[fields], fields)
+  times <- NULL
+  if (!is.null(time)) {
+    tv <- x[[time]]
+    kind <- if (inherits(tv, "POSIXt")) "posixct" else if (inherits(tv, "Date")) "date" else
+      if (inherits(tv, "integer64")) "integer64" else if (is.numeric(tv)) "numeric" else
+      abort_argument(sprintf("time column '%s' must be POSIXct, Date, numeric seconds or integer64 nanoseconds", time), call)
+    if (kind == "posixct") tv <- as.POSIXct(tv)
+    times <- tryCatch(.Call(C_time_to_precision, as.double(unclass(tv)), kind, precision),
+                      error = function(e) abort_argument(conditionMessage(e), call))
+  }
+  spec <- list(measurement = enc2utf8(measurement), tags = lapply(tag_values, enc2utf8),
+               fields = lapply(field_values, function(v) if (is.character(v)) enc2utf8(v) else v),
+               time = times, nrow = nrow(x))
+  names(spec$tags) <- enc2utf8(tags)
+  names(spec$fields) <- enc2utf8(fields)
+  out <- .Call(C_lp_serialize, spec, batch_size, gzip)
+  if (!is.null(out$error)) {
+    e <- out$error
+    influx_abort("influx_error_argument",
+                 sprintf("cannot write row %d, column '%s': %s", e$row, e$column, e$message),
+                 row = e$row, column = e$column, call = call)
+  }
+  out$rows <- nrow(x)
+  out
+}
+
+precision_code <- function(con, precision) {
+  if (con$generation == "v1") c(ns = "n", us = "u", ms = "ms", s = "s")[[precision]] else precision
+}
+
+send_batches <- function(con, b, target, precision, gzip, max_retries, call) {
+  headers <- c("Content-Type: text/plain; charset=utf-8", if (gzip) "Content-Encoding: gzip")
+  path <- con$backend$endpoints$write
+  query <- if (con$generation == "v2") c(org = con$org, bucket = target, precision = precision)
+           else c(db = target, precision = precision_code(con, precision))
+  retries <- 0L
+  for (k in seq_along(b$batches)) {
+    if (b$lines[[k]] == 0) next
+    attempt <- 0L
+    repeat {
+      res <- tryCatch(influx_http(con, "POST", path, query = query, body = b$batches[[k]], headers = headers,
+                                  sink = "raw", call = call),
+                      influx_error = function(e) e)
+      if (!inherits(res, "influx_error")) break
+      if (attempt < max_retries && retryable(res)) {
+        attempt <- attempt + 1L
+        retries <- retries + 1L
+        Sys.sleep(backoff_seconds(attempt, res))
+        next
+      }
+      write_failed(res, b, k, attempt, call)
+    }
+  }
+  invisible(structure(list(rows = b$rows, points = sum(b$lines), batches = length(b$batches),
+                           dropped = b$dropped, retries = retries), class = "influx_write_result"))
+}
+
+retryable <- function(e) {
+  inherits(e, c("influx_error_http_429", "influx_error_http_503", "influx_error_timeout",
+                "influx_error_connection_refused")) ||
+    (inherits(e, "influx_error_transport") && identical(e$curl_code, 52L)) # empty reply: a reset
+}
+
+# Exponential backoff (0.5 s, 1 s, 2 s, ... up to 30 s) with jitter; Retry-After wins when given.
+backoff_seconds <- function(attempt, e) {
+  after <- suppressWarnings(as.numeric(e$retry_after %||% NA))
+  if (!is.na(after) && after >= 0) return(min(after, 300))
+  base <- min(30, 0.5 * 2^(attempt - 1))
+  base * stats::runif(1, 0.5, 1.5)
+}
+
+write_failed <- function(e, b, k, attempts, call) {
+  first <- b$first[[k]]
+  last <- b$last[[k]]
+  n <- b$rows
+  written <- if (first > 1) c(1L, first - 1L) else integer()
+  not_sent <- if (last < n) c(last + 1L, n) else integer()
+  span <- function(r) if (length(r)) sprintf("%d-%d", r[1], r[2]) else "none"
+  partial <- inherits(e, "influx_error_http_400")
+  msg <- sprintf(
+    "writing stopped at batch %d of %d (rows %d-%d)%s: %s\nrows written: %s; rows not sent: %s%s",
+    k, length(b$batches), first, last, if (attempts > 0) sprintf(" after %d retries", attempts) else "",
+    conditionMessage(e), span(written), span(not_sent),
+    if (partial) "\nthe server may have kept some points of the failed batch (a partial write); its message names the refused ones" else ""
+  )
+  fields <- unclass(e)
+  fields$message <- NULL
+  fields$call <- NULL
+  do.call(influx_abort, c(list(c("influx_error_write", setdiff(class(e), c("influx_error", "error", "condition"))), msg),
+                          fields, list(rows_written = written, rows_failed = c(first, last), rows_not_sent = not_sent,
+                                       call = call)), quote = TRUE)
+}
+
+#' @export
+print.influx_write_result <- function(x, ...) {
+  cat(sprintf("wrote %d points from %d rows in %d batches%s%s\n", as.integer(x$points), as.integer(x$rows),
+              as.integer(x$batches), if (x$dropped > 0) sprintf(" (%d rows without any field dropped)", as.integer(x$dropped)) else "",
+              if (x$retries > 0) sprintf(", %d retries", x$retries) else ""))
+  invisible(x)
+}

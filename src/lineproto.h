@@ -1,0 +1,56 @@
+/* Rows -> InfluxDB line protocol (plain C, no R API).
+ *
+ * Escaping: measurement: comma and space; tag keys, tag values, field keys: comma, equals sign and
+ * space; string field values: double quote and backslash. The server reads a backslash as "take
+ * the next byte literally", so a name or tag value with a newline, ending in a backslash, or with
+ * an odd run of backslashes right before a character that needs escaping, cannot be written
+ * faithfully: such a row is refused (an error naming the row and column), not mangled. Newlines in
+ * string field values are fine (the servers read them back). NA, NaN and Inf fields are left out;
+ * a row with no field left is dropped and counted. NA tags are left out; tags go sorted by key. */
+#ifndef INFLUXTK_LINEPROTO_H
+#define INFLUXTK_LINEPROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bytebuf.h"
+
+typedef enum { LP_DOUBLE, LP_INT32, LP_INT64, LP_BOOL, LP_STRING } lp_type;
+
+typedef struct {
+  const char *key;      /* NUL-terminated UTF-8 */
+  lp_type type;         /* tags are always LP_STRING */
+  const double *dbl;    /* LP_DOUBLE */
+  const int *i32;       /* LP_INT32 (NA = INT32_MIN) and LP_BOOL (0, 1, NA = INT32_MIN) */
+  const int64_t *i64;   /* LP_INT64 (NA = INT64_MIN, bit64's NA) */
+  const char *const *str; /* LP_STRING: NULL = NA */
+} lp_column;
+
+typedef struct {
+  const char *const *measurement; /* per row; or one name for all rows when measurement_one */
+  int measurement_one;
+  const lp_column *tags;
+  size_t ntags;
+  const lp_column *fields;
+  size_t nfields;
+  const int64_t *time;  /* timestamps in the request precision; NULL: no timestamps */
+  size_t nrow;
+} lp_input;
+
+typedef struct {
+  size_t row;           /* 0-based row of the error */
+  char column[256];
+  char message[512];
+} lp_error;
+
+enum { LP_OK = 0, LP_BAD_INPUT = -1, LP_NOMEM = -2 };
+
+/* Sorts the tags by key once (bytewise, as the server wants them); `order` gets ntags indexes. */
+void lp_tag_order(const lp_input *in, size_t *order);
+/* Checks every row without writing: the first unwritable name or value. */
+int lp_validate(const lp_input *in, lp_error *err);
+/* Appends rows [from, to) to out; *lines and *dropped count what was written and left out. */
+int lp_write(const lp_input *in, const size_t *tag_order, size_t from, size_t to, bytebuf *out,
+             size_t *lines, size_t *dropped);
+
+#endif

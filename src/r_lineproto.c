@@ -1,0 +1,220 @@
+/* .Call glue for writes: R columns -> line protocol batches (optionally gzip), and R times ->
+ * int64 timestamps in the write precision. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "glue.h"
+#include "lineproto.h"
+
+static int64_t round_div(int64_t v, int64_t unit) {
+  /* to the nearest unit, halves away from zero */
+  int64_t q = v / unit, r = v % unit;
+  if (2 * (r < 0 ? -r : r) >= unit) q += v < 0 ? -1 : 1;
+  return q;
+}
+
+/* x: POSIXct/numeric seconds, Date days, or integer64 nanoseconds -> integer64 in `precision`. */
+SEXP C_time_to_precision(SEXP x, SEXP kind, SEXP precision) {
+  const char *k = scalar_string_or_null(kind), *p = scalar_string_or_null(precision);
+  if (k == NULL || p == NULL || TYPEOF(x) != REALSXP) Rf_error("bad arguments");
+  int64_t unit = strcmp(p, "ns") == 0 ? 1 : strcmp(p, "us") == 0 ? 1000 : strcmp(p, "ms") == 0 ? 1000000 : 1000000000;
+  R_xlen_t n = XLENGTH(x);
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, n));
+  const double *d = REAL(x);
+  double *o = REAL(out);
+  int bad = 0;
+  for (R_xlen_t i = 0; i < n; i++) {
+    int64_t ns = INT64_MIN;
+    if (strcmp(k, "integer64") == 0) {
+      memcpy(&ns, &d[i], sizeof ns);
+    } else if (!ISNAN(d[i])) {
+      double secs = strcmp(k, "date") == 0 ? d[i] * 86400.0 : d[i];
+      double whole = floor(secs);
+      if (fabs(whole) > 9.2e9) { bad = 1; break; }
+      /* POSIXct holds microseconds reliably, not more: round there, then scale exactly. */
+      int64_t us = (int64_t) llround((secs - whole) * 1e6);
+      ns = (int64_t) whole * 1000000000 + us * 1000;
+    }
+    int64_t v = ns == INT64_MIN ? INT64_MIN : round_div(ns, unit);
+    memcpy(&o[i], &v, sizeof v);
+  }
+  if (bad) Rf_error("a time is outside the years 1677 to 2262 that InfluxDB can store");
+  Rf_setAttrib(out, R_ClassSymbol, Rf_mkString("integer64"));
+  UNPROTECT(1);
+  return out;
+}
+
+static int gzip_bytes(const unsigned char *in, size_t len, bytebuf *out) {
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  /* windowBits 15 + 16: a gzip wrapper, which is what Content-Encoding: gzip means */
+  if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return -1;
+  size_t bound = deflateBound(&z, (uLong) len);
+  out->len = 0;
+  if (bytebuf_reserve(out, bound) != 0) { deflateEnd(&z); return -1; }
+  z.next_in = (Bytef *) in;
+  z.avail_in = (uInt) len;
+  z.next_out = out->data;
+  z.avail_out = (uInt) bound;
+  int rc = deflate(&z, Z_FINISH);
+  out->len = bound - z.avail_out;
+  deflateEnd(&z);
+  return rc == Z_STREAM_END ? 0 : -1;
+}
+
+static lp_type column_type(SEXP v) {
+  if (Rf_inherits(v, "integer64")) return LP_INT64;
+  switch (TYPEOF(v)) {
+  case REALSXP: return LP_DOUBLE;
+  case INTSXP: return LP_INT32;
+  case LGLSXP: return LP_BOOL;
+  case STRSXP: return LP_STRING;
+  default: Rf_error("unsupported column type");
+  }
+}
+
+static const char **strings(SEXP v) {
+  R_xlen_t n = XLENGTH(v);
+  const char **s = (const char **) R_alloc((size_t) n + 1, sizeof *s);
+  for (R_xlen_t i = 0; i < n; i++) s[i] = STRING_ELT(v, i) == NA_STRING ? NULL : Rf_translateCharUTF8(STRING_ELT(v, i));
+  return s;
+}
+
+static lp_column *columns(SEXP list, int force_string) {
+  R_xlen_t n = XLENGTH(list);
+  SEXP names = Rf_getAttrib(list, R_NamesSymbol);
+  lp_column *cols = (lp_column *) R_alloc((size_t) n + 1, sizeof *cols);
+  for (R_xlen_t i = 0; i < n; i++) {
+    SEXP v = VECTOR_ELT(list, i);
+    lp_column *c = &cols[i];
+    memset(c, 0, sizeof *c);
+    c->key = Rf_translateCharUTF8(STRING_ELT(names, i));
+    c->type = force_string ? LP_STRING : column_type(v);
+    switch (c->type) {
+    case LP_DOUBLE: c->dbl = REAL(v); break;
+    case LP_INT32: c->i32 = INTEGER(v); break;
+    case LP_BOOL: c->i32 = LOGICAL(v); break;
+    case LP_INT64: c->i64 = (const int64_t *) REAL(v); break;
+    case LP_STRING: c->str = strings(v); break;
+    }
+  }
+  return cols;
+}
+
+static void buf_finalize(SEXP ptr) {
+  bytebuf *b = R_ExternalPtrAddr(ptr);
+  if (b == NULL) return;
+  bytebuf_free(&b[0]);
+  bytebuf_free(&b[1]);
+  free(b);
+  R_ClearExternalPtr(ptr);
+}
+
+/* spec: list(measurement = chr (1 or n), tags = named list of chr, fields = named list,
+ * time = integer64 or NULL, nrow = int). Returns list(batches, first, last, lines, dropped) or
+ * list(error = list(row, column, message)). */
+SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip) {
+  SEXP meas = list_get(spec, "measurement"), tags = list_get(spec, "tags"), fields = list_get(spec, "fields");
+  SEXP time = list_get(spec, "time");
+  int n = Rf_asInteger(list_get(spec, "nrow"));
+  int bs = Rf_asInteger(batch_size);
+  if (TYPEOF(meas) != STRSXP || TYPEOF(tags) != VECSXP || TYPEOF(fields) != VECSXP || n == NA_INTEGER || n < 0 ||
+      bs == NA_INTEGER || bs < 1)
+    Rf_error("bad serialization spec");
+  lp_input in;
+  memset(&in, 0, sizeof in);
+  in.measurement = strings(meas);
+  in.measurement_one = XLENGTH(meas) == 1;
+  in.tags = columns(tags, 1);
+  in.ntags = (size_t) XLENGTH(tags);
+  in.fields = columns(fields, 0);
+  in.nfields = (size_t) XLENGTH(fields);
+  in.time = time == R_NilValue ? NULL : (const int64_t *) REAL(time);
+  in.nrow = (size_t) n;
+
+  lp_error err;
+  if (lp_validate(&in, &err) != LP_OK) {
+    const char *names[] = {"error", ""};
+    const char *enames[] = {"row", "column", "message", ""};
+    SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+    SEXP e = Rf_mkNamed(VECSXP, enames);
+    SET_VECTOR_ELT(out, 0, e);
+    SET_VECTOR_ELT(e, 0, Rf_ScalarInteger((int) err.row + 1));
+    SET_VECTOR_ELT(e, 1, Rf_ScalarString(mk_utf8(err.column)));
+    SET_VECTOR_ELT(e, 2, Rf_ScalarString(mk_utf8(err.message)));
+    UNPROTECT(1);
+    return out;
+  }
+  size_t *order = (size_t *) R_alloc(in.ntags + 1, sizeof *order);
+  lp_tag_order(&in, order);
+
+  int nb = bs == INT_MAX || n == 0 ? 0 : (n - 1) / bs + 1;
+  const char *names[] = {"batches", "first", "last", "lines", "dropped", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SEXP batches = Rf_allocVector(VECSXP, nb);
+  SET_VECTOR_ELT(out, 0, batches);
+  SEXP first = Rf_allocVector(INTSXP, nb), last = Rf_allocVector(INTSXP, nb), lines = Rf_allocVector(INTSXP, nb);
+  SET_VECTOR_ELT(out, 1, first);
+  SET_VECTOR_ELT(out, 2, last);
+  SET_VECTOR_ELT(out, 3, lines);
+  /* Two buffers (text, gzip) owned by a finalizer, so an R error cannot leak them. */
+  bytebuf *bufs = calloc(2, sizeof *bufs);
+  if (bufs == NULL) Rf_error("out of memory");
+  SEXP guard = PROTECT(R_MakeExternalPtr(bufs, R_NilValue, R_NilValue));
+  R_RegisterCFinalizerEx(guard, buf_finalize, TRUE);
+  size_t dropped = 0;
+  int zip = Rf_asLogical(gzip) == TRUE;
+  if (bs == INT_MAX) { /* one line per point, as text (dry runs): string values may hold newlines */
+    SEXP text = PROTECT(Rf_allocVector(STRSXP, n));
+    R_xlen_t k = 0;
+    for (int r = 0; r < n; r++) {
+      size_t nl = 0;
+      bufs[0].len = 0;
+      if (lp_write(&in, order, (size_t) r, (size_t) r + 1, &bufs[0], &nl, &dropped) != LP_OK) Rf_error("out of memory");
+      if (nl == 1) SET_STRING_ELT(text, k++, mk_utf8_len((const char *) bufs[0].data, bufs[0].len - 1));
+    }
+    SET_VECTOR_ELT(out, 0, Rf_lengthgets(text, k));
+    SET_VECTOR_ELT(out, 4, Rf_ScalarReal((double) dropped));
+    buf_finalize(guard);
+    UNPROTECT(3);
+    return out;
+  }
+  for (int b = 0; b < nb; b++) {
+    size_t from = (size_t) b * (size_t) bs, to = from + (size_t) bs > (size_t) n ? (size_t) n : from + (size_t) bs;
+    size_t nl = 0;
+    bufs[0].len = 0;
+    if (lp_write(&in, order, from, to, &bufs[0], &nl, &dropped) != LP_OK) Rf_error("out of memory while writing line protocol");
+    bytebuf *body = &bufs[0];
+    if (zip && bufs[0].len > 0) {
+      if (gzip_bytes(bufs[0].data, bufs[0].len, &bufs[1]) != 0) Rf_error("gzip compression failed");
+      body = &bufs[1];
+    }
+    SEXP raw = Rf_allocVector(RAWSXP, (R_xlen_t) body->len);
+    SET_VECTOR_ELT(batches, b, raw);
+    if (body->len) memcpy(RAW(raw), body->data, body->len);
+    INTEGER(first)[b] = (int) from + 1;
+    INTEGER(last)[b] = (int) to;
+    INTEGER(lines)[b] = (int) nl;
+  }
+  SET_VECTOR_ELT(out, 4, Rf_ScalarReal((double) dropped));
+  buf_finalize(guard);
+  UNPROTECT(2);
+  return out;
+}
+
+/* Raw bytes -> gzip (for line protocol the caller wrote itself). */
+SEXP C_gzip(SEXP x) {
+  if (TYPEOF(x) != RAWSXP) Rf_error("expected a raw vector");
+  bytebuf *bufs = calloc(2, sizeof *bufs);
+  if (bufs == NULL) Rf_error("out of memory");
+  SEXP guard = PROTECT(R_MakeExternalPtr(bufs, R_NilValue, R_NilValue));
+  R_RegisterCFinalizerEx(guard, buf_finalize, TRUE);
+  if (gzip_bytes(RAW(x), (size_t) XLENGTH(x), &bufs[1]) != 0) Rf_error("gzip compression failed");
+  SEXP out = PROTECT(Rf_allocVector(RAWSXP, (R_xlen_t) bufs[1].len));
+  if (bufs[1].len) memcpy(RAW(out), bufs[1].data, bufs[1].len);
+  buf_finalize(guard);
+  UNPROTECT(2);
+  return out;
+}
