@@ -93,8 +93,49 @@ static int put_string_value(bytebuf *out, const char *s) {
   return bytebuf_append(out, "\"", 1);
 }
 
+/* Decimal digits of v into the end of buf; returns where they start. */
+static char *digits_u64(char *end, uint64_t v) {
+  do { *--end = (char) ('0' + v % 10); v /= 10; } while (v);
+  return end;
+}
+
+static int put_int64(bytebuf *out, int64_t v) {
+  char buf[24], *end = buf + sizeof buf;
+  uint64_t u = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+  char *p = digits_u64(end, u);
+  if (v < 0) *--p = '-';
+  return bytebuf_append(out, p, (size_t) (end - p));
+}
+
+/* Sensor readings mostly have a few decimals: write those as integer digits, and keep the text
+ * only if it reads back as exactly the same double. Returns 1 when done. */
+static int put_double_short(bytebuf *out, double v) {
+  static const double p10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+  if (!(fabs(v) < 1e9) || (v == 0 && signbit(v))) return 0;
+  for (int k = 0; k <= 6; k++) {
+    double scaled = v * p10[k];
+    if (scaled != nearbyint(scaled)) continue;
+    int64_t m = (int64_t) scaled;
+    uint64_t u = m < 0 ? (uint64_t) 0 - (uint64_t) m : (uint64_t) m;
+    char buf[32], *end = buf + sizeof buf, *p = end;
+    for (int i = 0; i < k; i++) { *--p = (char) ('0' + u % 10); u /= 10; }
+    if (k > 0) *--p = '.';
+    p = digits_u64(p, u);
+    if (m < 0) *--p = '-';
+    size_t n = (size_t) (end - p);
+    char text[32];
+    memcpy(text, p, n);
+    text[n] = '\0';
+    if (strtod(text, NULL) != v) return 0;
+    return bytebuf_append(out, text, n) == 0 ? 1 : -1;
+  }
+  return 0;
+}
+
 /* The shortest of %.15g, %.16g, %.17g that reads back as the same double. */
 static int put_double(bytebuf *out, double v) {
+  int fast = put_double_short(out, v);
+  if (fast != 0) return fast == 1 ? 0 : -1;
   char tmp[40];
   int n = 0;
   for (int prec = 15; prec <= 17; prec++) {
@@ -106,7 +147,6 @@ static int put_double(bytebuf *out, double v) {
 
 /* Writes field c of row r (with its leading separator) unless it is NA; *wrote says whether. */
 static int put_field(bytebuf *out, const lp_column *f, size_t r, int first, int *wrote) {
-  char tmp[32];
   *wrote = 0;
   switch (f->type) {
   case LP_DOUBLE: if (!isfinite(f->dbl[r])) return 0; break;
@@ -120,8 +160,8 @@ static int put_field(bytebuf *out, const lp_column *f, size_t r, int first, int 
   int rc = 0;
   switch (f->type) {
   case LP_DOUBLE: rc = put_double(out, f->dbl[r]); break;
-  case LP_INT32: rc = bytebuf_append(out, tmp, (size_t) snprintf(tmp, sizeof tmp, "%di", f->i32[r])); break;
-  case LP_INT64: rc = bytebuf_append(out, tmp, (size_t) snprintf(tmp, sizeof tmp, "%" PRId64 "i", f->i64[r])); break;
+  case LP_INT32: rc = put_int64(out, f->i32[r]) || bytebuf_append(out, "i", 1); break;
+  case LP_INT64: rc = put_int64(out, f->i64[r]) || bytebuf_append(out, "i", 1); break;
   case LP_BOOL: rc = bytebuf_append_str(out, f->i32[r] ? "true" : "false"); break;
   case LP_STRING: rc = put_string_value(out, f->str[r]); break;
   }
@@ -131,7 +171,6 @@ static int put_field(bytebuf *out, const lp_column *f, size_t r, int first, int 
 
 int lp_write(const lp_input *in, const size_t *tag_order, size_t from, size_t to, bytebuf *out,
              size_t *lines, size_t *dropped) {
-  char tmp[32];
   for (size_t r = from; r < to; r++) {
     size_t mark = out->len;
     const char *m = in->measurement[in->measurement_one ? 0 : r];
@@ -155,10 +194,7 @@ int lp_write(const lp_input *in, const size_t *tag_order, size_t from, size_t to
       (*dropped)++;
       continue;
     }
-    if (in->time) {
-      int n = snprintf(tmp, sizeof tmp, " %" PRId64, in->time[r]);
-      if (bytebuf_append(out, tmp, (size_t) n) != 0) return LP_NOMEM;
-    }
+    if (in->time && (bytebuf_append(out, " ", 1) != 0 || put_int64(out, in->time[r]) != 0)) return LP_NOMEM;
     if (bytebuf_append(out, "\n", 1) != 0) return LP_NOMEM;
     (*lines)++;
   }

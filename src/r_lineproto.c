@@ -49,8 +49,9 @@ SEXP C_time_to_precision(SEXP x, SEXP kind, SEXP precision) {
 static int gzip_bytes(const unsigned char *in, size_t len, bytebuf *out) {
   z_stream z;
   memset(&z, 0, sizeof z);
-  /* windowBits 15 + 16: a gzip wrapper, which is what Content-Encoding: gzip means */
-  if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return -1;
+  /* windowBits 15 + 16: a gzip wrapper, which is what Content-Encoding: gzip means. Level 1:
+   * line protocol still shrinks about 6x, at a third of the time of the default level. */
+  if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return -1;
   size_t bound = deflateBound(&z, (uLong) len);
   out->len = 0;
   if (bytebuf_reserve(out, bound) != 0) { deflateEnd(&z); return -1; }
