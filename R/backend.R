@@ -11,7 +11,7 @@ backends <- list(
     endpoints = list(ping = "/ping", query = "/query", write = "/write", flux = "/api/v2/query"),
     # flux: 1.8 and later, when the server enables it; set per server at connect
     capabilities = c(influxql = TRUE, flux = TRUE, buckets = FALSE, tokens = FALSE,
-                     users = TRUE, retention_policies = TRUE, delete_api = FALSE)
+                     users = TRUE, grants = TRUE, retention_policies = TRUE, delete_api = FALSE)
   ),
   v2 = list(
     generation = "v2",
@@ -21,7 +21,7 @@ backends <- list(
     endpoints = list(ping = "/ping", query = "/query", flux = "/api/v2/query",
                      write = "/api/v2/write", health = "/health"),
     capabilities = c(influxql = TRUE, flux = TRUE, buckets = TRUE, tokens = TRUE,
-                     users = TRUE, retention_policies = FALSE, delete_api = TRUE)
+                     users = TRUE, grants = FALSE, retention_policies = FALSE, delete_api = TRUE)
   )
 )
 

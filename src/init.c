@@ -22,6 +22,9 @@ SEXP C_flux_write_call(SEXP query);
 SEXP C_time_to_precision(SEXP x, SEXP kind, SEXP precision);
 SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip);
 SEXP C_gzip(SEXP x);
+SEXP C_ns_to_rfc3339(SEXP x);
+SEXP C_ns_add(SEXP a, SEXP b);
+SEXP C_ns_less(SEXP a, SEXP b);
 
 SEXP C_curl_version(void) { return Rf_mkString(curl_version_info(CURLVERSION_NOW)->version); }
 
@@ -48,6 +51,9 @@ static const R_CallMethodDef call_methods[] = {
   CALLDEF(C_time_to_precision, 3),
   CALLDEF(C_lp_serialize, 3),
   CALLDEF(C_gzip, 1),
+  CALLDEF(C_ns_to_rfc3339, 1),
+  CALLDEF(C_ns_add, 2),
+  CALLDEF(C_ns_less, 2),
   {NULL, NULL, 0}
 };
 

@@ -7,6 +7,7 @@
 
 #include "glue.h"
 #include "lineproto.h"
+#include "timeparse.h"
 
 static int64_t round_div(int64_t v, int64_t unit) {
   /* to the nearest unit, halves away from zero */
@@ -218,4 +219,40 @@ SEXP C_gzip(SEXP x) {
   buf_finalize(guard);
   UNPROTECT(2);
   return out;
+}
+
+/* integer64 nanoseconds -> RFC 3339 UTC text with nine fraction digits. */
+SEXP C_ns_to_rfc3339(SEXP x) {
+  if (TYPEOF(x) != REALSXP) Rf_error("expected integer64");
+  R_xlen_t n = XLENGTH(x);
+  SEXP out = PROTECT(Rf_allocVector(STRSXP, n));
+  char buf[32];
+  for (R_xlen_t i = 0; i < n; i++) {
+    int64_t ns;
+    memcpy(&ns, &REAL(x)[i], sizeof ns);
+    if (ns == INT64_MIN) { SET_STRING_ELT(out, i, NA_STRING); continue; }
+    format_rfc3339_ns(ns, buf);
+    SET_STRING_ELT(out, i, Rf_mkChar(buf));
+  }
+  UNPROTECT(1);
+  return out;
+}
+
+/* integer64 arithmetic the R side needs without bit64: a + b (b a small number) and a < b. */
+SEXP C_ns_add(SEXP a, SEXP b) {
+  int64_t x;
+  memcpy(&x, REAL(a), sizeof x);
+  x += (int64_t) Rf_asReal(b);
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, 1));
+  memcpy(REAL(out), &x, sizeof x);
+  Rf_setAttrib(out, R_ClassSymbol, Rf_mkString("integer64"));
+  UNPROTECT(1);
+  return out;
+}
+
+SEXP C_ns_less(SEXP a, SEXP b) {
+  int64_t x, y;
+  memcpy(&x, REAL(a), sizeof x);
+  memcpy(&y, REAL(b), sizeof y);
+  return Rf_ScalarLogical(x < y);
 }

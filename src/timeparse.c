@@ -1,5 +1,6 @@
 #include "timeparse.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
@@ -10,6 +11,25 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + (int64_t) doe - 719468;
+}
+
+void format_rfc3339_ns(int64_t ns, char *out) {
+  int64_t secs = ns / 1000000000, frac = ns % 1000000000;
+  if (frac < 0) { frac += 1000000000; secs -= 1; }
+  int64_t days = secs / 86400, rem = secs % 86400;
+  if (rem < 0) { rem += 86400; days -= 1; }
+  /* civil_from_days, the inverse of days_from_civil */
+  days += 719468;
+  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const unsigned doe = (unsigned) (days - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t y = (int64_t) yoe + era * 400 + (m <= 2);
+  snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%09dZ", (int) y, m, d, (int) (rem / 3600),
+           (int) (rem / 60 % 60), (int) (rem % 60), (int) frac);
 }
 
 static int digits(const char *s, size_t n, int64_t *out) {
