@@ -226,7 +226,7 @@ SEXP C_ns_to_rfc3339(SEXP x) {
   if (TYPEOF(x) != REALSXP) Rf_error("expected integer64");
   R_xlen_t n = XLENGTH(x);
   SEXP out = PROTECT(Rf_allocVector(STRSXP, n));
-  char buf[32];
+  char buf[RFC3339_BUF];
   for (R_xlen_t i = 0; i < n; i++) {
     int64_t ns;
     memcpy(&ns, &REAL(x)[i], sizeof ns);

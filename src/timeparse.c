@@ -28,7 +28,7 @@ void format_rfc3339_ns(int64_t ns, char *out) {
   const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   const int64_t y = (int64_t) yoe + era * 400 + (m <= 2);
-  snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%09dZ", (int) y, m, d, (int) (rem / 3600),
+  snprintf(out, RFC3339_BUF, "%04d-%02u-%02uT%02d:%02d:%02d.%09dZ", (int) y, m, d, (int) (rem / 3600),
            (int) (rem / 60 % 60), (int) (rem % 60), (int) frac);
 }
 

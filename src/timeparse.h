@@ -11,7 +11,9 @@ int parse_rfc3339_ns(const char *s, size_t len, int64_t *ns);
 /* A duration as integer nanoseconds ("3600000000000") or in Go's notation ("1h2m3.5s", "-250ms",
  * "1us", "1\u00b5s", "7ns"). */
 int parse_duration_ns(const char *s, size_t len, int64_t *ns);
-/* RFC 3339 in UTC with nanoseconds ("2024-10-27T01:30:00.000000001Z"); out needs 32 bytes. */
+/* RFC 3339 in UTC with nanoseconds ("2024-10-27T01:30:00.000000001Z"); out needs RFC3339_BUF bytes
+ * (room for any int the compiler cannot prove smaller). */
+#define RFC3339_BUF 96
 void format_rfc3339_ns(int64_t ns, char *out);
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
