@@ -207,15 +207,20 @@ frame_batches <- function(x, measurement, tags, fields, time, precision, batch_s
   out
 }
 
-precision_code <- function(con, precision) {
-  if (con$generation == "v1") c(ns = "n", us = "u", ms = "ms", s = "s")[[precision]] else precision
+# 2.x's own write API takes tokens; a 2.x connection with a user name and password (a v1
+# authorization) writes through the 1.x-compatible /write, as it queries through /query.
+write_endpoint <- function(con, target, precision) {
+  if (con$generation == "v2" && con$auth == "token") {
+    return(list(path = "/api/v2/write", query = c(org = con$org, bucket = target, precision = precision)))
+  }
+  list(path = "/write", query = c(db = target, precision = c(ns = "n", us = "u", ms = "ms", s = "s")[[precision]]))
 }
 
 send_batches <- function(con, b, target, precision, gzip, max_retries, call) {
   headers <- c("Content-Type: text/plain; charset=utf-8", if (gzip) "Content-Encoding: gzip")
-  path <- con$backend$endpoints$write
-  query <- if (con$generation == "v2") c(org = con$org, bucket = target, precision = precision)
-           else c(db = target, precision = precision_code(con, precision))
+  endpoint <- write_endpoint(con, target, precision)
+  path <- endpoint$path
+  query <- endpoint$query
   retries <- 0L
   for (k in seq_along(b$batches)) {
     if (b$lines[[k]] == 0) next
