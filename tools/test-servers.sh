@@ -159,6 +159,20 @@ start_v2() { # start_v2 NAME BINARY: a fresh 2.x server, onboarded, with DBRP ma
     http POST "$url/api/v2/dbrps" "${auth[@]}" -H 'Content-Type: application/json' --data-binary \
       "{\"bucketID\":\"$bucket_id\",\"orgID\":\"$org_id\",\"database\":\"$db\",\"retention_policy\":\"autogen\",\"default\":true}" >/dev/null
   done
+  # A v1 authorization (user name and password) for the 1.x-compatible endpoints, so that code
+  # written for 1.x credentials runs unchanged against this server.
+  local perms="" id
+  for db in $TEST_DATABASES; do
+    bucket_id=$(http GET "$url/api/v2/buckets?org=$ORG&name=$db" "${auth[@]}" | grep -o '"id": *"[0-9a-f]\{16\}"' | head -n 1 | grep -o '[0-9a-f]\{16\}')
+    for action in read write; do
+      perms="$perms${perms:+,}{\"action\":\"$action\",\"resource\":{\"type\":\"buckets\",\"id\":\"$bucket_id\",\"orgID\":\"$org_id\"}}"
+    done
+  done
+  id=$(http POST "$url/private/legacy/authorizations" "${auth[@]}" -H 'Content-Type: application/json' --data-binary \
+    "{\"orgID\":\"$org_id\",\"token\":\"$ADMIN_USER\",\"permissions\":[$perms]}" | grep -o '"id": *"[0-9a-f]\{16\}"' | head -n 1 | grep -o '[0-9a-f]\{16\}')
+  [ -n "$id" ] || die "$name: could not create the v1 authorization"
+  http POST "$url/private/legacy/authorizations/$id/password" "${auth[@]}" -H 'Content-Type: application/json' \
+    --data-binary "{\"password\":\"$ADMIN_PASSWORD\"}" >/dev/null
   printf '%s\n' "$url" >"$dir/url"
   printf 'v2\n' >"$dir/generation"
 }

@@ -101,11 +101,9 @@ require_tls_server <- function() {
        password = Sys.getenv("INFLUXTK_ADMIN_PASSWORD"))
 }
 
-# Credentials for the legacy wrappers: user and password on 1.x, the token (through `...`) on 2.x.
-legacy_args <- function(srv) {
-  if (srv$generation == "v2") list(user = NULL, pwd = NULL, token = srv$token, org = srv$org)
-  else list(user = srv$username, pwd = srv$password)
-}
+# Credentials for the legacy wrappers: the same user and password on every server (on 2.x a v1
+# authorization that tools/test-servers.sh creates).
+legacy_args <- function(srv) list(user = srv$username, pwd = srv$password)
 
 # Flux names a 1.x database and retention policy "db/rp", a 2.x bucket by its name.
 flux_bucket <- function(srv, db = "influxtk_test") if (srv$generation == "v1") paste0(db, "/autogen") else db

@@ -42,3 +42,14 @@ for_each_server("influxdbGetMeasurements and influxdbGetFieldKeys have the old s
   expect_error(influxdbGetMeasurements("127.0.0.1", port, "admin", "wrong", database = "influxtk_test"),
                class = "influx_error_http_401")
 })
+
+for_each_server("the legacy wrappers also take a 2.x token and organisation", {
+  port <- sub("^.*:", "", srv$url)
+  dbs <- influxdbGetDatabases("127.0.0.1", port, token = srv$token, org = srv$org)
+  expect_true("influxtk_test" %in% dbs$name)
+  m <- fresh_name("legacy_tok")
+  influxdbWriteDf("127.0.0.1", port, database = "influxtk_test", token = srv$token, org = srv$org,
+                  df = data.frame(time = as.POSIXct("2024-01-01", tz = "UTC"), value = 1), measurement = m)
+  expect_equal(influxdbGetFieldKeys("127.0.0.1", port, database = "influxtk_test", datapoint = m, token = srv$token,
+                                    org = srv$org)$fieldKey, "value")
+}, generations = "v2")
