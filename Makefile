@@ -31,7 +31,8 @@ servers-start: deps
 servers-stop:
 	tools/test-servers.sh stop
 
-demo: install servers-start
+demo: install
+	tools/test-servers.sh start v1.6.7
 	@eval "$$(tools/test-servers.sh env)"; R_LIBS="$(LIB)" $(R) tools/demo.R
 
 # The plain-C cores under AddressSanitizer, UBSan and LeakSanitizer, on mutated fixtures.

@@ -1,6 +1,6 @@
 # The demo behind `make demo`: loads a week of 5-minute room climate readings for two rooms into
-# the local InfluxDB 1.x that the Makefile started, then reads them back as typed data frames in
-# Europe/Zurich time. The week spans the end of summer time (27 October 2024).
+# the local InfluxDB 1.x that the Makefile started (with influx_write), then reads them back as
+# typed data frames in Europe/Zurich time. The week spans the end of summer time (27 October 2024).
 suppressPackageStartupMessages(library(influxdbtoolkit))
 
 url <- Sys.getenv("INFLUXTK_V1_6_7_URL")
@@ -16,19 +16,18 @@ times <- seq(as.POSIXct("2024-10-21 00:00", tz = "Europe/Zurich"),
 hour <- as.POSIXlt(times)$hour + as.POSIXlt(times)$min / 60
 rooms <- list(office = list(base = 21.5, occupied = hour >= 8 & hour < 18),
               lab = list(base = 19.0, occupied = hour >= 7 & hour < 16))
-lines <- unlist(lapply(names(rooms), function(room) {
+readings <- do.call(rbind, lapply(names(rooms), function(room) {
   r <- rooms[[room]]
-  temperature <- r$base + 1.5 * sin((hour - 9) / 24 * 2 * pi) + rnorm(length(times), 0, 0.1)
-  humidity <- 45 - 5 * sin((hour - 9) / 24 * 2 * pi) + rnorm(length(times), 0, 0.5)
-  co2 <- as.integer(round(420 + ifelse(r$occupied, 380, 0) + rnorm(length(times), 0, 15)))
-  sprintf("climate,building=B1,room=%s temperature_degC=%.2f,humidity_perc=%.1f,co2_ppm=%di %.0f",
-          room, temperature, humidity, co2, as.numeric(times))
+  data.frame(
+    time = times, building = "B1", room = room,
+    temperature_degC = round(r$base + 1.5 * sin((hour - 9) / 24 * 2 * pi) + rnorm(length(times), 0, 0.1), 2),
+    humidity_perc = round(45 - 5 * sin((hour - 9) / 24 * 2 * pi) + rnorm(length(times), 0, 0.5), 1),
+    co2_ppm = as.integer(round(420 + ifelse(r$occupied, 380, 0) + rnorm(length(times), 0, 15))),
+    stringsAsFactors = FALSE
+  )
 }))
-res <- influxdbtoolkit:::influx_http(
-  admin, "POST", "/write", query = c(db = "influxtk_demo", precision = "s"),
-  body = charToRaw(paste(lines, collapse = "\n")), sink = "none"
-)
-cat(sprintf("wrote %d points through /write (HTTP %d)\n\n", length(lines), res$status))
+print(influx_write(admin, readings, "climate", precision = "s"))
+cat("\n")
 influx_disconnect(admin)
 
 # Reading needs no write rights: a read-only connection, as an analyst would open it.
