@@ -108,7 +108,7 @@ static int put_int64(bytebuf *out, int64_t v) {
 }
 
 /* Sensor readings mostly have a few decimals: write those as integer digits, and keep the text
- * only if it reads back as exactly the same double. Returns 1 when done. */
+ * only if it reads back as exactly the same double. Returns 1 when done, 0 to fall back. */
 static int put_double_short(bytebuf *out, double v) {
   static const double p10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
   if (!(fabs(v) < 1e9) || (v == 0 && signbit(v))) return 0;
@@ -122,12 +122,10 @@ static int put_double_short(bytebuf *out, double v) {
     if (k > 0) *--p = '.';
     p = digits_u64(p, u);
     if (m < 0) *--p = '-';
-    size_t n = (size_t) (end - p);
-    char text[32];
-    memcpy(text, p, n);
-    text[n] = '\0';
-    if (strtod(text, NULL) != v) return 0;
-    return bytebuf_append(out, text, n) == 0 ? 1 : -1;
+    /* m and 10^k are exact doubles, so m / 10^k is correctly rounded: the very double that
+     * strtod gives for this text. Equal to v means the text reads back as v. */
+    if ((double) m / p10[k] != v) return 0;
+    return bytebuf_append(out, p, (size_t) (end - p)) == 0 ? 1 : -1;
   }
   return 0;
 }

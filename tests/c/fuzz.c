@@ -5,6 +5,7 @@
  *
  *   fuzz ITERATIONS SEED_FILE...
  * Prints "fuzz: N passed, 0 failed" when no sanitizer fired (a sanitizer aborts the process). */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,38 @@ static void run_text(const unsigned char *buf, size_t len) {
   free(s);
 }
 
+/* Every double the writer prints must read back as the same bits (glibc strtod is correctly
+ * rounded, as is the server's parser). */
+static long check_doubles(long n) {
+  const char *meas[1] = {"m"};
+  double v[1];
+  lp_column field = {"v", LP_DOUBLE, v, NULL, NULL, NULL};
+  lp_input in = {meas, 1, NULL, 0, &field, 1, NULL, 1};
+  bytebuf out;
+  bytebuf_init(&out);
+  for (long i = 0; i < n; i++) {
+    if (i % 2) {
+      uint64_t bits = next();
+      memcpy(&v[0], &bits, sizeof bits);
+      if (!isfinite(v[0])) continue;
+    } else { /* readings with a few decimals, where the fast path applies */
+      double scale[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7};
+      v[0] = (double) ((int64_t) (next() % 2000000000) - 1000000000) / scale[below(8)];
+    }
+    size_t lines = 0, dropped = 0;
+    out.len = 0;
+    if (lp_write(&in, NULL, 0, 1, &out, &lines, &dropped) != LP_OK || lines != 1) abort();
+    bytebuf_append(&out, "", 1);
+    double back = strtod((const char *) out.data + 4, NULL); /* after "m v=" */
+    if (memcmp(&back, &v[0], sizeof back) != 0 && !(back == 0 && v[0] == 0 && signbit(back) == signbit(v[0]))) {
+      fprintf(stderr, "double %.17g written as %s\n", v[0], (const char *) out.data);
+      abort();
+    }
+  }
+  bytebuf_free(&out);
+  return n;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) { fprintf(stderr, "usage: fuzz ITERATIONS SEED...\n"); return 2; }
   long iterations = atol(argv[1]);
@@ -167,6 +200,7 @@ int main(int argc, char **argv) {
   free(seeds);
   free(lens);
   free(buf);
-  printf("fuzz: %ld passed, 0 failed\n", iterations + nseeds);
+  long doubles = check_doubles(1000000);
+  printf("fuzz: %ld passed, 0 failed\n", iterations + nseeds + doubles);
   return 0;
 }
