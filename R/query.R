@@ -44,8 +44,9 @@
 #' @param con A connection from [influx_connect()].
 #' @param query InfluxQL text.
 #' @param database Database to run against (default: the connection's).
-#' @param params Named list of bind parameters for `$name` placeholders in
-#'   `WHERE` clauses: strings, numbers, logicals or `POSIXct` times.
+#' @param params Named list of parameters, sent as values and never pasted into
+#'   the query: strings, numbers, logicals or `POSIXct` times. InfluxQL:
+#'   `$name` placeholders in `WHERE` clauses. Flux (2.x): `params.name`.
 #' @param tz Time zone of the time columns (default: the connection's).
 #' @param bigint What an integer column becomes when one of its values does
 #'   not fit R's 32-bit integer: `"integer64"` (exact, needs the bit64 package
@@ -152,6 +153,7 @@ flux_query <- function(con, query, params, frame, call) {
       )
     }
   }
+  if (length(params) && con$generation == "v1") abort_unsupported(con, "Flux parameters (1.8's Flux ignores them)", call)
   org <- NULL
   if (con$generation == "v2") {
     org <- con$org
@@ -161,7 +163,7 @@ flux_query <- function(con, query, params, frame, call) {
     '{"query":', .Call(C_json_quote, enc2utf8(query)), ',"type":"flux",',
     '"dialect":{"header":true,"delimiter":",","annotations":["datatype","group","default"],',
     '"commentPrefix":"#","dateTimeFormat":"RFC3339"}',
-    if (length(params)) paste0(',"params":', encode_params(params, call)), "}"
+    if (length(params)) paste0(',"extern":', flux_params_extern(params, call)), "}"
   )
   res <- influx_http(
     con, "POST", con$backend$endpoints$flux, query = c(org = org),
@@ -183,6 +185,33 @@ flux_query <- function(con, query, params, frame, call) {
                  detail = res$decode_message, call = call)
   }
   finish_frame(res$tables[[1]])
+}
+
+# Parameters as `option params = {...}` in the request's `extern` Flux AST: typed literals, never
+# query text. (InfluxDB Cloud's "params" field is not in the open-source servers.)
+flux_params_extern <- function(params, call) {
+  if (!is.list(params) || is.null(names(params)) || any(!nzchar(names(params))) ||
+      any(!grepl("^[A-Za-z_][A-Za-z0-9_]*$", names(params)))) {
+    abort_argument("`params` must be a named list whose names are Flux identifiers", call)
+  }
+  literal <- function(v, name) {
+    if (length(v) != 1 || is.na(v)) abort_argument(sprintf("parameter '%s' must be one non-missing value", name), call)
+    if (inherits(v, "POSIXt") || inherits(v, "Date")) return(list(type = "DateTimeLiteral", value = format_rfc3339(as.POSIXct(v))))
+    if (is.factor(v)) v <- as.character(v)
+    if (is.character(v)) return(list(type = "StringLiteral", value = enc2utf8(v)))
+    if (is.logical(v)) return(list(type = "BooleanLiteral", value = v))
+    if (is.integer(v)) return(list(type = "IntegerLiteral", value = as.character(v)))
+    if (is.double(v) && is.finite(v)) return(list(type = "FloatLiteral", value = v))
+    abort_argument(sprintf("parameter '%s' must be text, a number, a logical or a time", name), call)
+  }
+  props <- Map(function(v, name) list(type = "Property", key = list(type = "Identifier", name = name),
+                                      value = literal(v, name)), params, names(params))
+  to_json(list(type = "File", package = NULL, imports = NULL, body = list(list(
+    type = "OptionStatement", assignment = list(
+      type = "VariableAssignment", id = list(type = "Identifier", name = "params"),
+      init = list(type = "ObjectExpression", properties = unname(props))
+    )
+  ))))
 }
 
 v1_frames <- function(res, query, statements, call) {

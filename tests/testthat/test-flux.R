@@ -76,6 +76,12 @@ for_each_server("Flux errors are classed and carry the server's message", {
   expect_error(influx_query(con, 'import "http"\nhttp.post(url: "http://127.0.0.1:9")'), class = "influx_error_readonly")
 }, flux = TRUE)
 
+for_each_server("Flux parameters are refused on 1.8, whose Flux ignores them", {
+  con <- connect_reader(srv)
+  expect_error(influx_query(con, 'from(bucket: params.b) |> range(start: -1h)', params = list(b = "x")),
+               class = "influx_error_unsupported")
+}, generations = "v1", flux = TRUE)
+
 for_each_server("Flux needs a server that has it (1.6 has none)", {
   if (!startsWith(srv$name, "v1.6")) skip("this server has Flux")
   con <- connect_reader(srv)
@@ -103,3 +109,23 @@ test_that("Flux string literals and write detection", {
   expect_equal(wc('x |> filter(fn: (r) => r.x =~ /"to(/)'), 0L)
   expect_true(is.na(wc('x |> filter(fn: (r) => r.s == "open')))
 })
+
+for_each_server("Flux parameters are sent as values, never as query text", {
+  admin <- connect_admin(srv)
+  m <- fresh_name("fparams")
+  influx_write(admin, data.frame(time = as.POSIXct("2024-01-01", tz = "UTC") + 0:1, room = c("O'Brien \"x\" ${y}", "z"), v = 1:2),
+               m, tags = "room")
+  df <- influx_query(connect_reader(srv), paste(
+    'from(bucket: params.bucket) |> range(start: 2023-12-31T00:00:00Z, stop: 2024-01-02T00:00:00Z)',
+    '|> filter(fn: (r) => r._measurement == params.m and r.room == params.room)'),
+    params = list(bucket = flux_bucket(srv), m = m, room = "O'Brien \"x\" ${y}"))
+  expect_equal(df$`_value`, 1L)
+  expect_equal(df$room, "O'Brien \"x\" ${y}")
+  typed <- influx_query(connect_reader(srv), paste(
+    'import "array"\narray.from(rows: [{i: params.i, f: params.f, b: params.b, t: params.t}])'),
+    params = list(i = 42L, f = 2.5, b = TRUE, t = as.POSIXct("2024-10-27 02:30:00", tz = "UTC")))
+  expect_identical(typed$i, 42L)
+  expect_identical(typed$f, 2.5)
+  expect_identical(typed$b, TRUE)
+  expect_equal(as.numeric(typed$t), as.numeric(as.POSIXct("2024-10-27 02:30:00", tz = "UTC")))
+}, generations = "v2")
