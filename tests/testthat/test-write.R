@@ -47,6 +47,7 @@ for_each_server("random hostile data frames round-trip exactly", {
 })
 
 for_each_server("times convert exactly at every precision", {
+  skip_if_not_installed("bit64")
   admin <- connect_admin(srv)
   m <- fresh_name("prec")
   t <- as.POSIXct("2024-03-31 01:30:00.123456", tz = "UTC")
@@ -99,6 +100,7 @@ for_each_server("influxdbWriteDf writes a time and value frame at second precisi
 })
 
 test_that("line protocol escaping and value formatting are exact", {
+  skip_if_not_installed("bit64")
   con <- influx_connect("http://127.0.0.1:9", version = "v1")
   df <- data.frame(time = bit64::as.integer64("1700000000123456789"), `t a,g=` = "v a,l=u\"e\\x", f = 0.1, i = 5L,
                    b = TRUE, s = "q\"b\\s\nn", big = bit64::as.integer64("-9223372036854775807"), n = NaN,
