@@ -114,7 +114,7 @@ static SEXP decode_recorded(SEXP body, SEXP piece, SEXP opts, int flux) {
   const char *names[] = {"status", "message", "statement", "tables", "notices", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SET_VECTOR_ELT(out, 0, Rf_ScalarInteger(st));
-  SET_VECTOR_ELT(out, 1, Rf_mkString(st == 0 ? "" : flux ? d->fx.message : d->v1.message));
+  SET_VECTOR_ELT(out, 1, Rf_ScalarString(mk_utf8(st == 0 ? "" : flux ? d->fx.message : d->v1.message)));
   SET_VECTOR_ELT(out, 2, Rf_ScalarInteger(flux ? -1 : d->v1.error_statement));
   if (st == 0) {
     frame_options fo;
