@@ -44,6 +44,8 @@ static v1_status fail_text(v1_decoder *d, v1_status st, int stmt, const mp_item 
   d->status = st;
   d->error_statement = stmt;
   size_t n = s->len < sizeof d->message - 1 ? s->len : sizeof d->message - 1;
+  /* A cut message ends at a character boundary, not inside a UTF-8 sequence. */
+  while (n > 0 && n < s->len && (s->ptr[n] & 0xC0) == 0x80) n--;
   memcpy(d->message, s->ptr, n);
   d->message[n] = '\0';
   return st;
