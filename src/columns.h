@@ -11,7 +11,7 @@
 #include "bytebuf.h"
 
 typedef enum { COL_EMPTY, COL_BOOL, COL_INT, COL_DOUBLE, COL_TIME, COL_STRING, COL_DURATION, COL_BYTES } col_type;
-typedef enum { ROLE_VALUE, ROLE_TAG, ROLE_MEASUREMENT, ROLE_META } col_role;
+typedef enum { ROLE_VALUE, ROLE_TAG, ROLE_MEASUREMENT } col_role;
 
 typedef struct {
   uint64_t off; /* into the table's string arena */

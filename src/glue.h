@@ -33,6 +33,5 @@ typedef struct {
 void frame_options_from_list(SEXP opts, frame_options *o);
 /* One table as a data.frame; measurement column dropped when it holds a single name. */
 SEXP table_to_data_frame(const table *t, const frame_options *o);
-SEXP json_to_sexp(const void *node);
 
 #endif

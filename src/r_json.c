@@ -14,7 +14,7 @@ static int scalar_type(const json_node *n) {
   }
 }
 
-SEXP json_to_sexp(const void *p) {
+static SEXP json_to_sexp(const void *p) {
   const json_node *n = p;
   switch (n->type) {
   case JSON_NULL: return R_NilValue;

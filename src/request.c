@@ -18,7 +18,6 @@ typedef struct {
   bytebuf url;
   bytebuf form;
   bytebuf raw;        /* raw sink, or the body of a response the decoder does not take */
-  int raw_truncated;
   struct curl_slist *headers;
   sink_kind kind;
   int decoding;       /* the decoder took the body */
@@ -65,8 +64,8 @@ static int sink(void *ctx, const char *data, size_t len, long status, const char
     return flux_feed(&s->fdec, data, len) == FLUX_OK ? 0 : 1;
   }
   if (s->kind == SINK_NONE) return 0;
+  /* Error bodies are kept up to MAX_ERROR_BODY: enough for any server message. */
   size_t room = s->kind == SINK_RAW ? len : (s->raw.len < MAX_ERROR_BODY ? MAX_ERROR_BODY - s->raw.len : 0);
-  if (room < len) s->raw_truncated = 1;
   size_t n = len < room ? len : room;
   return bytebuf_append(&s->raw, data, n) == 0 ? 0 : 1;
 }
@@ -99,7 +98,7 @@ static SEXP string_or_na(const char *s) {
 static SEXP build_result(request_state *s, const influx_response *resp, SEXP opts) {
   static const char *names[] = {"status", "content_type", "version", "build", "retry_after",
                                 "influx_error", "seconds", "curl_code", "curl_message",
-                                "interrupted", "body", "body_truncated", "tables",
+                                "interrupted", "body", "tables",
                                 "decode_status", "decode_message", "decode_statement",
                                 "notices", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
@@ -123,7 +122,6 @@ static SEXP build_result(request_state *s, const influx_response *resp, SEXP opt
     SET_VECTOR_ELT(out, 10, raw);
     if (s->raw.len) memcpy(RAW(raw), s->raw.data, s->raw.len);
   }
-  SET_VECTOR_ELT(out, 11, Rf_ScalarLogical(s->raw_truncated));
 
   int dstatus = -1;
   if (s->kind == SINK_FLUX && s->decoding && !resp->interrupted && curl_code == 0) {
@@ -133,11 +131,11 @@ static SEXP build_result(request_state *s, const influx_response *resp, SEXP opt
       frame_options fo;
       frame_options_from_list(opts, &fo);
       SEXP tables = Rf_allocVector(VECSXP, 1);
-      SET_VECTOR_ELT(out, 12, tables);
+      SET_VECTOR_ELT(out, 11, tables);
       SET_VECTOR_ELT(tables, 0, table_to_data_frame(s->fdec.out, &fo));
     }
-    SET_VECTOR_ELT(out, 14, string_or_na(st == FLUX_OK ? NULL : s->fdec.message));
-    SET_VECTOR_ELT(out, 15, Rf_ScalarInteger(-1));
+    SET_VECTOR_ELT(out, 13, string_or_na(st == FLUX_OK ? NULL : s->fdec.message));
+    SET_VECTOR_ELT(out, 14, Rf_ScalarInteger(-1));
   } else if (s->kind == SINK_V1 && s->decoding && !resp->interrupted && curl_code == 0) {
     v1_status st = resp->sink_aborted ? s->dec.status : v1_finish(&s->dec);
     dstatus = (int) st;
@@ -145,16 +143,16 @@ static SEXP build_result(request_state *s, const influx_response *resp, SEXP opt
       frame_options fo;
       frame_options_from_list(opts, &fo);
       SEXP tables = Rf_allocVector(VECSXP, s->dec.ntables);
-      SET_VECTOR_ELT(out, 12, tables);
+      SET_VECTOR_ELT(out, 11, tables);
       for (int i = 0; i < s->dec.ntables; i++)
         SET_VECTOR_ELT(tables, i, table_to_data_frame(s->dec.tables[i], &fo));
     }
-    SET_VECTOR_ELT(out, 14, string_or_na(st == V1_OK ? NULL : s->dec.message));
-    SET_VECTOR_ELT(out, 15, Rf_ScalarInteger(s->dec.error_statement));
+    SET_VECTOR_ELT(out, 13, string_or_na(st == V1_OK ? NULL : s->dec.message));
+    SET_VECTOR_ELT(out, 14, Rf_ScalarInteger(s->dec.error_statement));
     if (s->dec.notices.len)
-      SET_VECTOR_ELT(out, 16, Rf_ScalarString(mk_utf8_len((const char *) s->dec.notices.data, s->dec.notices.len)));
+      SET_VECTOR_ELT(out, 15, Rf_ScalarString(mk_utf8_len((const char *) s->dec.notices.data, s->dec.notices.len)));
   }
-  SET_VECTOR_ELT(out, 13, Rf_ScalarInteger(dstatus));
+  SET_VECTOR_ELT(out, 12, Rf_ScalarInteger(dstatus));
   UNPROTECT(1);
   return out;
 }
