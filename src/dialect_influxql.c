@@ -1,6 +1,9 @@
 #include "dialect_influxql.h"
+#include "series_query.h"
+#include "timeparse.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 
 static int quote(bytebuf *out, const char *s, size_t len, char q) {
@@ -130,4 +133,84 @@ int iql_split(const char *q, size_t len, iql_statement *out, int max) {
     i++;
   }
   return count;
+}
+
+/* ---- time-series queries ------------------------------------------------------------------- */
+
+static const char *const iql_aggregate_names[] = {"", "mean", "median", "min", "max", "sum", "count",
+                                                  "first", "last", "spread", "stddev"};
+
+#define TRY(x) do { if ((x) != 0) return SQ_NOMEM; } while (0)
+
+static int iql_time_literal(bytebuf *out, int64_t ns) {
+  char text[RFC3339_BUF];
+  format_rfc3339_ns(ns, text);
+  return iql_quote_string(out, text, strlen(text));
+}
+
+static int iql_ident_z(bytebuf *out, const char *s) { return iql_quote_ident(out, s, strlen(s)); }
+
+/* SELECT <agg>("f") AS "f", ... FROM "m" WHERE time >= ... AND time < ... AND ("t"::tag = 'v' OR
+ * ...) GROUP BY time(every, offset), "tag" fill(null|none) tz('zone')
+ *
+ * Tags are compared as tags (::tag), so a field of the same name cannot change the meaning.
+ * Windows need no explicit alignment: the server aligns them to the epoch (plus offset) in tz. */
+int iql_series_query(bytebuf *out, const series_query *q) {
+  if (q->nfields == 0 || q->measurement == NULL) return SQ_INVALID;
+  if (q->aggregate < AGG_NONE || q->aggregate > AGG_STDDEV) return SQ_INVALID;
+  if (q->aggregate != AGG_NONE && q->every_ns <= 0) return SQ_INVALID;
+  TRY(bytebuf_append_str(out, "SELECT "));
+  for (size_t i = 0; i < q->nfields; i++) {
+    if (i) TRY(bytebuf_append_str(out, ", "));
+    if (q->aggregate == AGG_NONE) {
+      TRY(iql_ident_z(out, q->fields[i]));
+      continue;
+    }
+    TRY(bytebuf_append_str(out, iql_aggregate_names[q->aggregate]));
+    TRY(bytebuf_append_str(out, "("));
+    TRY(iql_ident_z(out, q->fields[i]));
+    TRY(bytebuf_append_str(out, ") AS "));
+    TRY(iql_ident_z(out, q->fields[i]));
+  }
+  TRY(bytebuf_append_str(out, " FROM "));
+  TRY(iql_ident_z(out, q->measurement));
+  TRY(bytebuf_append_str(out, " WHERE time >= "));
+  TRY(iql_time_literal(out, q->data_start_ns));
+  TRY(bytebuf_append_str(out, " AND time < "));
+  TRY(iql_time_literal(out, q->stop_ns));
+  for (size_t i = 0; i < q->nwhere; i++) {
+    const tag_filter *f = &q->where[i];
+    if (f->nvalues == 0) return SQ_INVALID;
+    TRY(bytebuf_append_str(out, " AND ("));
+    for (size_t j = 0; j < f->nvalues; j++) {
+      if (j) TRY(bytebuf_append_str(out, " OR "));
+      TRY(iql_ident_z(out, f->key));
+      TRY(bytebuf_append_str(out, "::tag = "));
+      TRY(iql_quote_string(out, f->values[j], strlen(f->values[j])));
+    }
+    TRY(bytebuf_append_str(out, ")"));
+  }
+  int grouped = q->aggregate != AGG_NONE || q->ngroup > 0;
+  if (grouped) TRY(bytebuf_append_str(out, " GROUP BY "));
+  if (q->aggregate != AGG_NONE) {
+    char every[32], offset[32];
+    format_duration_literal(q->every_ns, 0, every);
+    format_duration_literal(q->offset_ns, 0, offset);
+    TRY(bytebuf_append_str(out, "time("));
+    TRY(bytebuf_append_str(out, every));
+    TRY(bytebuf_append_str(out, ", "));
+    TRY(bytebuf_append_str(out, offset));
+    TRY(bytebuf_append_str(out, ")"));
+  }
+  for (size_t i = 0; i < q->ngroup; i++) {
+    if (i || q->aggregate != AGG_NONE) TRY(bytebuf_append_str(out, ", "));
+    TRY(iql_ident_z(out, q->group_by[i]));
+  }
+  if (q->aggregate != AGG_NONE) TRY(bytebuf_append_str(out, q->create_empty ? " fill(null)" : " fill(none)"));
+  if (q->tz != NULL) {
+    TRY(bytebuf_append_str(out, " tz("));
+    TRY(iql_quote_string(out, q->tz, strlen(q->tz)));
+    TRY(bytebuf_append_str(out, ")"));
+  }
+  return SQ_OK;
 }

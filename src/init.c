@@ -25,6 +25,8 @@ SEXP C_gzip(SEXP x);
 SEXP C_ns_to_rfc3339(SEXP x);
 SEXP C_ns_add(SEXP a, SEXP b);
 SEXP C_ns_less(SEXP a, SEXP b);
+SEXP C_series_query(SEXP spec, SEXP language);
+SEXP C_series_neighbours(SEXP missing, SEXP series);
 
 SEXP C_curl_version(void) { return Rf_mkString(curl_version_info(CURLVERSION_NOW)->version); }
 
@@ -54,6 +56,8 @@ static const R_CallMethodDef call_methods[] = {
   CALLDEF(C_ns_to_rfc3339, 1),
   CALLDEF(C_ns_add, 2),
   CALLDEF(C_ns_less, 2),
+  CALLDEF(C_series_query, 2),
+  CALLDEF(C_series_neighbours, 2),
   {NULL, NULL, 0}
 };
 

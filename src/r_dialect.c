@@ -7,6 +7,8 @@
 #include "dialect_influxql.h"
 #include "glue.h"
 #include "json.h"
+#include "series_index.h"
+#include "series_query.h"
 
 typedef int (*quote_fn)(bytebuf *, const char *, size_t);
 
@@ -146,5 +148,116 @@ SEXP C_json_quote(SEXP x) {
   SET_STRING_ELT(out, 0, Rf_mkCharLenCE((const char *) b.data, (int) b.len, CE_UTF8));
   bytebuf_free(&b);
   UNPROTECT(1);
+  return out;
+}
+
+/* ---- time-series query text ------------------------------------------------------------------ */
+
+static const char *utf8_or_null(SEXP x) {
+  if (TYPEOF(x) != STRSXP || XLENGTH(x) != 1 || STRING_ELT(x, 0) == NA_STRING) return NULL;
+  return Rf_translateCharUTF8(STRING_ELT(x, 0));
+}
+
+static const char *const *utf8_array(SEXP x, size_t *n) {
+  if (x == R_NilValue) { *n = 0; return NULL; }
+  if (TYPEOF(x) != STRSXP) Rf_error("expected a character vector");
+  *n = (size_t) XLENGTH(x);
+  const char **out = (const char **) R_alloc(*n + 1, sizeof *out);
+  for (size_t i = 0; i < *n; i++) {
+    if (STRING_ELT(x, (R_xlen_t) i) == NA_STRING) Rf_error("names and values must not be NA");
+    out[i] = Rf_translateCharUTF8(STRING_ELT(x, (R_xlen_t) i));
+  }
+  return out;
+}
+
+/* integer64 (the bits of an int64 in a double) or a whole double */
+static int64_t ns_value(SEXP x, const char *what) {
+  if (TYPEOF(x) != REALSXP || XLENGTH(x) != 1) Rf_error("%s must be one number", what);
+  if (Rf_inherits(x, "integer64")) {
+    int64_t v;
+    memcpy(&v, REAL(x), sizeof v);
+    return v;
+  }
+  double d = REAL(x)[0];
+  if (!(d > -9.2e18 && d < 9.2e18)) Rf_error("%s is out of range", what);
+  return (int64_t) d;
+}
+
+/* Query text for list(bucket, measurement, fields, where, group_by, window_start, data_start,
+ * stop, aggregate, every, offset, create_empty, tz, zone_offset) in "influxql" or "flux". */
+SEXP C_series_query(SEXP spec, SEXP language) {
+  const char *lang = scalar_string_or_null(language);
+  if (lang == NULL) Rf_error("language must be a string");
+  series_query q;
+  memset(&q, 0, sizeof q);
+  q.bucket = utf8_or_null(list_get(spec, "bucket"));
+  q.measurement = utf8_or_null(list_get(spec, "measurement"));
+  q.fields = utf8_array(list_get(spec, "fields"), &q.nfields);
+  q.group_by = utf8_array(list_get(spec, "group_by"), &q.ngroup);
+  SEXP where = list_get(spec, "where");
+  if (where != R_NilValue) {
+    SEXP keys = Rf_getAttrib(where, R_NamesSymbol);
+    if (TYPEOF(where) != VECSXP || TYPEOF(keys) != STRSXP) Rf_error("where must be a named list");
+    q.nwhere = (size_t) XLENGTH(where);
+    tag_filter *f = (tag_filter *) R_alloc(q.nwhere + 1, sizeof *f);
+    for (size_t i = 0; i < q.nwhere; i++) {
+      if (STRING_ELT(keys, (R_xlen_t) i) == NA_STRING) Rf_error("where names must not be NA");
+      f[i].key = Rf_translateCharUTF8(STRING_ELT(keys, (R_xlen_t) i));
+      f[i].values = utf8_array(VECTOR_ELT(where, (R_xlen_t) i), &f[i].nvalues);
+    }
+    q.where = f;
+  }
+  q.window_start_ns = ns_value(list_get(spec, "window_start"), "window_start");
+  q.data_start_ns = ns_value(list_get(spec, "data_start"), "data_start");
+  q.stop_ns = ns_value(list_get(spec, "stop"), "stop");
+  const char *agg = utf8_or_null(list_get(spec, "aggregate"));
+  q.aggregate = AGG_NONE;
+  if (agg != NULL) {
+    int a = series_aggregate_from_name(agg);
+    if (a < 0) Rf_error("unknown aggregate '%s'", agg);
+    q.aggregate = (series_aggregate) a;
+    q.every_ns = ns_value(list_get(spec, "every"), "every");
+    q.offset_ns = ns_value(list_get(spec, "offset"), "offset");
+  }
+  q.create_empty = Rf_asLogical(list_get(spec, "create_empty")) == TRUE;
+  q.tz = utf8_or_null(list_get(spec, "tz"));
+  if (q.tz != NULL && list_get(spec, "zone_offset") != R_NilValue) q.zone_offset_ns = ns_value(list_get(spec, "zone_offset"), "zone_offset");
+  bytebuf b;
+  bytebuf_init(&b);
+  int st;
+  if (strcmp(lang, "influxql") == 0) st = iql_series_query(&b, &q);
+  else if (strcmp(lang, "flux") == 0) st = flux_series_query(&b, &q);
+  else Rf_error("unknown language '%s'", lang);
+  if (st != SQ_OK || b.len > INT_MAX) {
+    bytebuf_free(&b);
+    Rf_error(st == SQ_INVALID ? "incomplete query specification" : "out of memory");
+  }
+  SEXP out = PROTECT(Rf_allocVector(STRSXP, 1));
+  SET_STRING_ELT(out, 0, Rf_mkCharLenCE((const char *) b.data, (int) b.len, CE_UTF8));
+  bytebuf_free(&b);
+  UNPROTECT(1);
+  return out;
+}
+
+/* list(prev, next): 1-based neighbours with a value in the same series (NA: none); see
+ * series_index.h. */
+SEXP C_series_neighbours(SEXP missing, SEXP series) {
+  if (TYPEOF(missing) != LGLSXP || TYPEOF(series) != INTSXP || XLENGTH(missing) != XLENGTH(series))
+    Rf_error("missing must be logical and series integer, of the same length");
+  size_t n = (size_t) XLENGTH(missing);
+  if (n > (size_t) INT_MAX) Rf_error("too many rows");
+  long *prev = (long *) R_alloc(n + 1, sizeof *prev), *next = (long *) R_alloc(n + 1, sizeof *next);
+  series_neighbours(LOGICAL(missing), INTEGER(series), n, prev, next);
+  const char *names[] = {"prev", "next", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SEXP p = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t) n));
+  SEXP x = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t) n));
+  for (size_t i = 0; i < n; i++) {
+    INTEGER(p)[i] = prev[i] < 0 ? NA_INTEGER : (int) prev[i] + 1;
+    INTEGER(x)[i] = next[i] < 0 ? NA_INTEGER : (int) next[i] + 1;
+  }
+  SET_VECTOR_ELT(out, 0, p);
+  SET_VECTOR_ELT(out, 1, x);
+  UNPROTECT(3);
   return out;
 }
