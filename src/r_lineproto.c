@@ -256,3 +256,12 @@ SEXP C_ns_less(SEXP a, SEXP b) {
   memcpy(&y, REAL(b), sizeof y);
   return Rf_ScalarLogical(x < y);
 }
+
+/* A Go duration ("168h0m0s") as nanoseconds (a double: durations of policies are far below
+ * 2^53 ns), NA when malformed. */
+SEXP C_parse_duration(SEXP x) {
+  const char *s = scalar_string_or_null(x);
+  int64_t ns;
+  if (s == NULL || parse_duration_ns(s, strlen(s), &ns) != 0) return Rf_ScalarReal(NA_REAL);
+  return Rf_ScalarReal((double) ns);
+}
