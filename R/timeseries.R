@@ -34,8 +34,8 @@
 #'
 #' @section Long ranges:
 #' Ranges of more than `getOption("influxdbtoolkit.chunk_windows", 5000)`
-#' windows (or, for points, `getOption("influxdbtoolkit.chunk_seconds")`, a
-#' week) are fetched in chunks cut at window boundaries, with a progress bar
+#' windows (or, for points, more than `getOption("influxdbtoolkit.chunk_seconds")`,
+#' a month, but in at most 50 requests) are fetched in chunks cut at window boundaries, with a progress bar
 #' (from the cli package, when installed) in interactive sessions and none
 #' while knitting. The chunks are joined once, column by column.
 #'
@@ -114,6 +114,13 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
   }
 
   offset <- if (is.null(series$every)) 0 else window_offset(series$every)
+  # InfluxQL places windows with an offset (Monday weeks) wrongly around clock changes (see
+  # window_start()): there each window is one statement over exactly its range.
+  one_by_one <- language == "influxql" && offset != 0
+  if (one_by_one) {
+    old_opt <- options(influxdbtoolkit.chunk_windows = min(getOption("influxdbtoolkit.chunk_windows", 5000L), 200L))
+    on.exit(options(old_opt), add = TRUE)
+  }
   chunks <- query_chunks(start_s, end_s, series$every, offset, tz)
   spec <- list(
     bucket = database, measurement = measurement, fields = fields, where = where,
@@ -129,14 +136,36 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
     cli::cli_progress_bar(sprintf("Reading %s", measurement), total = n, .envir = environment())
   }
   for (i in seq_len(n)) {
-    spec$window_start <- seconds_ns(chunks$window_start[i])
-    spec$data_start <- seconds_ns(chunks$data_start[i])
-    spec$stop <- seconds_ns(chunks$stop[i])
-    spec$zone_offset <- zone_offset(chunks$data_start[i], tz) * 1e9
-    queries[i] <- .Call(C_series_query, spec, language)
-    df <- influx_query(con, queries[i], database = database, tz = tz, language = language,
-                       pivot = language == "flux")
-    frames[[i]] <- series_frame(df, group_by, fields, language)
+    if (one_by_one) {
+      windows <- window_grid(chunks$window_start[i], chunks$stop[i], series$every, offset, tz)
+      bounds <- c(windows, chunks$stop[i])
+      k <- seq_along(windows)
+      queries[i] <- paste(vapply(k, function(j) {
+        .Call(C_series_query, utils::modifyList(spec, list(
+          every = 0, window_start = seconds_ns(windows[j]), data_start = seconds_ns(max(windows[j], start_s)),
+          stop = seconds_ns(bounds[j + 1]), zone_offset = 0)), language)
+      }, ""), collapse = ";\n")
+      res <- influx_query(con, queries[i], database = database, tz = tz, language = language)
+      if (is.data.frame(res)) res <- list(res)
+      parts <- lapply(k, function(j) {
+        df <- series_frame(res[[j]], group_by, fields, language)
+        # one aggregate over the window's range is stamped with the range start (or, for a
+        # selector, the time of the point): the window start is what every row means
+        if (nrow(df)) df$time <- .POSIXct(rep(windows[j], nrow(df)), tz = tz)
+        df
+      })
+      frames[[i]] <- bind_frames(parts, c("time", group_by, fields), tz, text_columns = group_by)
+      frames[[i]] <- frames[[i]][, c("time", intersect(c(group_by, fields), unique(unlist(lapply(parts, names))))), drop = FALSE]
+    } else {
+      spec$window_start <- seconds_ns(chunks$window_start[i])
+      spec$data_start <- seconds_ns(chunks$data_start[i])
+      spec$stop <- seconds_ns(chunks$stop[i])
+      spec$zone_offset <- zone_offset(chunks$data_start[i], tz) * 1e9
+      queries[i] <- .Call(C_series_query, spec, language)
+      df <- influx_query(con, queries[i], database = database, tz = tz, language = language,
+                         pivot = language == "flux")
+      frames[[i]] <- series_frame(df, group_by, fields, language)
+    }
     if (!is.null(bar)) cli::cli_progress_update(id = bar)
   }
   if (!is.null(bar)) cli::cli_progress_done(id = bar)
@@ -148,7 +177,7 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
     out <- complete_windows(out, group_by, fields, grid, tz, zero = series$aggregate == "count")
   }
   if (identical(series$aggregate, "diffmax")) out <- difference_previous(out, group_by, fields)
-  out <- fill_windows(out, group_by, fields, fill)
+  out <- fill_windows(out, group_by, fields, fill, identical(series$aggregate, "diffmax"))
   if (shape == "long") out <- long_frame(out, group_by, fields, drop_na = identical(fill, "none"))
   rownames(out) <- NULL
   attr(out, "queries") <- queries
@@ -319,10 +348,11 @@ difference_previous <- function(df, group_by, fields) {
   df
 }
 
-fill_windows <- function(df, group_by, fields, fill) {
+fill_windows <- function(df, group_by, fields, fill, differences) {
   if (nrow(df) == 0) return(df)
   if (identical(fill, "none")) {
-    # Only diffmax leaves NA rows behind here: a first window, or one after a gap.
+    if (!differences) return(df)
+    # The first window of a series has no difference: without filling, it is no row.
     present <- Reduce(`|`, lapply(fields, function(f) !is.na(df[[f]])), FALSE)
     return(if (all(present)) df else df[present, , drop = FALSE])
   }

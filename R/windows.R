@@ -29,11 +29,18 @@ zone_offset <- function(t, tz) {
   as.numeric(as.POSIXlt(.POSIXct(t, tz = tz))$gmtoff)
 }
 
-# Start of the window containing t (seconds), as InfluxQL's IteratorOptions.Window computes it:
-# truncate in local time, then correct by the change of UTC offset between t and the window
-# start when that change is shorter than the window (so a window holding a DST change still
-# starts at local midnight).
+# Start of the window containing t (seconds). Windows of whole days start at local midnight:
+# counted in local calendar days from the epoch plus the offset. Shorter windows are computed
+# as InfluxQL's IteratorOptions.Window does: truncate in local time, then correct by the change
+# of UTC offset between t and the window start when that change is shorter than the window.
+# (For whole days with an offset, such as Monday weeks, InfluxQL looks the zone up at t - offset
+# and so misplaces the weeks around a clock change; those windows are asked for one by one.)
 window_start <- function(t, every, offset, tz) {
+  if (every %% 86400 == 0 && offset %% 86400 == 0) {
+    day <- as.double(as.Date(format(.POSIXct(t, tz = tz), "%Y-%m-%d", tz = tz)))
+    first <- day - ((day - offset / 86400) %% (every / 86400))
+    return(as.double(as.POSIXct(format(as.Date(first, origin = "1970-01-01")), tz = tz)))
+  }
   t <- t - offset
   zone <- zone_offset(t, tz)
   start <- t - ((t + zone) %% every)
@@ -59,7 +66,8 @@ window_offset <- function(every) {
 # window boundaries (a window is never split between two requests); point queries at a fixed span.
 query_chunks <- function(start, end, every, offset, tz) {
   if (is.null(every)) {
-    span <- getOption("influxdbtoolkit.chunk_seconds", 7 * 86400)
+    # At least a month per request, and never more than 50 requests.
+    span <- max(getOption("influxdbtoolkit.chunk_seconds", 31 * 86400), (end - start) / 50)
     bounds <- unique(c(seq(start, end, by = span), end))
     bounds <- bounds[bounds <= end]
     if (length(bounds) < 2) bounds <- c(start, end)

@@ -161,6 +161,10 @@ int flux_series_query(bytebuf *out, const series_query *q) {
   TRY(bytebuf_append_str(out, "  |> group(columns: "));
   TRY(flux_column_list(out, group_fixed, 1, q->group_by, q->ngroup));
   TRY(bytebuf_append_str(out, ")\n"));
+  /* first and last take the first and last row of each window as it comes, and group() has put
+   * the rows of the merged series one series after the other */
+  if (q->aggregate == AGG_FIRST || q->aggregate == AGG_LAST)
+    TRY(bytebuf_append_str(out, "  |> sort(columns: [\"_time\"])\n"));
   if (windowed) {
     /* Flux 0.19x windows in a location go wrong when a DST change is not shorter than the window
      * (an extra window spanning the whole range appears). Windows of an hour or less do not

@@ -154,11 +154,13 @@ static int iql_ident_z(bytebuf *out, const char *s) { return iql_quote_ident(out
  * ...) GROUP BY time(every, offset), "tag" fill(null|none) tz('zone')
  *
  * Tags are compared as tags (::tag), so a field of the same name cannot change the meaning.
+ * every_ns 0 asks for one aggregate over the whole range (no GROUP BY time).
  * Windows need no explicit alignment: the server aligns them to the epoch (plus offset) in tz. */
 int iql_series_query(bytebuf *out, const series_query *q) {
   if (q->nfields == 0 || q->measurement == NULL) return SQ_INVALID;
   if (q->aggregate < AGG_NONE || q->aggregate > AGG_STDDEV) return SQ_INVALID;
-  if (q->aggregate != AGG_NONE && q->every_ns <= 0) return SQ_INVALID;
+  if (q->aggregate != AGG_NONE && q->every_ns < 0) return SQ_INVALID;
+  int windowed = q->aggregate != AGG_NONE && q->every_ns > 0; /* every 0: one window, the range */
   TRY(bytebuf_append_str(out, "SELECT "));
   for (size_t i = 0; i < q->nfields; i++) {
     if (i) TRY(bytebuf_append_str(out, ", "));
@@ -190,9 +192,8 @@ int iql_series_query(bytebuf *out, const series_query *q) {
     }
     TRY(bytebuf_append_str(out, ")"));
   }
-  int grouped = q->aggregate != AGG_NONE || q->ngroup > 0;
-  if (grouped) TRY(bytebuf_append_str(out, " GROUP BY "));
-  if (q->aggregate != AGG_NONE) {
+  if (windowed || q->ngroup > 0) TRY(bytebuf_append_str(out, " GROUP BY "));
+  if (windowed) {
     char every[32], offset[32];
     format_duration_literal(q->every_ns, 0, every);
     format_duration_literal(q->offset_ns, 0, offset);
@@ -203,10 +204,10 @@ int iql_series_query(bytebuf *out, const series_query *q) {
     TRY(bytebuf_append_str(out, ")"));
   }
   for (size_t i = 0; i < q->ngroup; i++) {
-    if (i || q->aggregate != AGG_NONE) TRY(bytebuf_append_str(out, ", "));
+    if (i || windowed) TRY(bytebuf_append_str(out, ", "));
     TRY(iql_ident_z(out, q->group_by[i]));
   }
-  if (q->aggregate != AGG_NONE) TRY(bytebuf_append_str(out, q->create_empty ? " fill(null)" : " fill(none)"));
+  if (windowed) TRY(bytebuf_append_str(out, q->create_empty ? " fill(null)" : " fill(none)"));
   if (q->tz != NULL) {
     TRY(bytebuf_append_str(out, " tz("));
     TRY(iql_quote_string(out, q->tz, strlen(q->tz)));
