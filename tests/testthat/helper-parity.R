@@ -159,3 +159,9 @@ parity_measurement <- local({
     written$name
   }
 })
+
+with_options <- function(opts, code) {
+  old <- options(opts)
+  on.exit(options(old))
+  code
+}
