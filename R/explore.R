@@ -166,7 +166,7 @@ flux_native <- function(con) {
 
 # All buckets of the organisation, page by page.
 v2_buckets <- function(con, call) {
-  page <- 100L
+  page <- as.integer(getOption("influxdbtoolkit.page_size", 100L))
   out <- list()
   repeat {
     got <- v2_api(con, "GET", "/api/v2/buckets",

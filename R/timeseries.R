@@ -62,9 +62,9 @@
 #' @param group_by Tags kept as columns, one series per combination of their
 #'   values (default: the tags named in `where`); other tags are aggregated
 #'   together.
-#' @param language `"auto"` (InfluxQL on 1.x, Flux on 2.x), `"influxql"` (also
-#'   on 2.x, through its 1.x-compatible endpoint and a DBRP mapping) or
-#'   `"flux"` (2.x).
+#' @param language `"auto"` (Flux on 2.x connected with a token, InfluxQL
+#'   otherwise), `"influxql"` (also on 2.x, through its 1.x-compatible endpoint
+#'   and a DBRP mapping) or `"flux"` (2.x).
 #' @param progress Show a progress bar over chunks.
 #' @return A data frame sorted by the `group_by` tags and time, with the query
 #'   texts sent in the attribute `"queries"`.
@@ -97,7 +97,7 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
   fill <- check_fill(fill, call)
   series <- resolve_aggregate(aggregate, every, call)
   language <- if (identical(language, c("auto", "influxql", "flux"))) "auto" else check_choice(language, c("auto", "influxql", "flux"), "language", call)
-  if (language == "auto") language <- if (con$generation == "v1") "influxql" else "flux"
+  if (language == "auto") language <- if (flux_native(con)) "flux" else "influxql"
   if (language == "flux" && con$generation != "v2") {
     abort_unsupported(con, "time series through Flux (1.x's Flux cannot align windows in a time zone; use language = \"influxql\")", call)
   }
