@@ -42,12 +42,16 @@ cat(sprintf("\nAll readings: %d rows, one data frame for both rooms\n", nrow(raw
 str(raw)
 print(head(raw[raw$room == "office", ], 4), row.names = FALSE)
 
-daily <- influx_query(con, paste(
-  "SELECT mean(temperature_degC) AS temperature, max(co2_ppm) AS co2_max FROM climate",
-  "WHERE time >= '2024-10-21T00:00:00+02:00' AND time < '2024-10-28T00:00:00+01:00'",
-  "GROUP BY time(1d), room tz('Europe/Zurich')"))
-cat("\nDaily mean temperature and peak CO2 per room, days aligned to Zurich midnight\n")
+daily <- influx_timeseries(con, "climate", "temperature_degC", start = "2024-10-21", end = "2024-10-28",
+                           where = list(room = c("office", "lab")), aggregate = "mean", every = "1d")
+cat("\nDaily mean temperature per room with influx_timeseries(), days from Zurich midnight\n")
 cat("(27 October has 25 hours: summer time ended):\n")
-daily$temperature <- round(daily$temperature, 2)
-print(daily[order(daily$room, daily$time), ], row.names = FALSE)
+daily$temperature_degC <- round(daily$temperature_degC, 2)
+print(daily, row.names = FALSE)
+cat("\nThe InfluxQL it sent:\n", attr(daily, "queries"), "\n", sep = "")
+
+peak <- influxdbGetTimeseries(con, database = "influxtk_demo", measurement = "climate", fieldKey = "co2_ppm",
+                              datetimeStart = "2024-10-21", datetimeEnd = "2024-10-28", func = "max", agg = "1W")
+cat("\nPeak CO2 of the week, through the old wrappers' influxdbGetTimeseries():\n")
+print(peak, row.names = FALSE)
 influx_disconnect(con)
