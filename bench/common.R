@@ -1,0 +1,45 @@
+# Shared by the benchmarks: the 1.x data set, timing, and peak memory.
+http <- influxdbtoolkit:::influx_http
+
+# 1,000,000 rows by default: 100 series (building, room) of 10,000 points 10 s apart from
+# 2024-01-01, with fields temperature, humidity and co2, in database influxtk_bench.
+load_data <- function(admin, rows) {
+  influx_query(admin, "CREATE DATABASE influxtk_bench")
+  have <- influx_query(admin, "SELECT count(temperature) FROM bench")
+  if (nrow(have) == 1 && have$count == rows) return(invisible())
+  cat(sprintf("loading %d rows ...\n", rows))
+  series <- 100L
+  per <- rows %/% series
+  i <- rep(seq_len(per) - 1L, times = series)
+  s <- rep(seq_len(series) - 1L, each = per)
+  t0 <- 1704067200 # 2024-01-01
+  started <- Sys.time()
+  batch <- 100000L
+  for (from in seq(1L, length(i), by = batch)) {
+    k <- from:min(from + batch - 1L, length(i))
+    lines <- sprintf("bench,building=b%d,room=r%02d temperature=%.3f,humidity=%.2f,co2=%.1f %d",
+                     s[k] %/% 20L, s[k] %% 20L, 20 + sin(i[k] / 100), 40 + cos(i[k] / 50) * 5,
+                     400 + (i[k] %% 600), t0 + i[k] * 10L)
+    http(admin, "POST", "/write", query = c(db = "influxtk_bench", precision = "s"),
+         body = charToRaw(paste(lines, collapse = "\n")), sink = "none")
+  }
+  cat(sprintf("loaded in %.1f s\n", as.numeric(Sys.time() - started, units = "secs")))
+}
+
+median_time <- function(f) {
+  times <- vapply(seq_len(reps), function(r) { gc(); system.time(f())[["elapsed"]] }, 0)
+  median(times)
+}
+# Peak resident memory during f(), above what the process held before (Linux).
+peak_rss <- function(f) {
+  status <- function(key) {
+    line <- grep(paste0("^", key, ":"), readLines("/proc/self/status"), value = TRUE)
+    as.numeric(sub("^[^0-9]*([0-9]+).*$", "\\1", line)) * 1024
+  }
+  gc()
+  before <- status("VmRSS")
+  cleared <- tryCatch({ cat("5", file = "/proc/self/clear_refs"); TRUE }, error = function(e) FALSE)
+  result <- f()
+  list(peak = if (cleared) status("VmHWM") - before else NA_real_, result = result)
+}
+
