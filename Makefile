@@ -42,7 +42,7 @@ fuzz: deps
 	gcc -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	  -Wall -Wextra -o $(LIB)/fuzz tests/c/fuzz.c src/decode_v1.c src/decode_flux.c src/msgpack.c \
 	  src/columns.c src/bytebuf.c src/json.c src/dialect_influxql.c src/dialect_flux.c src/timeparse.c \
-	  src/lineproto.c -lm
+	  src/lineproto.c src/series_query.c src/series_index.c -lm
 	$(LIB)/fuzz $(FUZZ_ITERATIONS) tests/testthat/fixtures/*
 
 # Starts the servers, runs every test, stops the servers again whatever the outcome.

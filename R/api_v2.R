@@ -49,22 +49,7 @@ v2_bucket <- function(con, name, call) {
 
 # A time as integer64 nanoseconds: POSIXct, Date (midnight in tz), numeric seconds, or text read
 # in tz ("2024-10-27 02:30", or RFC 3339 with Z or an offset).
-as_time_ns <- function(x, tz, what, call) {
-  if (inherits(x, "POSIXt")) x <- as.POSIXct(x)
-  else if (inherits(x, "Date")) x <- as.POSIXct(format(x), tz = tz)
-  else if (is.character(x) && length(x) == 1 && !is.na(x)) {
-    text <- x
-    x <- parse_time_text(x, tz)
-    if (is.na(x)) {
-      abort_argument(sprintf("`%s`: '%s' is not a time in %s (not readable, or skipped when summer time begins)",
-                             what, text, tz), call)
-    }
-  }
-  if (!(inherits(x, "POSIXct") || is.numeric(x)) || length(x) != 1 || is.na(x)) {
-    abort_argument(sprintf("`%s` must be one time (POSIXct, Date, numeric seconds or text)", what), call)
-  }
-  .Call(C_time_to_precision, as.double(unclass(x)), "posixct", "ns")
-}
+as_time_ns <- function(x, tz, what, call) seconds_ns(time_seconds(x, tz, what, call))
 
 parse_time_text <- function(x, tz) {
   if (grepl("T.*(Z|[+-][0-9]{2}:?[0-9]{2})$", x)) {

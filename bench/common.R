@@ -43,3 +43,14 @@ peak_rss <- function(f) {
   list(peak = if (cleared) status("VmHWM") - before else NA_real_, result = result)
 }
 
+
+reps <- as.integer(Sys.getenv("BENCH_REPS", "3"))
+rows <- as.integer(Sys.getenv("BENCH_ROWS", "1000000"))
+bench_url <- Sys.getenv("INFLUXTK_V1_6_7_URL")
+if (!nzchar(bench_url)) stop("no server: run this through `make bench`")
+
+bench_connect <- function(writable = FALSE, tz = "Europe/Zurich") {
+  influx_connect(bench_url, username = Sys.getenv("INFLUXTK_ADMIN_USER"),
+                 password = Sys.getenv("INFLUXTK_ADMIN_PASSWORD"), database = "influxtk_bench",
+                 writable = writable, tz = tz)
+}

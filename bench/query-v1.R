@@ -9,18 +9,10 @@
 # Each timing is the median of REPS runs (default 3; env BENCH_REPS).
 suppressPackageStartupMessages(library(influxdbtoolkit))
 source("bench/common.R")
-reps <- as.integer(Sys.getenv("BENCH_REPS", "3"))
-rows <- as.integer(Sys.getenv("BENCH_ROWS", "1000000"))
-url <- Sys.getenv("INFLUXTK_V1_6_7_URL")
-if (!nzchar(url)) stop("no server: run this through `make bench`")
-admin <- influx_connect(url, username = Sys.getenv("INFLUXTK_ADMIN_USER"),
-                        password = Sys.getenv("INFLUXTK_ADMIN_PASSWORD"), database = "influxtk_bench",
-                        writable = TRUE)
-
+admin <- bench_connect(writable = TRUE)
 load_data(admin, rows)
 
-con <- influx_connect(url, username = Sys.getenv("INFLUXTK_ADMIN_USER"),
-                      password = Sys.getenv("INFLUXTK_ADMIN_PASSWORD"), database = "influxtk_bench")
+con <- bench_connect()
 query <- "SELECT * FROM bench"
 chunk <- as.character(getOption("influxdbtoolkit.chunk_size", 10000L))
 

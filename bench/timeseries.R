@@ -4,16 +4,9 @@
 # chunked read holds in memory against the size of its result.
 suppressPackageStartupMessages(library(influxdbtoolkit))
 source("bench/common.R")
-reps <- as.integer(Sys.getenv("BENCH_REPS", "3"))
-rows <- as.integer(Sys.getenv("BENCH_ROWS", "1000000"))
-url <- Sys.getenv("INFLUXTK_V1_6_7_URL")
-if (!nzchar(url)) stop("no server: run this through `make bench`")
-admin <- influx_connect(url, username = Sys.getenv("INFLUXTK_ADMIN_USER"),
-                        password = Sys.getenv("INFLUXTK_ADMIN_PASSWORD"), database = "influxtk_bench",
-                        writable = TRUE)
+admin <- bench_connect(writable = TRUE)
 load_data(admin, rows)
-con <- influx_connect(url, username = Sys.getenv("INFLUXTK_ADMIN_USER"),
-                      password = Sys.getenv("INFLUXTK_ADMIN_PASSWORD"), database = "influxtk_bench", tz = "UTC")
+con <- bench_connect(tz = "UTC")
 start <- as.POSIXct("2024-01-01", tz = "UTC")
 end <- start + rows / 100 * 10
 fields <- c("co2", "humidity", "temperature")

@@ -18,6 +18,8 @@
 #include "../../src/dialect_influxql.h"
 #include "../../src/json.h"
 #include "../../src/lineproto.h"
+#include "../../src/series_index.h"
+#include "../../src/series_query.h"
 #include "../../src/timeparse.h"
 
 static uint64_t state = 0x9e3779b97f4a7c15ULL;
@@ -133,7 +135,37 @@ static void run_text(const unsigned char *buf, size_t len) {
   iql_quote_ident(&b, s, len);
   iql_quote_string(&b, s, len);
   json_write_string(&b, s, len);
+  /* the text as every name and value of a time-series query, in both dialects */
+  const char *const values[2] = {s, "x"};
+  const char *const names[1] = {s};
+  tag_filter where = {s, values, 2};
+  series_query q = {s, s, names, 1, &where, 1, names, 1, 0, (int64_t) next() % 1000000000000LL,
+                    2000000000000LL, (series_aggregate) below(AGG_STDDEV + 1),
+                    (int64_t) (below(3) * 3600000000000ULL), 0, (int) below(2),
+                    below(2) ? "Europe/Zurich" : NULL, 3600000000000LL};
+  b.len = 0;
+  if (iql_series_query(&b, &q) == SQ_NOMEM) abort();
+  b.len = 0;
+  if (flux_series_query(&b, &q) == SQ_NOMEM) abort();
   bytebuf_free(&b);
+  /* neighbours over the bytes as missing flags and series ids */
+  int *missing = malloc((len + 1) * sizeof *missing), *series = malloc((len + 1) * sizeof *series);
+  long *prev = malloc((len + 1) * sizeof *prev), *nxt = malloc((len + 1) * sizeof *nxt);
+  int id = 0;
+  for (size_t i = 0; i < len; i++) {
+    missing[i] = (s[i] & 1) != 0;
+    if (s[i] & 2) id++;
+    series[i] = id;
+  }
+  series_neighbours(missing, series, len, prev, nxt);
+  for (size_t i = 0; i < len; i++) {
+    if (prev[i] >= 0 && (prev[i] >= (long) i || missing[prev[i]] || series[prev[i]] != series[i])) abort();
+    if (nxt[i] >= 0 && (nxt[i] <= (long) i || missing[nxt[i]] || series[nxt[i]] != series[i])) abort();
+  }
+  free(missing);
+  free(series);
+  free(prev);
+  free(nxt);
   free(s);
 }
 
