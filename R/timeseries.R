@@ -126,7 +126,7 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
     bucket = database, measurement = measurement, fields = fields, where = where,
     group_by = group_by, aggregate = series$server_aggregate,
     every = if (!is.null(series$every)) series$every * 1e9, offset = offset * 1e9,
-    create_empty = fill != "none" && !is.null(series$every),
+    create_empty = !identical(fill, "none") && !is.null(series$every),
     tz = if (!tz %in% c("UTC", "GMT")) tz
   )
   n <- length(chunks$stop)
@@ -172,7 +172,7 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
 
   out <- bind_frames(frames, c("time", group_by, fields), tz, text_columns = group_by)
   out <- sort_series(out, group_by)
-  if (!is.null(series$every) && fill != "none") {
+  if (!is.null(series$every) && !identical(fill, "none")) {
     grid <- window_grid(window_start(start_s, series$every, offset, tz), end_s, series$every, offset, tz)
     out <- complete_windows(out, group_by, fields, grid, tz, zero = series$aggregate == "count")
   }
