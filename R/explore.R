@@ -11,8 +11,8 @@
 #' @param system Include system databases (`_internal` on 1.x) or buckets
 #'   (`_monitoring`, `_tasks` on 2.x).
 #' @param database Database or bucket (default: the connection's).
-#' @param measurement Measurement name (for field keys, `NULL` lists the
-#'   fields of all measurements, with a `measurement` column on 1.x).
+#' @param measurement Measurement name (for field keys on 1.x, `NULL` lists the
+#'   fields of all measurements, with a `measurement` column).
 #' @param key Tag key whose values to list.
 #' @return A data frame: `name` for databases and measurements; `key` for tag
 #'   keys; `value` for tag values; `field` and `type` (`"float"`, `"integer"`,
