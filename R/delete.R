@@ -29,7 +29,7 @@ influx_delete <- function(con, measurement, start, end, where = list(), database
   call <- sys.call()
   check_open(con, call)
   check_name(measurement, "measurement", call)
-  check_where(where, call)
+  where <- check_where(where, call)
   t0 <- as_time_ns(start, con$tz, "start", call)
   t1 <- as_time_ns(end, con$tz, "end", call)
   if (!.Call(C_ns_less, t0, t1)) abort_argument("`start` must be before `end`", call)
@@ -71,22 +71,6 @@ influx_drop_measurement <- function(con, measurement, database = NULL, dry_run =
   if (dry_run) return(to_json(body))
   v2_api(con, "POST", "/api/v2/delete", query = c(org = con$org, bucket = target), body = body, call = call)
   invisible(to_json(body))
-}
-
-check_name <- function(x, what, call) {
-  if (!is.character(x) || length(x) != 1 || is.na(x) || !nzchar(x)) abort_argument(sprintf("`%s` must be one non-empty string", what), call)
-}
-
-check_where <- function(where, call) {
-  if (!is.list(where) || (length(where) && (is.null(names(where)) || any(!nzchar(names(where)))))) {
-    abort_argument("`where` must be a named list: tag = value(s)", call)
-  }
-  for (k in names(where)) {
-    v <- where[[k]]
-    if (!(is.character(v) || is.factor(v)) || length(v) == 0 || anyNA(v)) {
-      abort_argument(sprintf("`where$%s` must be one or more tag values (text)", k), call)
-    }
-  }
 }
 
 target_name <- function(con, database, call) {

@@ -232,11 +232,12 @@ SEXP C_series_query(SEXP spec, SEXP language) {
     bytebuf_free(&b);
     Rf_error(st == SQ_INVALID ? "incomplete query specification" : "out of memory");
   }
-  SEXP out = PROTECT(Rf_allocVector(STRSXP, 1));
-  SET_STRING_ELT(out, 0, Rf_mkCharLenCE((const char *) b.data, (int) b.len, CE_UTF8));
+  /* into R's memory before any R allocation, which could jump out and leak the buffer */
+  int n = (int) b.len;
+  char *text = R_alloc(b.len + 1, 1);
+  memcpy(text, b.data, b.len);
   bytebuf_free(&b);
-  UNPROTECT(1);
-  return out;
+  return Rf_ScalarString(Rf_mkCharLenCE(text, n, CE_UTF8));
 }
 
 /* list(prev, next): 1-based neighbours with a value in the same series (NA: none); see
