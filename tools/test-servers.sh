@@ -92,6 +92,7 @@ start_v1() { # start_v1 NAME BINARY
   fi
   cat >"$dir/influxdb.conf" <<EOF
 reporting-enabled = false
+reporting-disabled = true
 bind-address = "127.0.0.1:$((port + 1000))"
 [meta]
   dir = "$dir/meta"
