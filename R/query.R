@@ -23,7 +23,10 @@
 #' their statements. A statement that fails raises `influx_error_query` and
 #' nothing is returned. Statements that change data (anything but `SELECT`
 #' without `INTO`, `SHOW` and `EXPLAIN`) are refused with
-#' `influx_error_readonly` unless the connection is writable.
+#' `influx_error_readonly` unless the connection is writable, and so is text
+#' that cannot be split into statements (an unclosed quote, regular expression
+#' or comment, or more than 100,000 statements): what cannot be checked is not
+#' sent.
 #'
 #' @section Flux:
 #' The annotated CSV answer becomes ONE data frame: all tables of all results
@@ -101,7 +104,18 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
   require_capability(con, "influxql", "InfluxQL queries", call)
 
   statements <- .Call(C_iql_split, query)
-  if (!con$writable && !is.null(statements) && !all(statements$read_only)) {
+  # The splitter gives up (NULL) on an unclosed quote, regular expression or block comment, and
+  # above 100,000 statements. What it cannot read it cannot vouch for: refuse it (fail closed).
+  if (!con$writable && is.null(statements)) {
+    influx_abort(
+      "influx_error_readonly",
+      paste("refusing InfluxQL that could not be split into statements (an unclosed quote,",
+            "regular expression or /* comment, or more than 100,000 statements) on a read-only",
+            "connection: nothing was sent"),
+      statement = query, call = call
+    )
+  }
+  if (!con$writable && !all(statements$read_only)) {
     bad <- statements$text[!statements$read_only][1]
     influx_abort(
       "influx_error_readonly",

@@ -38,6 +38,51 @@ doc <- as.raw(c(0x81, 0xa7, charToRaw("results"), 0x91, 0x82, 0xac, charToRaw("s
                 0xa6, charToRaw("series"), 0x91, 0x82, 0xa7, charToRaw("columns"), 0x91, 0xa1,
                 charToRaw("v"), 0xa6, charToRaw("values"), 0x92, 0x91, 0x01, 0x91, 0x02))
 
+
+# ---- Safety routes: request log, slow and stalling answers, redirects ----------------------
+#   /seen/ROUTE        200 text/plain: how many requests ROUTE has had so far (tests that check
+#                      that nothing was sent)
+#   /ok/...            200 MessagePack, one series of two rows
+#   /first-byte-MS/... silence for MS milliseconds, then the answer of /ok
+#   /late-body-MS/...  the headers at once, then MS ms of silence, then the body
+#   /stall-MS/...      the headers and the first half of the body, MS ms of silence, the rest
+#   /drip-MS/...       the headers, then the body one byte every MS milliseconds
+#   /redirect/...      307 to /ok/... (counted as "ok" only if a client follows it)
+# The client may give up during a silence; writing to its closed socket then fails, which is
+# expected and must not stop the server.
+safety_write <- function(con, bytes) tryCatch({ writeBin(bytes, con); flush(con); TRUE }, error = function(e) FALSE)
+safety_route <- function(route, path, con, seen) {
+  if (is.na(route)) return(FALSE)
+  msgpack <- "Content-Type: application/x-msgpack"
+  ms <- function(prefix) as.numeric(sub(prefix, "", route)) / 1000
+  head_only <- function() http(200, msgpack, doc)[seq_len(length(http(200, msgpack, doc)) - length(doc))]
+  if (route == "seen") {
+    what <- strsplit(sub("^/", "", path), "[/?]")[[1]][2]
+    count <- if (!is.na(what) && exists(what, seen, inherits = FALSE)) get(what, seen) else 0L
+    safety_write(con, http(200, "Content-Type: text/plain", charToRaw(as.character(count))))
+  } else if (route == "ok") {
+    safety_write(con, http(200, msgpack, doc))
+  } else if (route == "redirect") {
+    safety_write(con, http(307, c("Location: /ok/query", "Content-Type: text/plain"), charToRaw("moved")))
+  } else if (grepl("^first-byte-[0-9]+$", route)) {
+    Sys.sleep(ms("first-byte-"))
+    safety_write(con, http(200, msgpack, doc))
+  } else if (grepl("^late-body-[0-9]+$", route)) {
+    safety_write(con, head_only()) && { Sys.sleep(ms("late-body-")); safety_write(con, doc) }
+  } else if (grepl("^stall-[0-9]+$", route)) {
+    half <- length(doc) %/% 2
+    safety_write(con, c(head_only(), doc[seq_len(half)])) &&
+      { Sys.sleep(ms("stall-")); safety_write(con, doc[-seq_len(half)]) }
+  } else if (grepl("^drip-[0-9]+$", route)) {
+    if (safety_write(con, head_only())) {
+      for (b in as.list(doc)) { Sys.sleep(ms("drip-")); if (!safety_write(con, b)) break }
+    }
+  } else {
+    return(FALSE)
+  }
+  TRUE
+}
+
 seen <- new.env()
 repeat {
   con <- tryCatch(socketAccept(srv, blocking = TRUE, open = "r+b", timeout = 300), error = function(e) NULL)
@@ -55,8 +100,9 @@ repeat {
   path <- strsplit(head[1] %||% "GET / HTTP/1.1", " ")[[1]][2]
   route <- strsplit(sub("^/", "", path), "[/?]")[[1]][1]
   msgpack <- "Content-Type: application/x-msgpack"
-  n <- (if (exists(route, seen)) get(route, seen) else 0L) + 1L
+  n <- (if (exists(route, seen, inherits = FALSE)) get(route, seen) else 0L) + 1L
   assign(route, n, seen)
+  if (safety_route(route, path, con, seen)) { close(con); next }
   out <- if (startsWith(route, "status-")) {
     code <- as.integer(sub("status-", "", route))
     http(code, c("Content-Type: application/json", if (code %in% c(429, 503)) "Retry-After: 7"),

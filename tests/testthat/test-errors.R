@@ -163,3 +163,33 @@ test_that("a misbehaving server gives classed errors and never partial data", {
   e <- expect_error(influx_query(flux_at("flux-error"), 'from(bucket: "b") |> range(start: -1h)'), class = "influx_error_query")
   expect_equal(e$server_message, "panic: out of cheese")
 })
+
+test_that("a read-only connection refuses InfluxQL it cannot parse, and sends nothing", {
+  fake <- start_fake_server()
+  on.exit(fake$stop())
+  root <- influx_connect(fake$url, version = "v1")
+  sent <- function(route) {
+    as.integer(rawToChar(influxdbtoolkit:::influx_http(root, "GET", paste0("/seen/", route))$body))
+  }
+  ro <- influx_connect(paste0(fake$url, "/ok"), version = "v1")
+  # Each hides a change behind text the statement splitter cannot read to its end.
+  unreadable <- c(
+    quote = "SELECT * FROM m WHERE a = 'open; DROP DATABASE d",
+    double_quote = "SELECT * FROM \"open; DROP DATABASE d",
+    comment = "SELECT * FROM m /* open; DROP DATABASE d",
+    regex = "SELECT * FROM /open; DROP DATABASE d",
+    too_many = paste(c(rep("SHOW DATABASES", 100000L), "DROP DATABASE d"), collapse = ";")
+  )
+  for (what in names(unreadable)) {
+    expect_error(influx_query(ro, unreadable[[what]]), "could not be split into statements",
+                 class = "influx_error_readonly", info = what)
+  }
+  expect_equal(sent("ok"), 0L)
+  # The same connection sends what it can read, so the count above can move.
+  expect_equal(nrow(influx_query(ro, "SELECT v FROM m")), 2L)
+  expect_equal(sent("ok"), 1L)
+  # A writable connection sends the text and leaves the verdict to the server's parser.
+  rw <- influx_connect(paste0(fake$url, "/ok"), version = "v1", writable = TRUE)
+  influx_query(rw, unreadable[["quote"]])
+  expect_equal(sent("ok"), 2L)
+})
