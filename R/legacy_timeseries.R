@@ -47,6 +47,7 @@ influxdbGetTimeseries <- function(host, port = "8086", user = NULL, pwd = NULL, 
                                   fieldKey = "value", fill = "null", valueFactor = 1, valueType = "absVal",
                                   locTimeZone = "Europe/Zurich", ...) {
   call <- sys.call()
+  check_legacy_dots(host, list(...), "influxdbGetTimeseries", call)
   func <- check_choice(func, c("raw", "mean", "median", "min", "max", "diffMax"), "func", call)
   agg <- check_choice(agg, c("15m", "1h", "1d", "1W", "1M", "1Y"), "agg", call)
   valueType <- check_choice(valueType, c("absVal", "counterVal"), "valueType", call)
