@@ -4,7 +4,8 @@
 
 config_keys <- c(
   "url", "version", "database", "username", "password", "token", "org", "bucket", "writable",
-  "timeout", "connect_timeout", "verify_tls", "ca_bundle", "tz", "gzip"
+  "timeout", "connect_timeout", "first_byte_timeout", "stall_timeout", "verify_tls", "ca_bundle",
+  "tz", "gzip"
 )
 
 config_env_name <- function(key) paste0("INFLUXDB_", toupper(key))
@@ -18,7 +19,8 @@ config_env_name <- function(key) paste0("INFLUXDB_", toupper(key))
 #' The file holds named profiles, one section each, with `key = value` lines;
 #' keys are the argument names of [influx_connect()] (`url`, `version`,
 #' `database`, `username`, `password`, `token`, `org`, `bucket`, `writable`,
-#' `timeout`, `connect_timeout`, `verify_tls`, `ca_bundle`, `tz`, `gzip`):
+#' `timeout`, `connect_timeout`, `first_byte_timeout`, `stall_timeout`,
+#' `verify_tls`, `ca_bundle`, `tz`, `gzip`):
 #'
 #' ```
 #' [default]

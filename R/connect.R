@@ -9,12 +9,39 @@
 #' `INFLUXDB_DATABASE`, `INFLUXDB_USERNAME`, `INFLUXDB_PASSWORD`,
 #' `INFLUXDB_TOKEN`, `INFLUXDB_ORG`, `INFLUXDB_BUCKET`, `INFLUXDB_WRITABLE`,
 #' and also `INFLUXDB_TIMEOUT`, `INFLUXDB_CONNECT_TIMEOUT`,
+#' `INFLUXDB_FIRST_BYTE_TIMEOUT`, `INFLUXDB_STALL_TIMEOUT`,
 #' `INFLUXDB_VERIFY_TLS`, `INFLUXDB_CA_BUNDLE`, `INFLUXDB_TZ`, `INFLUXDB_GZIP`
 #' and `INFLUXDB_PROFILE` (the profile to use).
 #'
 #' Credentials never go into URLs: 1.x gets HTTP Basic authentication, 2.x an
 #' `Authorization: Token` header. The password or token is kept inside the C
 #' connection object only and never printed.
+#'
+#' @section Time limits:
+#' A request has four limits, each a number of seconds (`Inf` for none):
+#'
+#' * `connect_timeout` (default 10): setting up the TCP and TLS connection;
+#' * `first_byte_timeout` (default 600): from the last byte of the request
+#'   sent until the first byte of the answer's body. The server computes the
+#'   whole answer of an aggregate (a year-long median, a Flux `pivot()`)
+#'   before it sends anything, which can take minutes;
+#' * `stall_timeout` (default 60): once the answer has begun (or while the
+#'   request is being sent), the longest time without a single byte. A long
+#'   read keeps going as long as data keeps coming;
+#' * `timeout` (default none): the whole request, however healthy.
+#'
+#' Each expiry raises `influx_error_timeout` (an `influx_error_transport`)
+#' with the subclass `influx_error_timeout_connect`,
+#' `influx_error_timeout_first_byte`, `influx_error_timeout_stall` or
+#' `influx_error_timeout_total`; its fields `limit` and `seconds` say which
+#' limit expired and what it was. The limits of a connection are in
+#' `con$timeouts`.
+#'
+#' @section Redirects:
+#' Redirects are not followed: an answer `3xx` raises `influx_error_http_3xx`
+#' (for example `influx_error_http_307`) whose message and field `location`
+#' give the address the server points to; connect to that address instead.
+#' Neither the request nor the credentials are sent anywhere but `url`.
 #'
 #' @param url Server address, `http://host:port` or `https://...`, optionally
 #'   with a path prefix when the server sits behind a reverse proxy.
@@ -25,8 +52,12 @@
 #'   authorization, which the 1.x-compatible endpoints accept).
 #' @param token 2.x API token (needed for Flux and the 2.x API).
 #' @param org,bucket 2.x organisation and default bucket.
-#' @param timeout Seconds a whole request may take (default 300; `Inf` for no
-#'   limit). Long queries are streamed, so this bounds a stalled server too.
+#' @param timeout Seconds a whole request may take (default: no limit; see
+#'   "Time limits").
+#' @param first_byte_timeout Seconds to wait for the first byte of an answer
+#'   after the request is sent (default 600).
+#' @param stall_timeout Seconds without a byte, once an answer has begun,
+#'   after which the request fails (default 60).
 #' @param verify_tls Verify the server's TLS certificate (default `TRUE`).
 #' @param tz Time zone of the time columns of results (default
 #'   `"Europe/Zurich"`); it changes display only, never the instants.
@@ -53,14 +84,16 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
                            password = NULL, token = NULL, org = NULL, bucket = NULL,
                            timeout = NULL, verify_tls = NULL, tz = "Europe/Zurich",
                            writable = FALSE, profile = NULL, connect_timeout = NULL,
-                           ca_bundle = NULL, gzip = NULL) {
+                           ca_bundle = NULL, gzip = NULL, first_byte_timeout = NULL,
+                           stall_timeout = NULL) {
   call <- sys.call()
   explicit <- list(
     url = url, version = if (!missing(version)) version, database = database,
     username = username, password = password, token = token, org = org, bucket = bucket,
     timeout = timeout, verify_tls = verify_tls, tz = if (!missing(tz)) tz,
     writable = if (!missing(writable)) writable, connect_timeout = connect_timeout,
-    ca_bundle = ca_bundle, gzip = gzip
+    ca_bundle = ca_bundle, gzip = gzip, first_byte_timeout = first_byte_timeout,
+    stall_timeout = stall_timeout
   )
   explicit <- explicit[!vapply(explicit, is.null, TRUE)]
   for (key in names(explicit)) {
@@ -81,10 +114,17 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
   check_tz(tz, call)
   gzip <- if (is.null(s$gzip)) !url$loopback else as_flag(s$gzip, "gzip", call)
 
+  defaults <- c(connect = 10, first_byte = 600, stall = 60, total = Inf)
+  setting <- c(connect = "connect_timeout", first_byte = "first_byte_timeout", stall = "stall_timeout",
+               total = "timeout")
+  timeouts <- vapply(names(defaults), function(limit) {
+    v <- s[[setting[[limit]]]]
+    if (is.null(v)) defaults[[limit]] else as_seconds(v, setting[[limit]], call)
+  }, 0)
   handle <- .Call(C_handle_new, list(
     base_url = url$base, username = s$username, password = s$password, token = s$token,
-    timeout = if (is.null(s$timeout)) 300 else as_seconds(s$timeout, "timeout", call),
-    connect_timeout = if (is.null(s$connect_timeout)) 10 else as_seconds(s$connect_timeout, "connect_timeout", call),
+    timeout = timeouts[["total"]], connect_timeout = timeouts[["connect"]],
+    first_byte_timeout = timeouts[["first_byte"]], stall_timeout = timeouts[["stall"]],
     verify_tls = if (is.null(s$verify_tls)) TRUE else as_flag(s$verify_tls, "verify_tls", call),
     ca_bundle = s$ca_bundle, gzip = gzip, user_agent = user_agent()
   ))
@@ -103,6 +143,7 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
     tz = tz,
     writable = if (is.null(s$writable)) FALSE else as_flag(s$writable, "writable", call),
     verify_tls = if (is.null(s$verify_tls)) TRUE else as_flag(s$verify_tls, "verify_tls", call),
+    timeouts = timeouts,
     sources = sources
   ), class = "influx_connection")
 
@@ -191,7 +232,9 @@ print.influx_ping <- function(x, ...) {
 #'
 #' Frees the underlying curl handles at once (they would otherwise be freed
 #' when the connection is garbage collected). Using the connection afterwards
-#' raises an error of class `influx_error_closed`.
+#' raises an error of class `influx_error_closed`. A connection cannot be
+#' closed while one of its requests runs (from R code run meanwhile, such as
+#' an event callback): that raises `influx_error_busy`.
 #' @param con A connection from [influx_connect()].
 #' @return `TRUE`, invisibly.
 #' @export
@@ -199,7 +242,9 @@ print.influx_ping <- function(x, ...) {
 #' con <- influx_connect("http://127.0.0.1:8086", version = "v1")
 #' influx_disconnect(con)
 influx_disconnect <- function(con) {
-  if (!inherits(con, "influx_connection")) abort_argument("`con` must be a connection from influx_connect()", sys.call())
+  call <- sys.call()
+  if (!inherits(con, "influx_connection")) abort_argument("`con` must be a connection from influx_connect()", call)
+  check_not_busy(con, call)
   .Call(C_handle_close, con$handle)
   invisible(TRUE)
 }

@@ -8,13 +8,20 @@
 #'   `influx_error_http_401`, `influx_error_http_404`), plus
 #'   `influx_error_http_5xx` for server errors: the server answered with an
 #'   HTTP error. Fields: `status`, `server_message`, `method`, `path`,
-#'   `retry_after`.
+#'   `retry_after`, and for a redirect (which is not followed) `location`.
 #' * `influx_error_query`: a statement failed although the request as a whole
 #'   succeeded (HTTP 200). Fields: `server_message`, `statement` (1-based),
 #'   `query`.
 #' * `influx_error_transport`, with `influx_error_timeout`,
 #'   `influx_error_connection_refused`, `influx_error_dns` or `influx_error_tls`:
-#'   no HTTP answer. Fields: `curl_code`, `url`.
+#'   no HTTP answer. Fields: `curl_code`, `url`. A timeout also has the class
+#'   of the limit that expired, `influx_error_timeout_connect`,
+#'   `influx_error_timeout_first_byte`, `influx_error_timeout_stall` or
+#'   `influx_error_timeout_total`, and the fields `limit` and `seconds` (see
+#'   [influx_connect()], "Time limits").
+#' * `influx_error_busy`: the connection was used or closed by R code that
+#'   ran while one of its own requests was under way (an event callback, for
+#'   example); the request itself goes on.
 #' * `influx_error_decode`: the response was malformed or cut short; no partial
 #'   result is returned. Field: `detail`.
 #' * `influx_error_readonly`: a statement that changes data was refused on a

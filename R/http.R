@@ -8,6 +8,7 @@ influx_http <- function(con, method, path, query = NULL, body = NULL, headers = 
   query <- if (length(query)) vapply(query, as.character, "") else NULL
   res <- .Call(C_request, con$handle, method, path, query, headers, body, sink, frame)
   if (isTRUE(res$interrupted)) signal_interrupt(call)
+  if (!is.na(res$timeout_limit)) abort_timeout(con, res$timeout_limit, path, res$curl_code, call)
   if (res$curl_code != 0L) {
     url <- paste0(con$url, path)
     influx_abort(
@@ -53,14 +54,33 @@ raise_http_error <- function(res, method, path, call) {
   status <- res$status
   msg <- server_message(res)
   text <- http_status_text(status)
+  # Redirects are not followed (credentials stay with the host they were given for): say where to.
+  location <- if (status >= 300L && status < 400L && !is.na(res$location %||% NA)) res$location
   influx_abort(
     http_error_classes(status),
     sprintf(
-      "InfluxDB answered HTTP %d%s to %s %s%s", status, if (nzchar(text)) paste0(" ", text) else "",
-      method, path, if (nzchar(msg)) paste0(": ", msg) else ""
+      "InfluxDB answered HTTP %d%s to %s %s%s%s", status, if (nzchar(text)) paste0(" ", text) else "",
+      method, path, if (nzchar(msg)) paste0(": ", msg) else "",
+      if (!is.null(location)) sprintf(" (a redirect to %s, which is not followed: connect to that address)", location) else ""
     ),
     status = status, server_message = msg, method = method, path = path,
-    retry_after = res$retry_after, call = call
+    retry_after = res$retry_after, location = location, call = call
+  )
+}
+
+# One classed error per time limit (see influx_connect(), "Time limits").
+abort_timeout <- function(con, limit, path, curl_code, call) {
+  seconds <- con$timeouts[[limit]] %||% NA_real_
+  what <- switch(limit,
+    connect = sprintf("could not connect to %s within %s s (connect_timeout)", con$url, seconds),
+    first_byte = sprintf("InfluxDB at %s sent no answer to %s within %s s (first_byte_timeout); a long computation may need a larger first_byte_timeout",
+                         con$url, path, seconds),
+    stall = sprintf("the transfer of %s%s stalled: no byte for %s s (stall_timeout)", con$url, path, seconds),
+    total = sprintf("the request %s%s took longer than %s s (timeout)", con$url, path, seconds)
+  )
+  influx_abort(
+    c(paste0("influx_error_timeout_", limit), "influx_error_timeout", "influx_error_transport"),
+    what, limit = limit, seconds = seconds, curl_code = curl_code, url = paste0(con$url, path), call = call
   )
 }
 
@@ -71,6 +91,19 @@ check_open <- function(con, call = NULL) {
   if (!.Call(C_handle_is_open, con$handle)) {
     influx_abort("influx_error_closed", "the connection has been closed with influx_disconnect()", call = call)
   }
+  check_not_busy(con, call)
 }
+
+# R code can run while a request waits (an event loop polled with the interrupt check, such as a
+# GUI callback): it must not reuse or close the connection whose request is under way.
+check_not_busy <- function(con, call = NULL) {
+  if (.Call(C_handle_busy, con$handle)) {
+    influx_abort("influx_error_busy",
+                 "connection busy: a request on this connection is still running; use another connection",
+                 call = call)
+  }
+}
+
+handle_busy <- function(con) .Call(C_handle_busy, con$handle)
 
 `%||%` <- function(x, y) if (is.null(x)) y else x

@@ -38,6 +38,7 @@ influx_handle *handle_from_sexp(SEXP ptr) {
     Rf_error("not an influx connection handle");
   influx_handle *h = R_ExternalPtrAddr(ptr);
   if (h == NULL) Rf_error("the connection is closed");
+  if (h->busy) Rf_error("connection busy: a request on this connection is still running");
   return h;
 }
 
@@ -83,6 +84,8 @@ SEXP C_handle_new(SEXP opts) {
   }
   h->connect_timeout_ms = ms_opt(opts, "connect_timeout", 10000);
   h->timeout_ms = ms_opt(opts, "timeout", 0);
+  h->first_byte_timeout_ms = ms_opt(opts, "first_byte_timeout", 600000);
+  h->stall_timeout_ms = ms_opt(opts, "stall_timeout", 60000);
   h->verify_tls = Rf_asLogical(list_get(opts, "verify_tls")) != FALSE;
   h->ca_bundle = dup_opt(opts, "ca_bundle");
   h->gzip = Rf_asLogical(list_get(opts, "gzip")) == TRUE;
@@ -92,8 +95,18 @@ SEXP C_handle_new(SEXP opts) {
 }
 
 SEXP C_handle_close(SEXP ptr) {
-  if (TYPEOF(ptr) == EXTPTRSXP) handle_finalize(ptr);
+  if (TYPEOF(ptr) != EXTPTRSXP) return R_NilValue;
+  influx_handle *h = R_ExternalPtrAddr(ptr);
+  /* Freeing it under a running transfer would pull curl's handles from under it. */
+  if (h != NULL && h->busy) Rf_error("connection busy: a request on this connection is still running");
+  handle_finalize(ptr);
   return R_NilValue;
+}
+
+/* TRUE while a request on this connection is in progress (R code can run then: see transport.h). */
+SEXP C_handle_busy(SEXP ptr) {
+  influx_handle *h = TYPEOF(ptr) == EXTPTRSXP ? R_ExternalPtrAddr(ptr) : NULL;
+  return Rf_ScalarLogical(h != NULL && h->busy);
 }
 
 SEXP C_handle_is_open(SEXP ptr) {

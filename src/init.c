@@ -6,6 +6,7 @@
 SEXP C_handle_new(SEXP opts);
 SEXP C_handle_close(SEXP ptr);
 SEXP C_handle_is_open(SEXP ptr);
+SEXP C_handle_busy(SEXP ptr);
 SEXP C_handle_count(void);
 SEXP C_request(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP C_json_parse(SEXP text);
@@ -38,6 +39,7 @@ static const R_CallMethodDef call_methods[] = {
   CALLDEF(C_handle_new, 1),
   CALLDEF(C_handle_close, 1),
   CALLDEF(C_handle_is_open, 1),
+  CALLDEF(C_handle_busy, 1),
   CALLDEF(C_handle_count, 0),
   CALLDEF(C_request, 8),
   CALLDEF(C_json_parse, 1),

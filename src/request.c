@@ -100,7 +100,7 @@ static SEXP build_result(request_state *s, const influx_response *resp, SEXP opt
                                 "influx_error", "seconds", "curl_code", "curl_message",
                                 "interrupted", "body", "tables",
                                 "decode_status", "decode_message", "decode_statement",
-                                "notices", ""};
+                                "notices", "timeout_limit", "location", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SET_VECTOR_ELT(out, 0, Rf_ScalarInteger((int) resp->status));
   SET_VECTOR_ELT(out, 1, string_or_na(resp->content_type));
@@ -153,6 +153,8 @@ static SEXP build_result(request_state *s, const influx_response *resp, SEXP opt
       SET_VECTOR_ELT(out, 15, Rf_ScalarString(mk_utf8_len((const char *) s->dec.notices.data, s->dec.notices.len)));
   }
   SET_VECTOR_ELT(out, 12, Rf_ScalarInteger(dstatus));
+  SET_VECTOR_ELT(out, 16, string_or_na(timeout_kind_name(resp->timeout)));
+  SET_VECTOR_ELT(out, 17, string_or_na(resp->location));
   UNPROTECT(1);
   return out;
 }

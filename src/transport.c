@@ -1,3 +1,6 @@
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#endif
 #include "transport.h"
 
 #include <Rinternals.h>
@@ -5,6 +8,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <time.h>
+#endif
+
+/* Milliseconds on a clock that never jumps (the wall clock may, and would fake or hide a stall). */
+static double now_ms(void) {
+#ifdef _WIN32
+  return (double) GetTickCount64();
+#else
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+#endif
+}
+
+const char *timeout_kind_name(timeout_kind t) {
+  switch (t) {
+  case TIMEOUT_CONNECT: return "connect";
+  case TIMEOUT_FIRST_BYTE: return "first_byte";
+  case TIMEOUT_STALL: return "stall";
+  case TIMEOUT_TOTAL: return "total";
+  default: return NULL;
+  }
+}
 
 static int live_handles = 0;
 
@@ -52,6 +81,8 @@ typedef struct {
   const influx_request *req;
   influx_response *resp;
   CURL *easy;
+  int body_started;     /* a byte of the response body has arrived */
+  double last_byte_ms;  /* when a byte was last sent or received (of the body) */
 } perform_ctx;
 
 static void copy_header_value(char *dst, size_t cap, const char *v, size_t n) {
@@ -81,6 +112,12 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userdata) 
   if (n >= 5 && memcmp(line, "HTTP/", 5) == 0) {
     /* A new response (after 100 Continue, say): forget the headers of the last one. */
     r->content_type[0] = r->version[0] = r->build[0] = r->retry_after[0] = r->influx_error[0] = 0;
+    r->location[0] = 0;
+  } else if (header_is(line, n, "location", &v, &vn)) {
+    copy_header_value(r->location, sizeof r->location, v, vn);
+    /* A URL is ASCII; anything else would reach R as a string that is not valid UTF-8. */
+    for (char *c = r->location; *c; c++)
+      if ((unsigned char) *c < 0x20 || (unsigned char) *c > 0x7e) *c = '?';
   } else if (header_is(line, n, "content-type", &v, &vn)) {
     copy_header_value(r->content_type, sizeof r->content_type, v, vn);
   } else if (header_is(line, n, "x-influxdb-version", &v, &vn)) {
@@ -98,6 +135,8 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userdata) 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
   perform_ctx *ctx = userdata;
   size_t n = size * nmemb;
+  ctx->body_started = 1;
+  ctx->last_byte_ms = now_ms();
   if (ctx->req->sink == NULL) return n;
   long status = 0;
   curl_easy_getinfo(ctx->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -127,10 +166,11 @@ static void set_options(influx_handle *h, const influx_request *req, perform_ctx
 #else
   curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
+  /* Not followed: the caller reports a 3xx with its Location, and credentials stay with the
+   * host they were given for. */
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, resp->curl_error);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->timeout_ms);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, h->verify_tls ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, h->verify_tls ? 2L : 0L);
@@ -163,9 +203,39 @@ static void set_options(influx_handle *h, const influx_request *req, perform_ctx
   }
 }
 
+/* Which limit, if any, has expired. Until the connection is ready only the connect limit (libcurl's)
+ * and the total apply; then the stall limit while the request is being sent, the first-byte limit
+ * from its last byte until the body begins, and the stall limit again while the body arrives. */
+static timeout_kind limit_expired(const influx_handle *h, perform_ctx *ctx, double start, double now,
+                                  curl_off_t *sent) {
+  if (h->timeout_ms > 0 && now - start >= (double) h->timeout_ms) return TIMEOUT_TOTAL;
+  curl_off_t ready = 0, up = 0, down = 0;
+  curl_easy_getinfo(ctx->easy, CURLINFO_PRETRANSFER_TIME_T, &ready);
+  if (ready <= 0) return TIMEOUT_NONE;
+  curl_easy_getinfo(ctx->easy, CURLINFO_SIZE_UPLOAD_T, &up);
+  curl_easy_getinfo(ctx->easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
+  if (*sent < 0 || up != *sent) { /* connection just ready, or request bytes went out */
+    *sent = up;
+    ctx->last_byte_ms = now;
+  }
+  if (down > 0) ctx->body_started = 1;
+  double quiet = now - ctx->last_byte_ms;
+  int sending = ctx->req->body_len > 0 && up < (curl_off_t) ctx->req->body_len;
+  if (ctx->body_started || sending)
+    return h->stall_timeout_ms > 0 && quiet >= (double) h->stall_timeout_ms ? TIMEOUT_STALL : TIMEOUT_NONE;
+  return h->first_byte_timeout_ms > 0 && quiet >= (double) h->first_byte_timeout_ms ? TIMEOUT_FIRST_BYTE
+                                                                                    : TIMEOUT_NONE;
+}
+
 void transport_perform(influx_handle *h, const influx_request *req, influx_response *resp) {
   memset(resp, 0, sizeof *resp);
-  perform_ctx ctx = {req, resp, h->easy};
+  if (h->busy) {
+    resp->curl_code = CURLE_FAILED_INIT;
+    snprintf(resp->curl_error, sizeof resp->curl_error, "the connection is busy with another request");
+    return;
+  }
+  double start = now_ms();
+  perform_ctx ctx = {req, resp, h->easy, 0, start};
   set_options(h, req, &ctx, resp);
 
   CURLMcode mc = curl_multi_add_handle(h->multi, h->easy);
@@ -174,7 +244,9 @@ void transport_perform(influx_handle *h, const influx_request *req, influx_respo
     snprintf(resp->curl_error, sizeof resp->curl_error, "%s", curl_multi_strerror(mc));
     return;
   }
+  h->busy = 1;
   int running = 1;
+  curl_off_t sent = -1;
   resp->curl_code = CURLE_OK;
   for (;;) {
     mc = curl_multi_perform(h->multi, &running);
@@ -184,6 +256,13 @@ void transport_perform(influx_handle *h, const influx_request *req, influx_respo
       break;
     }
     if (running == 0) break;
+    timeout_kind expired = limit_expired(h, &ctx, start, now_ms(), &sent);
+    if (expired != TIMEOUT_NONE) {
+      resp->timeout = expired;
+      resp->curl_code = CURLE_OPERATION_TIMEDOUT;
+      snprintf(resp->curl_error, sizeof resp->curl_error, "the %s time limit expired", timeout_kind_name(expired));
+      break;
+    }
     if (interrupt_pending()) {
       resp->interrupted = 1;
       break;
@@ -201,6 +280,8 @@ void transport_perform(influx_handle *h, const influx_request *req, influx_respo
   while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
     if (msg->msg == CURLMSG_DONE && msg->easy_handle == h->easy) resp->curl_code = msg->data.result;
   }
+  /* The only limit left to libcurl is the connect timeout. */
+  if (resp->curl_code == CURLE_OPERATION_TIMEDOUT && resp->timeout == TIMEOUT_NONE) resp->timeout = TIMEOUT_CONNECT;
   curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &resp->status);
   curl_off_t us = 0;
   if (curl_easy_getinfo(h->easy, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK) resp->seconds = (double) us / 1e6;
@@ -210,4 +291,5 @@ void transport_perform(influx_handle *h, const influx_request *req, influx_respo
   curl_easy_setopt(h->easy, CURLOPT_ERRORBUFFER, NULL);
   if (resp->curl_code != CURLE_OK && resp->curl_error[0] == '\0')
     snprintf(resp->curl_error, sizeof resp->curl_error, "%s", curl_easy_strerror(resp->curl_code));
+  h->busy = 0;
 }

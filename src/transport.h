@@ -1,7 +1,15 @@
 /* HTTP transport on libcurl. A connection owns one easy handle and one multi handle (whose
  * connection cache keeps the TCP/TLS session alive between requests). A request streams its body
  * into a sink callback as it arrives; the perform loop polls for Ctrl-C every 100 ms and detaches
- * the handle before control returns to R, so an interrupt never leaves curl mid-transfer. */
+ * the handle before control returns to R, so an interrupt never leaves curl mid-transfer.
+ *
+ * Time limits (0 = none), checked by the perform loop itself because libcurl's low-speed limit
+ * would also count a server's silence while it computes the answer:
+ *   connect     TCP and TLS set-up (libcurl's own connect timeout);
+ *   first byte  from the last byte of the request sent to the first byte of the response body;
+ *   stall       no byte sent (while sending) or received (once the body has begun);
+ *   total       the whole request.
+ * Redirects are not followed (a 3xx is returned as it is), so credentials never go elsewhere. */
 #ifndef INFLUXTK_TRANSPORT_H
 #define INFLUXTK_TRANSPORT_H
 
@@ -16,7 +24,11 @@ typedef struct {
   char *password;
   char *token_header;   /* "Authorization: Token ...", or NULL */
   long connect_timeout_ms;
-  long timeout_ms;      /* 0 = no limit */
+  long first_byte_timeout_ms;
+  long stall_timeout_ms;
+  long timeout_ms;      /* the whole request; 0 = no limit */
+  int busy;             /* a request is in transport_perform: R code run meanwhile (an event
+                           handler polled with the interrupt check) must not close or reuse h */
   int verify_tls;
   char *ca_bundle;      /* or NULL for the system store */
   int gzip;
@@ -38,6 +50,8 @@ typedef struct {
   void *sink_ctx;
 } influx_request;
 
+typedef enum { TIMEOUT_NONE = 0, TIMEOUT_CONNECT, TIMEOUT_FIRST_BYTE, TIMEOUT_STALL, TIMEOUT_TOTAL } timeout_kind;
+
 typedef struct {
   long status;
   char content_type[128];
@@ -45,18 +59,22 @@ typedef struct {
   char build[64];
   char retry_after[64];
   char influx_error[1024];
+  char location[1024];  /* of a redirect, which is not followed */
   double seconds;
   CURLcode curl_code;
   char curl_error[CURL_ERROR_SIZE];
   int interrupted;
   int sink_aborted;
+  timeout_kind timeout; /* which limit expired, when curl_code is CURLE_OPERATION_TIMEDOUT */
 } influx_response;
 
 influx_handle *handle_new(void);
 void handle_free(influx_handle *h);
-/* Performs the request; fills resp. Never raises an R error. */
+/* Performs the request; fills resp. Never raises an R error. Refuses (CURLE_FAILED_INIT) while
+ * h is busy with another request. */
 void transport_perform(influx_handle *h, const influx_request *req, influx_response *resp);
 /* Live handles, for leak tests. */
 int handle_live_count(void);
+const char *timeout_kind_name(timeout_kind t);
 
 #endif

@@ -124,3 +124,21 @@ test_that("legacy host and port become a URL", {
   expect_equal(lu("[::1]", "8086"), "http://[::1]:8086")
   expect_error(lu("", "8086"), class = "influx_error_argument")
 })
+
+test_that("the time limits come from every settings layer", {
+  with_config(
+    env = list(INFLUXDB_STALL_TIMEOUT = "30"),
+    dotenv = "INFLUXDB_FIRST_BYTE_TIMEOUT=1200",
+    ini = c("[default]", "timeout = 3600", "stall_timeout = 5", "connect_timeout = 2"),
+    {
+      con <- influx_connect("http://127.0.0.1:1", version = "v1")
+      expect_equal(con$timeouts, c(connect = 2, first_byte = 1200, stall = 30, total = 3600))
+      expect_equal(unname(con$sources[c("first_byte_timeout", "stall_timeout", "timeout")]),
+                   c(".env", "environment", "profile 'default'"))
+      expect_equal(influx_connect("http://127.0.0.1:1", version = "v1", stall_timeout = Inf)$timeouts[["stall"]], Inf)
+    }
+  )
+  with_config(env = list(INFLUXDB_FIRST_BYTE_TIMEOUT = "soon"), {
+    expect_error(influx_connect("http://127.0.0.1:1", version = "v1"), "first_byte_timeout", class = "influx_error_config")
+  })
+})

@@ -193,3 +193,93 @@ test_that("a read-only connection refuses InfluxQL it cannot parse, and sends no
   influx_query(rw, unreadable[["quote"]])
   expect_equal(sent("ok"), 2L)
 })
+
+test_that("a request has no total time limit by default, but limits on the first byte and on stalls", {
+  con <- influx_connect("http://127.0.0.1:9", version = "v1")
+  expect_equal(con$timeouts, c(connect = 10, first_byte = 600, stall = 60, total = Inf))
+  con <- influx_connect("http://127.0.0.1:9", version = "v1", timeout = 30, first_byte_timeout = 5,
+                        stall_timeout = 2, connect_timeout = 1)
+  expect_equal(con$timeouts, c(connect = 1, first_byte = 5, stall = 2, total = 30))
+  for (arg in c("timeout", "first_byte_timeout", "stall_timeout", "connect_timeout")) {
+    expect_error(do.call(influx_connect, setNames(list("http://127.0.0.1:9", "v1", 0), c("url", "version", arg))),
+                 arg, class = "influx_error_config")
+  }
+})
+
+test_that("each time limit expires with its own classed timeout, and only that one", {
+  fake <- start_fake_server()
+  on.exit(fake$stop())
+  at <- function(route, ...) influx_connect(paste0(fake$url, "/", route), version = "v1", ...)
+  elapsed <- function(expr) system.time(expr)[["elapsed"]]
+  # A server computing before it answers: the stall limit does not count that wait (libcurl's
+  # low-speed limit would), the first-byte limit does. Headers alone do not end the wait.
+  expect_equal(nrow(influx_query(at("first-byte-800", first_byte_timeout = 5, stall_timeout = 0.3), "SELECT v FROM m")), 2L)
+  expect_equal(nrow(influx_query(at("late-body-800", first_byte_timeout = 5, stall_timeout = 0.3), "SELECT v FROM m")), 2L)
+  # A long answer that keeps coming (about 1.7 s, one byte every 30 ms) for longer than the stall
+  # limit, under no total limit.
+  t <- elapsed(expect_equal(nrow(influx_query(at("drip-30", stall_timeout = 1), "SELECT v FROM m")), 2L))
+  expect_gt(t, 1.2)
+  # The same answer over a total limit: the total limit still holds when asked for.
+  e <- expect_error(influx_query(at("drip-30", timeout = 0.8, stall_timeout = 1), "SELECT v FROM m"),
+                    "\\(timeout\\)", class = "influx_error_timeout_total")
+  expect_s3_class(e, "influx_error_timeout")
+  expect_s3_class(e, "influx_error_transport")
+  expect_equal(e$limit, "total")
+  Sys.sleep(1.2) # the fake server finishes dripping before it takes the next request
+  # No first byte within its limit.
+  t <- elapsed(e <- expect_error(influx_query(at("first-byte-2000", first_byte_timeout = 0.5), "SELECT v FROM m"),
+                                 "first_byte_timeout", class = "influx_error_timeout_first_byte"))
+  expect_lt(t, 1.8)
+  expect_s3_class(e, "influx_error_timeout")
+  expect_equal(e$limit, "first_byte")
+  expect_equal(e$seconds, 0.5)
+  # An answer that began and then stopped. (The fake server is still silent for 1.5 s from the
+  # request above, so this one waits for its first byte within a generous limit.)
+  e <- expect_error(influx_query(at("stall-1500", first_byte_timeout = 10, stall_timeout = 0.5), "SELECT v FROM m"),
+                    "stall_timeout", class = "influx_error_timeout_stall")
+  expect_s3_class(e, "influx_error_timeout")
+  expect_equal(e$limit, "stall")
+})
+
+test_that("redirects are not followed: a 3xx is an HTTP error naming the new location", {
+  fake <- start_fake_server()
+  on.exit(fake$stop())
+  root <- influx_connect(fake$url, version = "v1")
+  sent <- function(route) {
+    as.integer(rawToChar(influxdbtoolkit:::influx_http(root, "GET", paste0("/seen/", route))$body))
+  }
+  con <- influx_connect(paste0(fake$url, "/redirect"), version = "v1", username = "u", password = "secret")
+  e <- expect_error(influx_query(con, "SELECT v FROM m"), "/ok/query", class = "influx_error_http_307")
+  expect_equal(e$location, "/ok/query")
+  # Neither the query nor the credentials went to the new location.
+  expect_equal(sent("ok"), 0L)
+})
+
+test_that("R code run while a request waits cannot close or reuse its connection", {
+  skip_on_os("windows")
+  skip_if_not(capabilities("tcltk"))
+  fake <- start_fake_server()
+  on.exit(fake$stop())
+  outfile <- tempfile("out")
+  script <- tempfile(fileext = ".R")
+  # Tcl's event loop is polled with the interrupt check; its timer runs R code mid-request,
+  # as an IDE's event loop or a GUI callback would. In a child, so a regression crashes it and
+  # not the test run.
+  writeLines(c(
+    sprintf(".libPaths(c(%s))", paste(deparse(.libPaths()), collapse = "")),
+    "library(influxdbtoolkit)",
+    "suppressWarnings(library(tcltk))",
+    sprintf("con <- influx_connect('%s/first-byte-1500', version = 'v1')", fake$url),
+    "seen <- character()",
+    "try_it <- function(expr) tryCatch({ expr; 'no error' }, error = function(e) class(e)[1])",
+    "cb <- function() {",
+    "  seen <<- c(seen, try_it(influx_disconnect(con)), try_it(influx_query(con, 'SELECT v FROM m')))",
+    "}",
+    ".Tcl(paste('after 300', .Tcl.callback(cb)))",
+    "rows <- nrow(influx_query(con, 'SELECT v FROM m'))",
+    sprintf("writeLines(c(seen, rows, influxdbtoolkit:::handle_busy(con)), '%s')", outfile)
+  ), script)
+  system2(rscript(), c("--vanilla", shQuote(script)), stdout = FALSE, stderr = FALSE)
+  out <- readLines(outfile)
+  expect_equal(out, c("influx_error_busy", "influx_error_busy", "2", "FALSE"))
+})
