@@ -106,7 +106,8 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
   statements <- .Call(C_iql_split, query)
   # The splitter gives up (NULL) on an unclosed quote, regular expression or block comment, and
   # above 100,000 statements. What it cannot read it cannot vouch for: refuse it (fail closed).
-  if (!con$writable && is.null(statements)) {
+  readable <- is.list(statements) && is.logical(statements$read_only) && !anyNA(statements$read_only)
+  if (!con$writable && !readable) {
     influx_abort(
       "influx_error_readonly",
       paste("refusing InfluxQL that could not be split into statements (an unclosed quote,",
