@@ -211,7 +211,9 @@ static timeout_kind limit_expired(const influx_handle *h, perform_ctx *ctx, doub
   if (h->timeout_ms > 0 && now - start >= (double) h->timeout_ms) return TIMEOUT_TOTAL;
   curl_off_t ready = 0, up = 0, down = 0;
   curl_easy_getinfo(ctx->easy, CURLINFO_PRETRANSFER_TIME_T, &ready);
-  if (ready <= 0) return TIMEOUT_NONE;
+  /* Past the connect limit the connection is ready whatever the timer says (a coarse clock could
+   * leave it at 0), so the other limits cannot be skipped for a whole transfer. */
+  if (ready <= 0 && now - start < (double) h->connect_timeout_ms + 1000) return TIMEOUT_NONE;
   curl_easy_getinfo(ctx->easy, CURLINFO_SIZE_UPLOAD_T, &up);
   curl_easy_getinfo(ctx->easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
   if (*sent < 0 || up != *sent) { /* connection just ready, or request bytes went out */
