@@ -48,6 +48,8 @@ doc <- as.raw(c(0x81, 0xa7, charToRaw("results"), 0x91, 0x82, 0xac, charToRaw("s
 #   /stall-MS/...      the headers and the first half of the body, MS ms of silence, the rest
 #   /drip-MS/...       the headers, then the body one byte every MS milliseconds
 #   /redirect/...      307 to /ok/... (counted as "ok" only if a client follows it)
+#   /slow-reader-MS/.. reads nothing of the request body for MS ms (a client sending a large body
+#                      stalls once the socket buffers are full), then answers 204
 # The client may give up during a silence; writing to its closed socket then fails, which is
 # expected and must not stop the server.
 safety_write <- function(con, bytes) tryCatch({ writeBin(bytes, con); flush(con); TRUE }, error = function(e) FALSE)
@@ -62,6 +64,8 @@ safety_route <- function(route, path, con, seen) {
     safety_write(con, http(200, "Content-Type: text/plain", charToRaw(as.character(count))))
   } else if (route == "ok") {
     safety_write(con, http(200, msgpack, doc))
+  } else if (grepl("^slow-reader-[0-9]+$", route)) {
+    safety_write(con, http(204))
   } else if (route == "redirect") {
     safety_write(con, http(307, c("Location: /ok/query", "Content-Type: text/plain"), charToRaw("moved")))
   } else if (grepl("^first-byte-[0-9]+$", route)) {
@@ -96,9 +100,10 @@ repeat {
     head <- c(head, line)
   }
   len <- suppressWarnings(as.integer(sub("^[Cc]ontent-[Ll]ength: *", "", grep("^[Cc]ontent-[Ll]ength:", head, value = TRUE))))
-  if (length(len) == 1 && !is.na(len) && len > 0) readBin(con, "raw", len)
   path <- strsplit(head[1] %||% "GET / HTTP/1.1", " ")[[1]][2]
   route <- strsplit(sub("^/", "", path), "[/?]")[[1]][1]
+  if (grepl("^slow-reader-[0-9]+$", route %||% "")) Sys.sleep(as.numeric(sub("slow-reader-", "", route)) / 1000)
+  if (length(len) == 1 && !is.na(len) && len > 0) tryCatch(readBin(con, "raw", len), error = function(e) NULL)
   msgpack <- "Content-Type: application/x-msgpack"
   n <- (if (exists(route, seen, inherits = FALSE)) get(route, seen) else 0L) + 1L
   assign(route, n, seen)

@@ -241,6 +241,21 @@ test_that("each time limit expires with its own classed timeout, and only that o
   expect_equal(e$limit, "stall")
 })
 
+test_that("a request body the server stops reading fails on the stall limit", {
+  fake <- start_fake_server()
+  on.exit(fake$stop())
+  # Far more than the loopback socket buffers hold, so sending must wait for the server to read.
+  body <- as.raw(rep(0x61, 32 * 1024^2))
+  # A server that reads it: sending is progress, not a stall.
+  ok <- influx_connect(paste0(fake$url, "/slow-reader-0"), version = "v1", stall_timeout = 0.5)
+  expect_equal(influxdbtoolkit:::influx_http(ok, "POST", "/write", body = body)$status, 204L)
+  con <- influx_connect(paste0(fake$url, "/slow-reader-2000"), version = "v1", stall_timeout = 0.5,
+                        first_byte_timeout = 30)
+  t <- system.time(e <- expect_error(influxdbtoolkit:::influx_http(con, "POST", "/write", body = body),
+                                     "stall_timeout", class = "influx_error_timeout_stall"))[["elapsed"]]
+  expect_lt(t, 1.8)
+})
+
 test_that("redirects are not followed: a 3xx is an HTTP error naming the new location", {
   fake <- start_fake_server()
   on.exit(fake$stop())
