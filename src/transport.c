@@ -83,6 +83,7 @@ typedef struct {
   CURL *easy;
   int body_started;     /* a byte of the response body has arrived */
   double last_byte_ms;  /* when a byte was last sent or received (of the body) */
+  curl_off_t received;  /* body bytes on the wire when last looked (compressed, if gzip) */
 } perform_ctx;
 
 static void copy_header_value(char *dst, size_t cap, const char *v, size_t n) {
@@ -220,7 +221,11 @@ static timeout_kind limit_expired(const influx_handle *h, perform_ctx *ctx, doub
     *sent = up;
     ctx->last_byte_ms = now;
   }
-  if (down > 0) ctx->body_started = 1;
+  if (down != ctx->received) { /* on the wire, before a decompressor may hold them back */
+    ctx->received = down;
+    ctx->body_started = 1;
+    ctx->last_byte_ms = now;
+  }
   double quiet = now - ctx->last_byte_ms;
   int sending = ctx->req->body_len > 0 && up < (curl_off_t) ctx->req->body_len;
   if (ctx->body_started || sending)
@@ -237,7 +242,7 @@ void transport_perform(influx_handle *h, const influx_request *req, influx_respo
     return;
   }
   double start = now_ms();
-  perform_ctx ctx = {req, resp, h->easy, 0, start};
+  perform_ctx ctx = {req, resp, h->easy, 0, start, 0};
   set_options(h, req, &ctx, resp);
 
   CURLMcode mc = curl_multi_add_handle(h->multi, h->easy);
