@@ -125,6 +125,8 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
     )
   }
 
+  # The decoder rejects results for statements that were not sent (0 when the count is unknown).
+  frame$statements <- if (is.null(statements)) 0L else length(statements$text)
   url_params <- c(
     db = database,
     chunked = "true",
@@ -259,6 +261,11 @@ v1_frames <- function(res, query, statements, call, bad_strings = "repair") {
     influx_abort("influx_error_decode",
                  sprintf("the response ended after %d of %d statements", length(frames), length(statements$text)),
                  detail = "missing statements", call = call)
+  }
+  if (!is.null(statements) && length(frames) > length(statements$text)) {
+    influx_abort("influx_error_decode",
+                 sprintf("the response has results for %d statements, %d were sent", length(frames), length(statements$text)),
+                 detail = "extra statements", call = call)
   }
   if (!is.null(statements) && length(statements$text) == length(frames)) {
     names(frames) <- statements$text

@@ -13,6 +13,8 @@ void v1_init(v1_decoder *d) {
   d->error_statement = -1;
 }
 
+void v1_expect_statements(v1_decoder *d, int n) { d->max_statements = n > 0 ? n : 0; }
+
 void v1_free(v1_decoder *d) {
   for (int i = 0; i < d->ntables; i++) table_free(d->tables[i]);
   free(d->tables);
@@ -56,8 +58,8 @@ static int key_is(const mp_item *k, const char *name) {
   return k->kind == MP_STR && k->len == n && memcmp(k->ptr, name, n) == 0;
 }
 
+/* id is at most ntables (checked by the caller): the table list grows by one at a time. */
 static table *statement_table(v1_decoder *d, int64_t id) {
-  if (id < 0 || id > 1000000) return NULL;
   if (id >= d->ntables) {
     int n = (int) id + 1;
     table **tabs = realloc(d->tables, (size_t) n * sizeof *tabs);
@@ -74,6 +76,15 @@ static table *statement_table(v1_decoder *d, int64_t id) {
   do {                                                                     \
     if (mp_read(buf, len, pos, (item)) != MP_OK)                           \
       return fail(d, V1_ERR_MALFORMED, "malformed MessagePack at byte %zu", *pos); \
+  } while (0)
+
+/* Map keys: a key that is an array or a map would be read as its header only, and every later
+ * key and value would be one item off, turning a key's contents into a row. */
+#define READ_KEY(item)                                                     \
+  do {                                                                     \
+    READ(item);                                                            \
+    if ((item)->kind != MP_STR)                                            \
+      return fail(d, V1_ERR_MALFORMED, "a map key is not a string (byte %zu)", *pos); \
   } while (0)
 
 #define SKIP()                                                             \
@@ -113,7 +124,7 @@ static v1_status decode_series(v1_decoder *d, table *t, const unsigned char *buf
   /* Keys may come in any order: note where each is, then read them in the order needed. */
   size_t at_name = 0, at_tags = 0, at_columns = 0, at_values = 0;
   for (uint32_t i = 0; i < m.len; i++) {
-    READ(&k);
+    READ_KEY(&k);
     if (key_is(&k, "name")) at_name = *pos;
     else if (key_is(&k, "tags")) at_tags = *pos;
     else if (key_is(&k, "columns")) at_columns = *pos;
@@ -224,7 +235,7 @@ static v1_status decode_messages(v1_decoder *d, const unsigned char *buf, size_t
     if (m.kind != MP_MAP) return fail(d, V1_ERR_MALFORMED, "a message is not a map");
     mp_item level = {0}, text = {0};
     for (uint32_t j = 0; j < m.len; j++) {
-      READ(&k);
+      READ_KEY(&k);
       READ(&v);
       if (v.kind == MP_ARRAY || v.kind == MP_MAP) return fail(d, V1_ERR_MALFORMED, "a message field is nested");
       if (key_is(&k, "level")) level = v;
@@ -243,7 +254,7 @@ static v1_status decode_result(v1_decoder *d, const unsigned char *buf, size_t l
   int partial = 0;
   size_t at_series = 0, at_error = 0, at_messages = 0;
   for (uint32_t i = 0; i < m.len; i++) {
-    READ(&k);
+    READ_KEY(&k);
     if (key_is(&k, "statement_id") || key_is(&k, "partial")) {
       int is_id = key_is(&k, "statement_id");
       READ(&v);
@@ -272,8 +283,18 @@ static v1_status decode_result(v1_decoder *d, const unsigned char *buf, size_t l
     return fail_text(d, V1_ERR_QUERY, stmt, &v);
   }
   if (statement < 0) return fail(d, V1_ERR_MALFORMED, "a result has no statement_id");
+  /* Results come in statement order, a statement's chunks under the same id: an id may repeat the
+   * last one or follow it. Anything else (a body saying statement 1000000) would make a table
+   * for every id skipped. */
+  int64_t last = d->ntables - 1;
+  if (statement < last || statement > last + 1)
+    return fail(d, V1_ERR_MALFORMED, "statement_id %lld after %lld: ids start at 0 and rise by at most one",
+                (long long) statement, (long long) last);
+  if (d->max_statements > 0 && statement >= d->max_statements)
+    return fail(d, V1_ERR_MALFORMED, "statement_id %lld answers a query of %d statement%s",
+                (long long) statement, d->max_statements, d->max_statements == 1 ? "" : "s");
   table *t = statement_table(d, statement);
-  if (t == NULL) return statement > 1000000 ? fail(d, V1_ERR_MALFORMED, "statement_id out of range") : nomem(d);
+  if (t == NULL) return nomem(d);
 
   if (at_messages) {
     *pos = at_messages;
@@ -304,7 +325,7 @@ static v1_status decode_document(v1_decoder *d, const unsigned char *buf, size_t
   READ(&m);
   if (m.kind != MP_MAP) return fail(d, V1_ERR_MALFORMED, "the response is not a MessagePack map");
   for (uint32_t i = 0; i < m.len; i++) {
-    READ(&k);
+    READ_KEY(&k);
     if (key_is(&k, "error")) {
       READ(&v);
       if (v.kind != MP_STR) return fail(d, V1_ERR_QUERY, "the server reported an error");

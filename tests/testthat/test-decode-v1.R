@@ -318,3 +318,47 @@ test_that("doubles next to 2^63 are flagged inexact without an undefined cast", 
   expect_null(attr(decode_v1(exact, bigint = "double")$tables[[1]], "influx_inexact"))
 })
 
+test_that("map keys that are not strings are malformed, wherever the map is", {
+  k_arr <- mp_array(mp_str("statement_id"), mp_int(0))
+  k_map <- c(as.raw(0x81), mp_str("columns"), mp_array(mp_str("v")))
+  series_ok <- v1_series("v", list(list(mp_int(1))))
+  raw_map <- function(...) { kv <- list(...); c(as.raw(0x80 + length(kv) / 2), unlist(kv)) }
+  cases <- list(
+    document = raw_map(k_arr, mp_int(1), mp_str("results"), mp_array(v1_result(0, list(series_ok)))),
+    result = mp_map(results = mp_array(raw_map(k_arr, mp_str("series"), mp_str("statement_id"), mp_int(0),
+                                               mp_str("series"), mp_array(series_ok)))),
+    series = v1_response(v1_result(0, list(raw_map(k_map, mp_array(mp_array(mp_int(7))), mp_str("columns"),
+                                                   mp_array(mp_str("v")), mp_str("values"), mp_array(mp_array(mp_int(1))))))),
+    int_key = v1_response(v1_result(0, list(raw_map(mp_int(3), mp_int(4), mp_str("columns"), mp_array(mp_str("v")))))),
+    message = v1_response(mp_map(statement_id = mp_int(0), messages = mp_array(raw_map(k_arr, mp_str("x"))))),
+    tags = v1_response(v1_result(0, list(mp_map(tags = raw_map(k_arr, mp_str("x")), columns = mp_array(mp_str("v")),
+                                                values = mp_array(mp_array(mp_int(1)))))))
+  )
+  for (name in names(cases)) {
+    r <- decode_v1(cases[[name]])
+    expect_equal(r$status, 2L, info = name)
+    expect_match(r$message, "not a string", info = name)
+  }
+})
+
+test_that("statement ids start at 0 and rise by at most one per result", {
+  huge <- mp_map(results = mp_array(mp_map(statement_id = mp_int(1000000), series = mp_array())))
+  elapsed <- system.time(r <- decode_v1(huge))[["elapsed"]]
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "statement_id 1000000")
+  expect_lt(elapsed, 1)
+  bad <- list(
+    starts_at_1 = v1_response(v1_result(1)),
+    skips = v1_response(v1_result(0), v1_result(2)),
+    goes_back = v1_response(v1_result(0), v1_result(1), v1_result(0)),
+    negative = v1_response(v1_result(-1))
+  )
+  for (name in names(bad)) expect_equal(decode_v1(bad[[name]])$status, 2L, info = name)
+  # The same id again is a statement continued over chunks.
+  ok <- c(v1_response(v1_result(0, list(v1_series("v", list(list(mp_int(1))))), partial = TRUE)),
+          v1_response(v1_result(0, list(v1_series("v", list(list(mp_int(2))))))),
+          v1_response(v1_result(1)))
+  r <- decode_v1(ok)
+  expect_equal(r$status, 0L)
+  expect_length(r$tables, 2)
+})
