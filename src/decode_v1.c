@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 void v1_init(v1_decoder *d) {
   memset(d, 0, sizeof *d);
   bytebuf_init(&d->pending);
@@ -40,16 +42,35 @@ static v1_status nomem(v1_decoder *d) {
   return fail(d, V1_ERR_NOMEM, "out of memory while decoding the response");
 }
 
+/* Server text as R can hold it (no NUL, valid UTF-8): messages and notices become R strings. */
+static int append_clean(bytebuf *b, const unsigned char *p, size_t len) {
+  if (utf8_is_clean((const char *) p, len)) return bytebuf_append(b, p, len);
+  if (bytebuf_reserve(b, UTF8_REPAIR_MAX(len)) != 0) return -1;
+  b->len += utf8_repair((const char *) p, len, (char *) b->data + b->len);
+  return 0;
+}
+
 /* A server message: its text can be long and need not be NUL-terminated. */
 static v1_status fail_text(v1_decoder *d, v1_status st, int stmt, const mp_item *s) {
   if (d->status != V1_OK) return d->status;
   d->status = st;
   d->error_statement = stmt;
-  size_t n = s->len < sizeof d->message - 1 ? s->len : sizeof d->message - 1;
+  bytebuf clean;
+  bytebuf_init(&clean);
   /* A cut message ends at a character boundary, not inside a UTF-8 sequence. */
-  while (n > 0 && n < s->len && (s->ptr[n] & 0xC0) == 0x80) n--;
-  memcpy(d->message, s->ptr, n);
+  size_t take = s->len < sizeof d->message - 1 ? s->len : sizeof d->message - 1;
+  while (take > 0 && take < s->len && (s->ptr[take] & 0xC0) == 0x80) take--;
+  if (append_clean(&clean, s->ptr, take) != 0) {
+    bytebuf_free(&clean);
+    snprintf(d->message, sizeof d->message, "out of memory while decoding the response");
+    return st;
+  }
+  const unsigned char *text = clean.data;
+  size_t n = clean.len < sizeof d->message - 1 ? clean.len : sizeof d->message - 1;
+  while (n > 0 && n < clean.len && (text[n] & 0xC0) == 0x80) n--;
+  if (n) memcpy(d->message, text, n);
   d->message[n] = '\0';
+  bytebuf_free(&clean);
   return st;
 }
 
@@ -220,9 +241,9 @@ static v1_status decode_series(v1_decoder *d, table *t, const unsigned char *buf
 }
 
 static void add_notice(v1_decoder *d, const mp_item *level, const mp_item *text) {
-  if (level && level->kind == MP_STR) bytebuf_append(&d->notices, level->ptr, level->len);
+  if (level && level->kind == MP_STR) append_clean(&d->notices, level->ptr, level->len);
   bytebuf_append(&d->notices, "\t", 1);
-  if (text && text->kind == MP_STR) bytebuf_append(&d->notices, text->ptr, text->len);
+  if (text && text->kind == MP_STR) append_clean(&d->notices, text->ptr, text->len);
   bytebuf_append(&d->notices, "\n", 1);
 }
 

@@ -362,3 +362,17 @@ test_that("statement ids start at 0 and rise by at most one per result", {
   expect_equal(r$status, 0L)
   expect_length(r$tables, 2)
 })
+
+test_that("server messages and notices with NULs or invalid UTF-8 become valid R strings", {
+  err <- mp_map(results = mp_array(mp_map(statement_id = mp_int(0),
+                                          error = mp_str_bytes(c(with_nul("bad", "db"), as.raw(0xff))))))
+  r <- decode_v1(err)
+  expect_equal(r$status, 1L)
+  expect_identical(r$message, "baddb\ufffd")
+  notice <- v1_response(mp_map(statement_id = mp_int(0), messages = mp_array(mp_map(
+    level = mp_str("warning"), text = mp_str_bytes(c(with_nul("old", "syntax"), as.raw(c(0xc3, 0x28))))))))
+  r <- decode_v1(notice)
+  expect_equal(r$status, 0L)
+  expect_identical(r$notices, "warning\toldsyntax\ufffd(\n")
+  expect_true(validUTF8(r$notices))
+})
