@@ -308,8 +308,10 @@ static v1_status decode_result(v1_decoder *d, const unsigned char *buf, size_t l
    * last one or follow it. Anything else (a body saying statement 1000000) would make a table
    * for every id skipped. */
   int64_t last = d->ntables - 1;
+  if (last < 0 && statement != 0)
+    return fail(d, V1_ERR_MALFORMED, "statement_id %lld in the first result: ids start at 0", (long long) statement);
   if (statement < last || statement > last + 1)
-    return fail(d, V1_ERR_MALFORMED, "statement_id %lld after %lld: ids start at 0 and rise by at most one",
+    return fail(d, V1_ERR_MALFORMED, "statement_id %lld after %lld: ids rise by at most one per result",
                 (long long) statement, (long long) last);
   if (d->max_statements > 0 && statement >= d->max_statements)
     return fail(d, V1_ERR_MALFORMED, "statement_id %lld answers a query of %d statement%s",

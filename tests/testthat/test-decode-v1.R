@@ -376,3 +376,52 @@ test_that("server messages and notices with NULs or invalid UTF-8 become valid R
   expect_identical(r$notices, "warning\toldsyntax\ufffd(\n")
   expect_true(validUTF8(r$notices))
 })
+
+test_that("hostile strings, -2^63, statement ids and keys through influx_query over HTTP", {
+  fake <- start_fake_server()
+  on.exit(fake$stop())
+  at <- function(route) influx_connect(paste0(fake$url, "/", route), version = "v1")
+  ws <- list()
+  df <- withCallingHandlers(influx_query(at("v1-nul"), "SELECT * FROM m"),
+                            warning = function(w) { ws[[length(ws) + 1L]] <<- w; invokeRestart("muffleWarning") })
+  expect_identical(df$s, c("xy", "a\ufffd\ufffdb"))
+  expect_identical(df$room, c("ab", "ab"))
+  expect_equal(names(df), c("room", "s", "name"))
+  expect_identical(nchar(df$s), c(2L, 4L))
+  expect_equal(vapply(ws, function(w) w$column, ""), c("room", "s", "name"))
+  expect_true(all(vapply(ws, inherits, TRUE, "influx_warning_string_repaired")))
+  e <- expect_error(influx_query(at("v1-nul"), "SELECT * FROM m", bad_strings = "error"), "column 'room'",
+                    class = "influx_error_decode")
+  old <- options(influxdbtoolkit.bad_strings = "error")
+  expect_error(influx_query(at("v1-nul"), "SELECT * FROM m"), class = "influx_error_decode")
+  options(old)
+  expect_error(influx_query(at("v1-nul"), "SELECT * FROM m", bad_strings = "drop"), class = "influx_error_argument")
+
+  if (requireNamespace("bit64", quietly = TRUE)) {
+    expect_warning(df <- influx_query(at("v1-int64min"), "SELECT n FROM m"), class = "influx_warning_int64_min")
+    expect_true(is.na(df$n[1]))
+  }
+  expect_identical(influx_query(at("v1-int64min"), "SELECT n FROM m", bigint = "character")$n, c("-9223372036854775808", "7"))
+  expect_identical(influx_query(at("v1-int64min"), "SELECT n FROM m", bigint = "double")$n, c(-2^63, 7))
+
+  elapsed <- system.time(
+    e <- expect_error(influx_query(at("v1-stmt-1000000"), "SELECT v FROM m"), class = "influx_error_decode"))[["elapsed"]]
+  expect_match(conditionMessage(e), "statement_id 1000000")
+  expect_lt(elapsed, 2)
+  e <- expect_error(influx_query(at("v1-stmt-extra"), "SELECT v FROM m"), class = "influx_error_decode")
+  expect_match(conditionMessage(e), "statement_id 1 answers a query of 1 statement")
+  expect_length(influx_query(at("v1-stmt-extra"), "SELECT v FROM m; SELECT w FROM m"), 2)
+  e <- expect_error(influx_query(at("v1-key-array"), "SELECT v FROM m"), class = "influx_error_decode")
+  expect_match(conditionMessage(e), "key is not a string")
+
+  flux <- influx_connect(paste0(fake$url, "/flux-nul"), version = "v2", token = "t", org = "o")
+  ws <- list()
+  df <- withCallingHandlers(influx_query(flux, 'from(bucket: "b") |> range(start: -1h)'),
+                            warning = function(w) { ws[[length(ws) + 1L]] <<- w; invokeRestart("muffleWarning") })
+  expect_equal(names(df), c("room", "_value"))
+  expect_identical(df$room, "ab")
+  expect_identical(df$`_value`, "x\ufffd")
+  expect_equal(vapply(ws, function(w) w$column, ""), c("room", "_value"))
+  expect_error(influx_query(flux, 'from(bucket: "b") |> range(start: -1h)', bad_strings = "error"),
+               class = "influx_error_decode")
+})
