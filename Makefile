@@ -35,14 +35,15 @@ demo: install
 	tools/test-servers.sh start v1.6.7
 	@eval "$$(tools/test-servers.sh env)"; R_LIBS="$(LIB)" $(R) tools/demo.R
 
-# The plain-C cores under AddressSanitizer, UBSan and LeakSanitizer, on mutated fixtures.
+# The plain-C cores under AddressSanitizer, UBSan (with float-cast-overflow, which "undefined"
+# leaves out) and LeakSanitizer, on mutated fixtures and the hostile bodies fuzz.c builds.
 FUZZ_ITERATIONS ?= 100000
 fuzz: deps
 	@mkdir -p $(LIB)
-	gcc -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	gcc -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	  -Wall -Wextra -o $(LIB)/fuzz tests/c/fuzz.c src/decode_v1.c src/decode_flux.c src/msgpack.c \
 	  src/columns.c src/bytebuf.c src/json.c src/dialect_influxql.c src/dialect_flux.c src/timeparse.c \
-	  src/lineproto.c src/series_query.c src/series_index.c -lm
+	  src/lineproto.c src/series_query.c src/series_index.c src/utf8.c -lm
 	$(LIB)/fuzz $(FUZZ_ITERATIONS) tests/testthat/fixtures/*
 
 # Starts the servers, runs every test, stops the servers again whatever the outcome.

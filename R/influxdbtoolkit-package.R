@@ -9,6 +9,8 @@
 #'
 #' @section Options:
 #' * `influxdbtoolkit.bigint`: default of the `bigint` argument of [influx_query()].
+#' * `influxdbtoolkit.bad_strings`: default of the `bad_strings` argument of
+#'   [influx_query()] (`"repair"` or `"error"`).
 #' * `influxdbtoolkit.chunk_size`: rows per chunk the server streams (default 10000).
 #' @keywords internal
 #' @useDynLib influxdbtoolkit, .registration = TRUE

@@ -63,8 +63,19 @@
 #' @param pivot Flux only: one column per `_field` (rows matched by series and
 #'   `_time`), as Flux's `pivot()` would return, done while decoding.
 #' @param table_columns Flux only: keep the `result` and `table` columns.
+#' @param bad_strings What to do with a string (value, tag or column name) that
+#'   holds NUL bytes or invalid UTF-8, which InfluxDB stores but an R string
+#'   cannot hold: `"repair"` drops the NULs, replaces each invalid sequence by
+#'   U+FFFD and warns once per column (class `influx_warning_string_repaired`,
+#'   with fields `column`, `first_row` and `count`); `"error"` raises
+#'   `influx_error_decode` instead. Default: option
+#'   `influxdbtoolkit.bad_strings`, else `"repair"`.
 #' @return A data frame, or (InfluxQL) a named list of data frames for several
 #'   statements.
+#'
+#'   The integer -2^63 is the bit pattern of `integer64`'s `NA`: it comes back
+#'   as `NA` with a warning of class `influx_warning_int64_min`, and exactly
+#'   with `bigint = "character"` or `"double"`.
 #' @seealso [influx_errors] for the conditions raised.
 #' @export
 #' @examplesIf nzchar(Sys.getenv("INFLUXTK_EXAMPLE_URL"))
@@ -73,13 +84,15 @@
 influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
                          bigint = getOption("influxdbtoolkit.bigint", "integer64"),
                          time_ns = FALSE, language = c("auto", "influxql", "flux"),
-                         pivot = FALSE, table_columns = FALSE) {
+                         pivot = FALSE, table_columns = FALSE,
+                         bad_strings = getOption("influxdbtoolkit.bad_strings", "repair")) {
   call <- sys.call()
   check_open(con, call)
   if (!is.character(query) || length(query) != 1 || is.na(query) || !nzchar(trimws(query))) {
     abort_argument("`query` must be one non-empty string", call)
   }
   bigint <- check_choice(bigint, c("integer64", "double", "character"), "bigint", call)
+  bad_strings <- check_choice(bad_strings, c("repair", "error"), "bad_strings", call)
   if (!is.logical(time_ns) || length(time_ns) != 1 || is.na(time_ns)) abort_argument("`time_ns` must be TRUE or FALSE", call)
   tz <- tz %||% con$tz
   check_tz(tz, call)
@@ -99,7 +112,8 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
     v <- get(flag)
     if (!is.logical(v) || length(v) != 1 || is.na(v)) abort_argument(sprintf("`%s` must be TRUE or FALSE", flag), call)
   }
-  frame <- list(tz = tz, bigint = bigint, time_ns = time_ns, pivot = pivot, table_columns = table_columns)
+  frame <- list(tz = tz, bigint = bigint, time_ns = time_ns, pivot = pivot, table_columns = table_columns,
+                bad_strings = bad_strings)
   if (language == "flux") return(flux_query(con, query, params, frame, call))
   require_capability(con, "influxql", "InfluxQL queries", call)
 
@@ -126,6 +140,8 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
     )
   }
 
+  # The decoder rejects results for statements that were not sent (0 when the count is unknown).
+  frame$statements <- if (is.null(statements)) 0L else length(statements$text)
   url_params <- c(
     db = database,
     chunked = "true",
@@ -142,7 +158,7 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
     headers = "Accept: application/x-msgpack",
     sink = "v1", frame = frame, call = call
   )
-  frames <- v1_frames(res, query, statements, call)
+  frames <- v1_frames(res, query, statements, call, bad_strings)
   if (length(frames) == 1L) frames[[1]] else frames
 }
 
@@ -199,7 +215,7 @@ flux_query <- function(con, query, params, frame, call) {
     influx_abort("influx_error_decode", sprintf("the Flux response could not be decoded: %s", res$decode_message),
                  detail = res$decode_message, call = call)
   }
-  finish_frame(res$tables[[1]])
+  finish_frame(res$tables[[1]], frame$bad_strings, call)
 }
 
 # Parameters as `option params = {...}` in the request's `extern` Flux AST: typed literals, never
@@ -229,7 +245,7 @@ flux_params_extern <- function(params, call) {
   ))))
 }
 
-v1_frames <- function(res, query, statements, call) {
+v1_frames <- function(res, query, statements, call, bad_strings = "repair") {
   if (res$decode_status == -1L) {
     influx_abort("influx_error_decode",
                  sprintf("expected a MessagePack response from /query, got '%s'", res$content_type),
@@ -254,12 +270,17 @@ v1_frames <- function(res, query, statements, call) {
                  detail = res$decode_message, call = call)
   }
   if (!is.na(res$notices %||% NA)) emit_notices(res$notices)
-  frames <- lapply(res$tables, finish_frame)
+  frames <- lapply(res$tables, finish_frame, bad_strings = bad_strings, call = call)
   # Every statement yields at least one result, so fewer means the stream stopped between two.
   if (!is.null(statements) && length(frames) < length(statements$text)) {
     influx_abort("influx_error_decode",
                  sprintf("the response ended after %d of %d statements", length(frames), length(statements$text)),
                  detail = "missing statements", call = call)
+  }
+  if (!is.null(statements) && length(frames) > length(statements$text)) {
+    influx_abort("influx_error_decode",
+                 sprintf("the response has results for %d statements, %d were sent", length(frames), length(statements$text)),
+                 detail = "extra statements", call = call)
   }
   if (!is.null(statements) && length(statements$text) == length(frames)) {
     names(frames) <- statements$text
@@ -269,12 +290,43 @@ v1_frames <- function(res, query, statements, call) {
   frames
 }
 
-finish_frame <- function(df) {
+finish_frame <- function(df, bad_strings = "repair", call = NULL) {
   inexact <- attr(df, "influx_inexact")
   if (!is.null(inexact)) {
     attr(df, "influx_inexact") <- NULL
     warning(sprintf("column %s: some integers are beyond 2^53 and lost precision as doubles (bigint = \"integer64\" keeps integers below 2^63 exact)",
                     paste0("'", inexact, "'", collapse = ", ")), call. = FALSE)
+  }
+  int64_min <- attr(df, "influx_int64_min")
+  if (!is.null(int64_min)) {
+    attr(df, "influx_int64_min") <- NULL
+    for (col in int64_min) {
+      warning(structure(
+        class = c("influx_warning_int64_min", "influx_warning", "warning", "condition"),
+        list(message = sprintf("column '%s': the integer -9223372036854775808 (-2^63) is NA in integer64, whose NA it is; use bigint = \"character\" to read it exactly", col),
+             call = call, column = col)
+      ))
+    }
+  }
+  repaired <- attr(df, "influx_repaired")
+  if (!is.null(repaired)) {
+    attr(df, "influx_repaired") <- NULL
+    for (i in seq_along(repaired$column)) {
+      what <- c(if (repaired$name[i]) "its name",
+                if (repaired$count[i] > 0L) sprintf("%d value%s (first at row %d)", repaired$count[i],
+                                                    if (repaired$count[i] == 1L) "" else "s", repaired$first_row[i]))
+      message <- sprintf("column '%s': %s held NUL bytes or invalid UTF-8", repaired$column[i], paste(what, collapse = " and "))
+      if (identical(bad_strings, "error")) {
+        influx_abort("influx_error_decode", paste0(message, " (bad_strings = \"error\")"),
+                     detail = "bad string", column = repaired$column[i], call = call)
+      }
+      warning(structure(
+        class = c("influx_warning_string_repaired", "influx_warning", "warning", "condition"),
+        list(message = paste0(message, ": NULs dropped, invalid bytes replaced by U+FFFD"), call = call,
+             column = repaired$column[i], name = repaired$name[i],
+             first_row = repaired$first_row[i], count = repaired$count[i])
+      ))
+    }
   }
   df
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 void v1_init(v1_decoder *d) {
   memset(d, 0, sizeof *d);
   bytebuf_init(&d->pending);
@@ -12,6 +14,8 @@ void v1_init(v1_decoder *d) {
   mp_scanner_reset(&d->scan);
   d->error_statement = -1;
 }
+
+void v1_expect_statements(v1_decoder *d, int n) { d->max_statements = n > 0 ? n : 0; }
 
 void v1_free(v1_decoder *d) {
   for (int i = 0; i < d->ntables; i++) table_free(d->tables[i]);
@@ -38,16 +42,35 @@ static v1_status nomem(v1_decoder *d) {
   return fail(d, V1_ERR_NOMEM, "out of memory while decoding the response");
 }
 
+/* Server text as R can hold it (no NUL, valid UTF-8): messages and notices become R strings. */
+static int append_clean(bytebuf *b, const unsigned char *p, size_t len) {
+  if (utf8_is_clean((const char *) p, len)) return bytebuf_append(b, p, len);
+  if (bytebuf_reserve(b, UTF8_REPAIR_MAX(len)) != 0) return -1;
+  b->len += utf8_repair((const char *) p, len, (char *) b->data + b->len);
+  return 0;
+}
+
 /* A server message: its text can be long and need not be NUL-terminated. */
 static v1_status fail_text(v1_decoder *d, v1_status st, int stmt, const mp_item *s) {
   if (d->status != V1_OK) return d->status;
   d->status = st;
   d->error_statement = stmt;
-  size_t n = s->len < sizeof d->message - 1 ? s->len : sizeof d->message - 1;
+  bytebuf clean;
+  bytebuf_init(&clean);
   /* A cut message ends at a character boundary, not inside a UTF-8 sequence. */
-  while (n > 0 && n < s->len && (s->ptr[n] & 0xC0) == 0x80) n--;
-  memcpy(d->message, s->ptr, n);
+  size_t take = s->len < sizeof d->message - 1 ? s->len : sizeof d->message - 1;
+  while (take > 0 && take < s->len && (s->ptr[take] & 0xC0) == 0x80) take--;
+  if (append_clean(&clean, s->ptr, take) != 0) {
+    bytebuf_free(&clean);
+    snprintf(d->message, sizeof d->message, "out of memory while decoding the response");
+    return st;
+  }
+  const unsigned char *text = clean.data;
+  size_t n = clean.len < sizeof d->message - 1 ? clean.len : sizeof d->message - 1;
+  while (n > 0 && n < clean.len && (text[n] & 0xC0) == 0x80) n--;
+  if (n) memcpy(d->message, text, n);
   d->message[n] = '\0';
+  bytebuf_free(&clean);
   return st;
 }
 
@@ -56,8 +79,8 @@ static int key_is(const mp_item *k, const char *name) {
   return k->kind == MP_STR && k->len == n && memcmp(k->ptr, name, n) == 0;
 }
 
+/* id is at most ntables (checked by the caller): the table list grows by one at a time. */
 static table *statement_table(v1_decoder *d, int64_t id) {
-  if (id < 0 || id > 1000000) return NULL;
   if (id >= d->ntables) {
     int n = (int) id + 1;
     table **tabs = realloc(d->tables, (size_t) n * sizeof *tabs);
@@ -74,6 +97,15 @@ static table *statement_table(v1_decoder *d, int64_t id) {
   do {                                                                     \
     if (mp_read(buf, len, pos, (item)) != MP_OK)                           \
       return fail(d, V1_ERR_MALFORMED, "malformed MessagePack at byte %zu", *pos); \
+  } while (0)
+
+/* Map keys: a key that is an array or a map would be read as its header only, and every later
+ * key and value would be one item off, turning a key's contents into a row. */
+#define READ_KEY(item)                                                     \
+  do {                                                                     \
+    READ(item);                                                            \
+    if ((item)->kind != MP_STR)                                            \
+      return fail(d, V1_ERR_MALFORMED, "a map key is not a string (byte %zu)", *pos); \
   } while (0)
 
 #define SKIP()                                                             \
@@ -113,7 +145,7 @@ static v1_status decode_series(v1_decoder *d, table *t, const unsigned char *buf
   /* Keys may come in any order: note where each is, then read them in the order needed. */
   size_t at_name = 0, at_tags = 0, at_columns = 0, at_values = 0;
   for (uint32_t i = 0; i < m.len; i++) {
-    READ(&k);
+    READ_KEY(&k);
     if (key_is(&k, "name")) at_name = *pos;
     else if (key_is(&k, "tags")) at_tags = *pos;
     else if (key_is(&k, "columns")) at_columns = *pos;
@@ -209,9 +241,9 @@ static v1_status decode_series(v1_decoder *d, table *t, const unsigned char *buf
 }
 
 static void add_notice(v1_decoder *d, const mp_item *level, const mp_item *text) {
-  if (level && level->kind == MP_STR) bytebuf_append(&d->notices, level->ptr, level->len);
+  if (level && level->kind == MP_STR) append_clean(&d->notices, level->ptr, level->len);
   bytebuf_append(&d->notices, "\t", 1);
-  if (text && text->kind == MP_STR) bytebuf_append(&d->notices, text->ptr, text->len);
+  if (text && text->kind == MP_STR) append_clean(&d->notices, text->ptr, text->len);
   bytebuf_append(&d->notices, "\n", 1);
 }
 
@@ -224,7 +256,7 @@ static v1_status decode_messages(v1_decoder *d, const unsigned char *buf, size_t
     if (m.kind != MP_MAP) return fail(d, V1_ERR_MALFORMED, "a message is not a map");
     mp_item level = {0}, text = {0};
     for (uint32_t j = 0; j < m.len; j++) {
-      READ(&k);
+      READ_KEY(&k);
       READ(&v);
       if (v.kind == MP_ARRAY || v.kind == MP_MAP) return fail(d, V1_ERR_MALFORMED, "a message field is nested");
       if (key_is(&k, "level")) level = v;
@@ -243,7 +275,7 @@ static v1_status decode_result(v1_decoder *d, const unsigned char *buf, size_t l
   int partial = 0;
   size_t at_series = 0, at_error = 0, at_messages = 0;
   for (uint32_t i = 0; i < m.len; i++) {
-    READ(&k);
+    READ_KEY(&k);
     if (key_is(&k, "statement_id") || key_is(&k, "partial")) {
       int is_id = key_is(&k, "statement_id");
       READ(&v);
@@ -272,8 +304,20 @@ static v1_status decode_result(v1_decoder *d, const unsigned char *buf, size_t l
     return fail_text(d, V1_ERR_QUERY, stmt, &v);
   }
   if (statement < 0) return fail(d, V1_ERR_MALFORMED, "a result has no statement_id");
+  /* Results come in statement order, a statement's chunks under the same id: an id may repeat the
+   * last one or follow it. Anything else (a body saying statement 1000000) would make a table
+   * for every id skipped. */
+  int64_t last = d->ntables - 1;
+  if (last < 0 && statement != 0)
+    return fail(d, V1_ERR_MALFORMED, "statement_id %lld in the first result: ids start at 0", (long long) statement);
+  if (statement < last || statement > last + 1)
+    return fail(d, V1_ERR_MALFORMED, "statement_id %lld after %lld: ids rise by at most one per result",
+                (long long) statement, (long long) last);
+  if (d->max_statements > 0 && statement >= d->max_statements)
+    return fail(d, V1_ERR_MALFORMED, "statement_id %lld answers a query of %d statement%s",
+                (long long) statement, d->max_statements, d->max_statements == 1 ? "" : "s");
   table *t = statement_table(d, statement);
-  if (t == NULL) return statement > 1000000 ? fail(d, V1_ERR_MALFORMED, "statement_id out of range") : nomem(d);
+  if (t == NULL) return nomem(d);
 
   if (at_messages) {
     *pos = at_messages;
@@ -304,7 +348,7 @@ static v1_status decode_document(v1_decoder *d, const unsigned char *buf, size_t
   READ(&m);
   if (m.kind != MP_MAP) return fail(d, V1_ERR_MALFORMED, "the response is not a MessagePack map");
   for (uint32_t i = 0; i < m.len; i++) {
-    READ(&k);
+    READ_KEY(&k);
     if (key_is(&k, "error")) {
       READ(&v);
       if (v.kind != MP_STR) return fail(d, V1_ERR_QUERY, "the server reported an error");

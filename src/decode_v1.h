@@ -41,9 +41,12 @@ typedef struct {
   bytebuf notices;    /* server messages ("level\ttext\n") to surface as warnings */
   int32_t *colmap;    /* scratch: series column -> table column */
   size_t colmap_cap;
+  int max_statements; /* statements sent, when the caller knows (0: unknown) */
 } v1_decoder;
 
 void v1_init(v1_decoder *d);
+/* Results then name statements 0 to n - 1 only (a one-statement query cannot yield ten tables). */
+void v1_expect_statements(v1_decoder *d, int n);
 void v1_free(v1_decoder *d);
 /* Feeds bytes; returns V1_OK, or the status of the first error (later feeds are ignored). */
 v1_status v1_feed(v1_decoder *d, const void *data, size_t len);

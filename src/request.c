@@ -176,6 +176,8 @@ SEXP C_request(SEXP handle, SEXP method, SEXP path, SEXP query, SEXP headers, SE
   SEXP guard = PROTECT(R_MakeExternalPtr(s, R_NilValue, R_NilValue));
   R_RegisterCFinalizerEx(guard, state_finalize, TRUE);
   v1_init(&s->dec);
+  /* R counts the statements it sends: results for others are a malformed answer. */
+  if (opts != R_NilValue) v1_expect_statements(&s->dec, Rf_asInteger(list_get(opts, "statements")));
   s->kind = strcmp(k, "v1") == 0 ? SINK_V1 : strcmp(k, "flux") == 0 ? SINK_FLUX
           : strcmp(k, "raw") == 0 ? SINK_RAW : SINK_NONE;
   if (s->kind == SINK_FLUX) {

@@ -1,7 +1,10 @@
 /* Mutation fuzzer for the plain-C cores, meant to run under AddressSanitizer, UndefinedBehavior-
  * Sanitizer and LeakSanitizer: the v1 MessagePack and Flux CSV decoders (fed in random pieces, the
  * latter with and without pivot), the JSON reader, the InfluxQL and Flux dialects, the line-protocol
- * writer, and the time, duration and base64 parsers. Seeds are the recorded fixtures given on the command line.
+ * writer, the UTF-8 repair, and the time, duration and base64 parsers. Seeds are the recorded
+ * fixtures given on the command line and hostile bodies built here (generated_seeds): MessagePack
+ * with container or integer map keys, out-of-range and skipping statement ids, NULs and invalid
+ * UTF-8 in names, tags, values and messages, -2^63; Flux CSV without (all) annotations.
  *
  *   fuzz ITERATIONS SEED_FILE...
  * Prints "fuzz: N passed, 0 failed" when no sanitizer fired (a sanitizer aborts the process). */
@@ -21,6 +24,7 @@
 #include "../../src/series_index.h"
 #include "../../src/series_query.h"
 #include "../../src/timeparse.h"
+#include "../../src/utf8.h"
 
 static uint64_t state = 0x9e3779b97f4a7c15ULL;
 static uint64_t next(void) { /* xorshift64* */
@@ -66,6 +70,7 @@ static size_t mutate(unsigned char *buf, size_t len, size_t cap) {
 static void run_decoder(const unsigned char *buf, size_t len) {
   v1_decoder d;
   v1_init(&d);
+  v1_expect_statements(&d, (int) below(3)); /* 0: count unknown */
   size_t off = 0;
   while (off < len) {
     size_t n = 1 + below(len - off < 64 ? len - off : 64);
@@ -90,7 +95,20 @@ static void run_flux(const unsigned char *buf, size_t len, int pivot) {
   flux_free(&d);
 }
 
+/* Repair gives clean UTF-8 within its bound, is the identity on clean input, and is idempotent. */
+static void run_utf8(const unsigned char *buf, size_t len) {
+  const char *s = (const char *) buf;
+  char *out = malloc(UTF8_REPAIR_MAX(len) + 1), *again = malloc(UTF8_REPAIR_MAX(len) + 1);
+  size_t n = utf8_repair(s, len, out);
+  if (n > UTF8_REPAIR_MAX(len) || !utf8_is_clean(out, n)) abort();
+  if (utf8_is_clean(s, len) && (n != len || memcmp(out, s, len) != 0)) abort();
+  if (utf8_repair(out, n, again) != n || memcmp(again, out, n) != 0) abort();
+  free(out);
+  free(again);
+}
+
 static void run_text(const unsigned char *buf, size_t len) {
+  run_utf8(buf, len);
   json_doc doc;
   if (json_parse(&doc, (const char *) buf, len) == 0) json_free(&doc);
   char *s = malloc(len + 1);
@@ -201,6 +219,77 @@ static long check_doubles(long n) {
   return n;
 }
 
+/* A minimal MessagePack writer for the generated seeds. */
+static void w_byte(bytebuf *b, unsigned c) { unsigned char x = (unsigned char) c; bytebuf_append(b, &x, 1); }
+static void w_be(bytebuf *b, uint64_t v, int n) { for (int i = n - 1; i >= 0; i--) w_byte(b, (unsigned) (v >> (8 * i)) & 0xff); }
+static void w_map(bytebuf *b, unsigned n) { w_byte(b, 0x80 | n); }
+static void w_arr(bytebuf *b, unsigned n) { w_byte(b, 0x90 | n); }
+static void w_strn(bytebuf *b, const char *s, size_t n) { w_byte(b, 0xd9); w_byte(b, (unsigned) n); bytebuf_append(b, s, n); }
+static void w_str(bytebuf *b, const char *s) { w_strn(b, s, strlen(s)); }
+static void w_int(bytebuf *b, int64_t v) { w_byte(b, 0xd3); w_be(b, (uint64_t) v, 8); }
+static void w_time(bytebuf *b, int64_t sec) { w_byte(b, 0xc7); w_byte(b, 12); w_byte(b, 5); w_be(b, (uint64_t) sec, 8); w_be(b, 7, 4); }
+
+/* {"results":[ ... n results ... ]}: the caller writes the results. */
+static void w_doc(bytebuf *b, unsigned nresults) { w_map(b, 1); w_str(b, "results"); w_arr(b, nresults); }
+
+/* A result of one series with hostile names and values: NULs and invalid UTF-8, -2^63, 2^64 - 1. */
+static void w_result(bytebuf *b, int64_t id, int key_kind, int partial) {
+  w_map(b, partial ? 3 : 2);
+  if (key_kind == 1) { w_arr(b, 2); w_str(b, "statement_id"); w_int(b, 0); w_int(b, 5); } /* array key */
+  w_str(b, "statement_id"); w_int(b, id);
+  if (partial) { w_str(b, "partial"); w_byte(b, 0xc3); }
+  w_str(b, "series"); w_arr(b, 1);
+  w_map(b, key_kind == 2 ? 5 : 4);
+  if (key_kind == 2) { w_map(b, 1); w_str(b, "columns"); w_arr(b, 1); w_str(b, "v"); w_arr(b, 1); w_arr(b, 1); w_int(b, 9); }
+  if (key_kind == 3) { w_int(b, 3); w_int(b, 4); } else { w_str(b, "name"); w_strn(b, "m\0x", 3); }
+  w_str(b, "tags"); w_map(b, 2); w_strn(b, "a\0b", 3); w_strn(b, "c\0d", 3); w_str(b, "t"); w_strn(b, "\xff\xfe", 2);
+  w_str(b, "columns"); w_arr(b, 4); w_str(b, "time"); w_strn(b, "s\0", 2); w_str(b, "n"); w_strn(b, "\xed\xa0\x80", 3);
+  w_str(b, "values"); w_arr(b, 2);
+  w_arr(b, 4); w_time(b, 1); w_strn(b, "x\0\xf0\x9f\x8f", 5); w_int(b, INT64_MIN); w_byte(b, 0xcf); w_be(b, UINT64_MAX, 8);
+  w_arr(b, 4); w_time(b, -1); w_strn(b, "\xc0\xaf", 2); w_int(b, INT64_MAX); w_byte(b, 0xcb); w_be(b, 0x43e0000000000000ULL, 8);
+}
+
+static size_t generated_seeds(unsigned char ***seeds, size_t **lens, size_t n) {
+  bytebuf g[24];
+  size_t k = 0;
+  for (int i = 0; i < 24; i++) bytebuf_init(&g[i]);
+  /* map keys that are arrays, maps and integers */
+  for (int kind = 1; kind <= 3; kind++) { w_doc(&g[k], 1); w_result(&g[k++], 0, kind, 0); }
+  w_map(&g[k], 2); w_map(&g[k], 1); w_str(&g[k], "results"); w_int(&g[k], 1); w_str(&g[k], "results");
+  w_arr(&g[k], 1); w_result(&g[k++], 0, 0, 0);
+  /* statement ids: 1000000, starting at 1, skipping, going back, negative, chunks of one id */
+  int64_t ids[][3] = {{1000000, -2, -2}, {1, -2, -2}, {0, 2, -2}, {0, 1, 0}, {-1, -2, -2}, {0, 0, 1}};
+  for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+    unsigned nr = ids[i][1] == -2 ? 1 : ids[i][2] == -2 ? 2 : 3;
+    w_doc(&g[k], nr);
+    for (unsigned r = 0; r < nr; r++) w_result(&g[k], ids[i][r], 0, 0);
+    k++;
+  }
+  w_doc(&g[k], 1); w_result(&g[k], 0, 0, 1); w_doc(&g[k], 1); w_result(&g[k], 0, 0, 0); w_doc(&g[k], 1); w_result(&g[k++], 1, 0, 0);
+  /* messages and errors with NULs and invalid UTF-8 */
+  w_doc(&g[k], 1); w_map(&g[k], 2); w_str(&g[k], "statement_id"); w_int(&g[k], 0); w_str(&g[k], "messages"); w_arr(&g[k], 1);
+  w_map(&g[k], 2); w_str(&g[k], "level"); w_strn(&g[k], "w\0", 2); w_str(&g[k], "text"); w_strn(&g[k++], "\0\xe2\x82", 3);
+  w_doc(&g[k], 1); w_map(&g[k], 2); w_str(&g[k], "statement_id"); w_int(&g[k], 0); w_str(&g[k], "error"); w_strn(&g[k++], "no\0db\xff", 6);
+  w_map(&g[k], 1); w_str(&g[k], "error"); w_strn(&g[k++], "\xf4\x90\x80\x80\0", 5);
+  /* Flux: no annotations at all, only some, NULs and invalid UTF-8 in names and cells, -2^63 */
+  const char *flux[] = {
+    ",result,table,_time,_value\r\n,_result,0,2024-01-01T00:00:00Z,1\r\n,_result,0,2024-01-01T00:00:01Z,2\r\n",
+    "#datatype,string,long,dateTime:RFC3339,double\r\n,result,table,_time,_value\r\n,,0,2024-01-01T00:00:00Z,1.5\r\n",
+    "#group,false,false,false\r\n#default,_result,,\r\n,result,table,_value\r\n,,0,x\r\n",
+    "#datatype,string,long,long\r\n#group,false,false,false\r\n#default,_result,,\r\n,result,table,_value\r\n"
+    ",,0,-9223372036854775808\r\n,,0,9223372036854775807\r\n\r\n",
+  };
+  for (size_t i = 0; i < sizeof flux / sizeof flux[0]; i++) bytebuf_append_str(&g[k++], flux[i]);
+  static const char nul_flux[] = "#datatype,string,long,string,string\r\n#group,false,false,true,false\r\n"
+                                 "#default,_result,,,\r\n,result,table,t\0g,_v\xffue\r\n,,0,a\0b,x\xc0\xafy\r\n,,0,\0,\xed\xa0\x80\r\n\r\n";
+  bytebuf_append(&g[k++], nul_flux, sizeof nul_flux - 1);
+  *seeds = realloc(*seeds, (n + k) * sizeof **seeds);
+  *lens = realloc(*lens, (n + k) * sizeof **lens);
+  for (size_t i = 0; i < k; i++) { (*seeds)[n + i] = g[i].data; (*lens)[n + i] = g[i].len; }
+  for (size_t i = k; i < 24; i++) bytebuf_free(&g[i]);
+  return n + k;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) { fprintf(stderr, "usage: fuzz ITERATIONS SEED...\n"); return 2; }
   long iterations = atol(argv[1]);
@@ -208,10 +297,9 @@ int main(int argc, char **argv) {
   unsigned char **seeds = malloc((size_t) nseeds * sizeof *seeds);
   size_t *lens = malloc((size_t) nseeds * sizeof *lens);
   size_t cap = 0;
-  for (int i = 0; i < nseeds; i++) {
-    seeds[i] = read_file(argv[i + 2], &lens[i]);
-    if (lens[i] > cap) cap = lens[i];
-  }
+  for (int i = 0; i < nseeds; i++) seeds[i] = read_file(argv[i + 2], &lens[i]);
+  nseeds = (int) generated_seeds(&seeds, &lens, (size_t) nseeds);
+  for (int i = 0; i < nseeds; i++) if (lens[i] > cap) cap = lens[i];
   cap = 2 * cap + 64;
   unsigned char *buf = malloc(cap);
   for (int i = 0; i < nseeds; i++) {

@@ -16,6 +16,13 @@
 #   /second-partial/... 204 for the first request, then 400 partial write for every later one
 #   /always-503/...     503 every time
 #   /quit               stops the server
+# and hostile answers to /query (issue 9), see the block below `doc`:
+#   /v1-nul/...          a value, a tag and a column name with NULs, a value with invalid UTF-8
+#   /v1-int64min/...     the integer -2^63 (bit64's NA pattern)
+#   /v1-stmt-1000000/... statement_id 1000000 (37 bytes that once made 1,000,001 data frames)
+#   /v1-stmt-extra/...   results for statements 0 and 1 (too many for a one-statement query)
+#   /v1-key-array/...    a series map with an array as a key
+#   /flux-nul/...        annotated CSV with a NUL in a tag and a column name, invalid UTF-8
 `%||%` <- function(x, y) if (is.null(x) || length(x) == 0 || is.na(x)) y else x
 args <- commandArgs(TRUE)
 portfile <- args[1]
@@ -87,6 +94,31 @@ safety_route <- function(route, path, con, seen) {
   TRUE
 }
 
+# Hostile /query answers (issue 9), MessagePack written byte by byte.
+h_str <- function(b) { if (is.character(b)) b <- charToRaw(b); c(as.raw(0xd9), as.raw(length(b)), b) }
+h_nul <- function(a, b) c(charToRaw(a), as.raw(0), charToRaw(b))
+h_map <- function(n) as.raw(0x80 + n)
+h_arr <- function(n) as.raw(0x90 + n)
+h_doc <- function(...) c(h_map(1), h_str("results"), h_arr(length(list(...))), ...)
+h_result <- function(id, series = h_arr(0)) c(h_map(2), h_str("statement_id"), id, h_str("series"), series)
+hostile <- list(
+  "v1-nul" = h_doc(h_result(as.raw(0), c(h_arr(1), h_map(4),
+    h_str("name"), h_str("m"), h_str("tags"), h_map(1), h_str("room"), h_str(h_nul("a", "b")),
+    h_str("columns"), h_arr(2), h_str("s"), h_str(h_nul("na", "me")),
+    h_str("values"), h_arr(2), h_arr(2), h_str(h_nul("x", "y")), as.raw(1),
+    h_arr(2), h_str(as.raw(c(0x61, 0xff, 0xfe, 0x62))), as.raw(2)))),
+  "v1-int64min" = h_doc(h_result(as.raw(0), c(h_arr(1), h_map(3), h_str("name"), h_str("m"),
+    h_str("columns"), h_arr(1), h_str("n"), h_str("values"), h_arr(2),
+    h_arr(1), as.raw(c(0xd3, 0x80, rep(0, 7))), h_arr(1), as.raw(7)))),
+  "v1-stmt-1000000" = h_doc(h_result(as.raw(c(0xce, 0x00, 0x0f, 0x42, 0x40)))),
+  "v1-stmt-extra" = h_doc(h_result(as.raw(0)), h_result(as.raw(1))),
+  "v1-key-array" = h_doc(h_result(as.raw(0), c(h_arr(1), h_map(3),
+    h_arr(2), h_str("columns"), h_arr(1), h_str("evil"), h_arr(1), h_arr(1), as.raw(66),
+    h_str("columns"), h_arr(1), h_str("v"), h_str("values"), h_arr(1), h_arr(1), as.raw(1)))),
+  "flux-nul" = c(charToRaw("#datatype,string,long,string,string\r\n#group,false,false,true,false\r\n#default,_result,,,\r\n,result,table,ro"),
+                 as.raw(0), charToRaw("om,_value\r\n,,0,"), h_nul("a", "b"), charToRaw(",x"), as.raw(0xff), charToRaw("\r\n\r\n"))
+)
+
 seen <- new.env()
 repeat {
   con <- tryCatch(socketAccept(srv, blocking = TRUE, open = "r+b", timeout = 300), error = function(e) NULL)
@@ -112,6 +144,8 @@ repeat {
     code <- as.integer(sub("status-", "", route))
     http(code, c("Content-Type: application/json", if (code %in% c(429, 503)) "Retry-After: 7"),
          charToRaw(sprintf('{"error":"fake failure %d"}', code)))
+  } else if (route %in% names(hostile)) {
+    http(200, if (startsWith(route, "flux")) "Content-Type: text/csv; charset=utf-8" else msgpack, hostile[[route]])
   } else switch(route,
     "truncated-cl" = {
       full <- http(200, msgpack, doc)

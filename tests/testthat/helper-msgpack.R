@@ -28,6 +28,11 @@ mp_str <- function(s) {
   hdr <- if (n < 32) as.raw(0xa0 + n) else if (n < 256) c(as.raw(0xd9), as.raw(n)) else c(as.raw(0xda), mp_be(n, 2))
   c(hdr, b)
 }
+# A str whose bytes are given as they are: NULs and invalid UTF-8 that an R string cannot hold.
+mp_str_bytes <- function(b) {
+  n <- length(b)
+  c(if (n < 32) as.raw(0xa0 + n) else c(as.raw(0xd9), as.raw(n)), b)
+}
 mp_array <- function(...) {
   items <- list(...)
   n <- length(items)

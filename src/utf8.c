@@ -1,0 +1,56 @@
+#include "utf8.h"
+
+#include <string.h>
+
+/* Length of the valid sequence at p[0, n), or 0 with *bad set to the length of the maximal
+ * subpart (a valid lead byte and the continuation bytes that fit it, or one byte). The ranges of
+ * the second byte exclude overlongs (E0, F0), surrogates (ED) and code points above U+10FFFF (F4). */
+static size_t sequence(const unsigned char *p, size_t n, size_t *bad) {
+  unsigned char c = p[0], lo = 0x80, hi = 0xBF;
+  size_t need;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) need = 1;
+  else if (c >= 0xE0 && c <= 0xEF) { need = 2; if (c == 0xE0) lo = 0xA0; else if (c == 0xED) hi = 0x9F; }
+  else if (c >= 0xF0 && c <= 0xF4) { need = 3; if (c == 0xF0) lo = 0x90; else if (c == 0xF4) hi = 0x8F; }
+  else { *bad = 1; return 0; }
+  size_t i = 1;
+  for (; i <= need && i < n; i++) {
+    unsigned char b = p[i];
+    if (i == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) break;
+  }
+  if (i == need + 1) return i;
+  *bad = i;
+  return 0;
+}
+
+int utf8_is_clean(const char *s, size_t len) {
+  const unsigned char *p = (const unsigned char *) s;
+  size_t i = 0, bad;
+  while (i < len) {
+    if (p[i] == 0) return 0;
+    if (p[i] < 0x80) { i++; continue; }
+    size_t n = sequence(p + i, len - i, &bad);
+    if (n == 0) return 0;
+    i += n;
+  }
+  return 1;
+}
+
+size_t utf8_repair(const char *s, size_t len, char *out) {
+  const unsigned char *p = (const unsigned char *) s;
+  size_t i = 0, o = 0, bad = 0;
+  while (i < len) {
+    if (p[i] == 0) { i++; continue; }
+    size_t n = sequence(p + i, len - i, &bad);
+    if (n > 0) {
+      memcpy(out + o, p + i, n);
+      o += n;
+      i += n;
+    } else {
+      memcpy(out + o, "\xEF\xBF\xBD", 3);
+      o += 3;
+      i += bad;
+    }
+  }
+  return o;
+}
