@@ -15,6 +15,8 @@
 #   /reset-once/...     closes the first connection without answering, then 204
 #   /second-partial/... 204 for the first request, then 400 partial write for every later one
 #   /always-503/...     503 every time
+#   /hashed-tokens/...  a 2.x that stores only a hash of each token (2.10.0): orgs, buckets, and
+#                       authorizations whose listing shows "token": "" (creating one shows it once)
 #   /quit               stops the server
 `%||%` <- function(x, y) if (is.null(x) || length(x) == 0 || is.na(x)) y else x
 args <- commandArgs(TRUE)
@@ -37,6 +39,14 @@ http <- function(status, headers = character(), body = raw(0), length = TRUE) {
 doc <- as.raw(c(0x81, 0xa7, charToRaw("results"), 0x91, 0x82, 0xac, charToRaw("statement_id"), 0x00,
                 0xa6, charToRaw("series"), 0x91, 0x82, 0xa7, charToRaw("columns"), 0x91, 0xa1,
                 charToRaw("v"), 0xa6, charToRaw("values"), 0x92, 0x91, 0x01, 0x91, 0x02))
+
+hashed_tokens <- function(method, path) {
+  auth <- '{"id":"0a0000000000000a","description":"d","status":"active","user":"admin","token":"%s","permissions":[{"action":"read","resource":{"type":"buckets","id":"0b0000000000000b","name":"b"}}]}'
+  if (grepl("/api/v2/orgs", path, fixed = TRUE)) return('{"orgs":[{"id":"0c0000000000000c","name":"o"}]}')
+  if (grepl("/api/v2/buckets", path, fixed = TRUE)) return('{"buckets":[{"id":"0b0000000000000b","name":"b"}]}')
+  if (method == "POST") return(sprintf(auth, "shown-only-now"))
+  sprintf('{"authorizations":[%s]}', sprintf(auth, ""))
+}
 
 seen <- new.env()
 repeat {
@@ -83,6 +93,8 @@ repeat {
     "second-partial" = if (n == 1) http(204) else http(400, "Content-Type: application/json",
       charToRaw('{"error":"partial write: field type conflict: input field \\"v\\" is type string, already exists as type float dropped=1"}')),
     "always-503" = http(503, c("Content-Type: application/json", "Retry-After: 0"), charToRaw('{"error":"down"}')),
+    "hashed-tokens" = http(200, "Content-Type: application/json; charset=utf-8",
+                           charToRaw(hashed_tokens(strsplit(head[1], " ")[[1]][1], path))),
     "plain" = http(204),
     "quit" = http(204),
     http(404, "Content-Type: text/plain", charToRaw("no such route"))
