@@ -15,6 +15,7 @@
 #   /reset-once/...     closes the first connection without answering, then 204
 #   /second-partial/... 204 for the first request, then 400 partial write for every later one
 #   /always-503/...     503 every time
+#   /flux-typed/TYPE/... 200 a whole annotated CSV table with Content-Type TYPE (URL-encoded)
 #   /hashed-tokens/...  a 2.x that stores only a hash of each token (2.10.0): orgs, buckets, and
 #                       authorizations whose listing shows "token": "" (creating one shows it once)
 #   /quit               stops the server
@@ -93,6 +94,9 @@ repeat {
     "second-partial" = if (n == 1) http(204) else http(400, "Content-Type: application/json",
       charToRaw('{"error":"partial write: field type conflict: input field \\"v\\" is type string, already exists as type float dropped=1"}')),
     "always-503" = http(503, c("Content-Type: application/json", "Retry-After: 0"), charToRaw('{"error":"down"}')),
+    "flux-typed" = http(200, paste("Content-Type:", utils::URLdecode(strsplit(path, "/")[[1]][3])), charToRaw(paste0(
+      "#datatype,string,long,double\r\n#group,false,false,false\r\n#default,_result,,\r\n",
+      ",result,table,_value\r\n,,0,1.5\r\n\r\n"))),
     "hashed-tokens" = http(200, "Content-Type: application/json; charset=utf-8",
                            charToRaw(hashed_tokens(strsplit(head[1], " ")[[1]][1], path))),
     "plain" = http(204),
