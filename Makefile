@@ -6,7 +6,7 @@
 
 R ?= Rscript
 LIB := $(CURDIR)/.lib
-SERVERS ?= v1.6.7 v1.6.7-tls v1.8.10 v2.7.12
+SERVERS ?= v1.6.7 v1.6.7-tls v1.8.10 v1.13.2 v2.7.12
 DEBS := r-base-dev r-cran-testthat r-cran-bit64 r-cran-cli libcurl4-openssl-dev pkg-config curl influxdb openssl
 BENCH_DEBS := r-cran-jsonlite r-cran-data.table
 

@@ -102,9 +102,13 @@ influx_drop_retention_policy <- function(con, name, database = NULL, dry_run = F
 #' @param dry_run Return what would be sent instead of sending it.
 #' @return `influx_users()`: a data frame (`name`, `admin` on 1.x; `name`,
 #'   `id`, `status` on 2.x). `influx_tokens()`: a data frame with `id`,
-#'   `description`, `status`, `user` and `permissions`.
+#'   `description`, `status`, `user`, `permissions` and `token`: the secret
+#'   where the server lists it, `NA` where it keeps only a hash of the token
+#'   (InfluxDB 2.10.0 does, and answers an empty string for every token).
 #'   `influx_create_token()`: an `influx_token` (`id`, `description`, and the
-#'   secret `token`, which printing hides). The others: invisibly, what was sent.
+#'   secret `token`, which printing hides). Store the secret when it is
+#'   created: a server that keeps only hashes shows it this once and never
+#'   again. The others: invisibly, what was sent.
 #' @name influx_admin_users
 #' @examples
 #' con <- influx_connect("http://127.0.0.1:8086", version = "v1")
@@ -214,7 +218,10 @@ influx_tokens <- function(con) {
              description = vapply(auths, function(a) a$description %||% "", ""),
              status = vapply(auths, function(a) a$status %||% NA_character_, ""),
              user = vapply(auths, function(a) a$user %||% NA_character_, ""),
-             permissions = perms, stringsAsFactors = FALSE)
+             permissions = perms,
+             # A server that stores only hashes lists "" for every token: that is no token.
+             token = vapply(auths, function(a) if (is.character(a$token) && nzchar(a$token)) a$token else NA_character_, ""),
+             stringsAsFactors = FALSE)
 }
 
 #' @rdname influx_admin_users
@@ -231,6 +238,7 @@ influx_delete_token <- function(con, id, dry_run = FALSE) {
 #' @export
 print.influx_token <- function(x, ...) {
   cat(sprintf("<influx_token> %s (id %s); the secret is in $token\n", x$description, x$id))
+  cat("Store it now: a server that keeps only token hashes (2.10.0 does) shows it only this once.\n")
   invisible(x)
 }
 

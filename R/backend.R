@@ -9,8 +9,9 @@ backends <- list(
     languages = "influxql",
     auth = "basic",
     endpoints = list(ping = "/ping", query = "/query", write = "/write", flux = "/api/v2/query"),
-    # flux: 1.8 and later, when the server enables it; set per server at connect
-    capabilities = c(influxql = TRUE, flux = TRUE, buckets = FALSE, tokens = FALSE,
+    # flux: 1.8 and later, when the server enables it; flux_params: 1.9 and later (1.8's Flux
+    # ignores the request's `extern`); both set per server at connect
+    capabilities = c(influxql = TRUE, flux = TRUE, flux_params = FALSE, buckets = FALSE, tokens = FALSE,
                      users = TRUE, grants = TRUE, retention_policies = TRUE, delete_api = FALSE)
   ),
   v2 = list(
@@ -20,7 +21,7 @@ backends <- list(
     auth = "token",
     endpoints = list(ping = "/ping", query = "/query", flux = "/api/v2/query",
                      write = "/api/v2/write", health = "/health"),
-    capabilities = c(influxql = TRUE, flux = TRUE, buckets = TRUE, tokens = TRUE,
+    capabilities = c(influxql = TRUE, flux = TRUE, flux_params = TRUE, buckets = TRUE, tokens = TRUE,
                      users = TRUE, grants = FALSE, retention_policies = FALSE, delete_api = TRUE)
   )
 )
@@ -55,6 +56,7 @@ server_capabilities <- function(backend, server_version) {
   if (backend$generation == "v1" && !is.na(server_version)) {
     v <- suppressWarnings(package_version(sub("^v?([0-9]+\\.[0-9]+).*$", "\\1", server_version), strict = FALSE))
     if (!is.na(v) && v < "1.8") caps[["flux"]] <- FALSE
+    if (!is.na(v) && v >= "1.9") caps[["flux_params"]] <- TRUE
   }
   caps
 }

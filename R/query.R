@@ -49,7 +49,8 @@
 #' @param database Database to run against (default: the connection's).
 #' @param params Named list of parameters, sent as values and never pasted into
 #'   the query: strings, numbers, logicals or `POSIXct` times. InfluxQL:
-#'   `$name` placeholders in `WHERE` clauses. Flux (2.x): `params.name`.
+#'   `$name` placeholders in `WHERE` clauses. Flux: `params.name` (2.x, and 1.x from
+#'   1.9 on; 1.8's Flux ignores them, so they are refused there).
 #' @param tz Time zone of the time columns (default: the connection's).
 #' @param bigint What an integer column becomes when one of its values does
 #'   not fit R's 32-bit integer: `"integer64"` (exact, needs the bit64 package
@@ -184,7 +185,10 @@ flux_query <- function(con, query, params, frame, call) {
       )
     }
   }
-  if (length(params) && con$generation == "v1") abort_unsupported(con, "Flux parameters (1.8's Flux ignores them)", call)
+  if (length(params) && !has_capability(con, "flux_params")) {
+    abort_unsupported(con, paste0("Flux parameters (1.8's Flux ignores them, 1.9 and later take them",
+                                  if (is.na(con$server_version)) "; connect with version = \"auto\" so that the server's version is known", ")"), call)
+  }
   org <- NULL
   if (con$generation == "v2") {
     org <- con$org

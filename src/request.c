@@ -3,6 +3,7 @@
  * to build a result or a classed condition. Nothing here raises an R error while C owns memory:
  * all request state hangs off an external pointer with a finalizer. */
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "bytebuf.h"
@@ -44,12 +45,24 @@ static void state_finalize(SEXP ptr) {
   R_ClearExternalPtr(ptr);
 }
 
+/* Whether a Content-Type value names the media type `want` (lower case): type and subtype
+ * compare case-insensitively and may be followed by parameters ("text/csv; charset=utf-8"), but
+ * not by more of a name ("text/csvx"). */
+static int media_type_is(const char *ctype, const char *want) {
+  size_t n = strlen(want);
+  while (*ctype == ' ' || *ctype == '\t') ctype++;
+  for (size_t i = 0; i < n; i++)
+    if (tolower((unsigned char) ctype[i]) != want[i]) return 0;
+  char next = ctype[n];
+  return next == '\0' || next == ';' || next == ' ' || next == '\t';
+}
+
 static int is_msgpack(const char *ctype) {
-  return strncmp(ctype, "application/x-msgpack", 21) == 0;
+  return media_type_is(ctype, "application/x-msgpack");
 }
 
 static int is_csv(const char *ctype) {
-  return strncmp(ctype, "text/csv", 8) == 0 || strncmp(ctype, "application/csv", 15) == 0;
+  return media_type_is(ctype, "text/csv") || media_type_is(ctype, "application/csv");
 }
 
 static int sink(void *ctx, const char *data, size_t len, long status, const char *ctype) {

@@ -7,19 +7,27 @@
 #   tools/test-servers.sh stop            stop every server this script started
 #   tools/test-servers.sh status          one line per server
 #
-# 1.6.7 comes from Debian; 1.8.10 (Flux enabled) and 2.7.12 (onboarded through /api/v2/setup,
-# with DBRP mappings so InfluxQL finds its buckets) are built by tools/build-servers.sh.
-# Every server listens on loopback only, has its own data directory below $INFLUXTK_SERVER_ROOT
-# (default /tmp/influxdbtoolkit-servers) and runs with authentication on. Builds that take long
-# (later server versions) are cached below $INFLUXTK_CACHE (default ~/.cache/influxdbtoolkit).
+# 1.6.7 comes from Debian; 1.8.10 and 1.13.2 (Flux enabled) and 2.7.12 (onboarded through
+# /api/v2/setup, with DBRP mappings so InfluxQL finds its buckets) are built by
+# tools/build-servers.sh, as is the opt-in v2.10.0-flux0.200 (2.10.0 with a substituted Flux; not
+# started unless named). Every server listens on loopback only, has its own data directory below
+# $INFLUXTK_SERVER_ROOT (default /tmp/influxdbtoolkit-servers) and runs with authentication on and
+# usage reporting off: nothing started here may try to reach an address outside this machine.
+# $INFLUXTK_PORT_OFFSET (default 0) shifts every port, so that a second set of servers (another
+# root) can run next to the first. Builds that take long are cached below $INFLUXTK_CACHE
+# (default ~/.cache/influxdbtoolkit).
 set -euo pipefail
 
 ROOT=${INFLUXTK_SERVER_ROOT:-/tmp/influxdbtoolkit-servers}
+PORT_OFFSET=${INFLUXTK_PORT_OFFSET:-0}
 ADMIN_USER=${INFLUXTK_ADMIN_USER:-admin}
 ADMIN_PASSWORD=${INFLUXTK_ADMIN_PASSWORD:-admin-pw-Zürich-1}
-# name:port pairs; the port is the HTTP port, the RPC port is HTTP port + 1000.
-# A name ending in -tls is the same server over HTTPS with a self-signed certificate, for TLS tests.
-KNOWN_SERVERS="v1.6.7:18086 v1.6.7-tls:18096 v1.8.10:18087 v2.7.12:18088"
+# name:port pairs started by default; the port is the HTTP port (before the offset), the RPC port
+# is HTTP port + 1000. A name ending in -tls is the same server over HTTPS with a self-signed
+# certificate, for TLS tests.
+KNOWN_SERVERS="v1.6.7:18086 v1.6.7-tls:18096 v1.8.10:18087 v2.7.12:18088 v1.13.2:18089"
+# Started only when named: builds that are not a release as published.
+OPT_IN_SERVERS="v2.10.0-flux0.200:18090"
 # The operator token of the 2.x server, and its organisation.
 ADMIN_TOKEN=${INFLUXTK_ADMIN_TOKEN:-influxtk-operator-token-0123456789}
 ORG=${INFLUXTK_ORG:-influxtk}
@@ -30,10 +38,11 @@ die() { log "error: $*"; exit 1; }
 
 server_port() {
   local name=$1 entry
-  for entry in $KNOWN_SERVERS; do
-    if [ "${entry%%:*}" = "$name" ]; then echo "${entry##*:}"; return 0; fi
+  case "$PORT_OFFSET" in ''|*[!0-9]*) die "INFLUXTK_PORT_OFFSET must be a whole number" ;; esac
+  for entry in $KNOWN_SERVERS $OPT_IN_SERVERS; do
+    if [ "${entry%%:*}" = "$name" ]; then echo "$((${entry##*:} + PORT_OFFSET))"; return 0; fi
   done
-  die "unknown server '$name' (known: $KNOWN_SERVERS)"
+  die "unknown server '$name' (known: $KNOWN_SERVERS $OPT_IN_SERVERS)"
 }
 
 as_root() {
@@ -90,6 +99,9 @@ start_v1() { # start_v1 NAME BINARY
     openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=127.0.0.1" \
       -addext "subjectAltName=IP:127.0.0.1" -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
   fi
+  # Usage reporting off: upstream 1.x reads reporting-disabled, Debian's patched 1.6.7 also
+  # reads reporting-enabled. Without the upstream key 1.8 and later send usage statistics to
+  # usage.influxdata.com at start-up.
   cat >"$dir/influxdb.conf" <<EOF
 reporting-enabled = false
 reporting-disabled = true
@@ -187,12 +199,12 @@ cmd_start() {
       v1.6.7|v1.6.7-tls)
         [ -x /usr/bin/influxd ] || die "/usr/bin/influxd missing: run '$0 install' first"
         start_v1 "$name" /usr/bin/influxd ;;
-      v1.8.10)
-        "$(dirname "$0")/build-servers.sh" v1.8.10
-        start_v1 "$name" "$("$(dirname "$0")/build-servers.sh" --path v1.8.10)" ;;
-      v2.7.12)
-        "$(dirname "$0")/build-servers.sh" v2.7.12
-        start_v2 "$name" "$("$(dirname "$0")/build-servers.sh" --path v2.7.12)" ;;
+      v1.8.10|v1.13.2)
+        "$(dirname "$0")/build-servers.sh" "$name"
+        start_v1 "$name" "$("$(dirname "$0")/build-servers.sh" --path "$name")" ;;
+      v2.7.12|v2.10.0-flux0.200)
+        "$(dirname "$0")/build-servers.sh" "$name"
+        start_v2 "$name" "$("$(dirname "$0")/build-servers.sh" --path "$name")" ;;
       *) die "unknown server '$name'" ;;
     esac
   done
@@ -207,12 +219,15 @@ cmd_env() {
     if [[ "$name" == *-tls ]]; then
       printf 'export INFLUXTK_TLS_URL=%q\n' "$(cat "$dir/url")"
       printf 'export INFLUXTK_TLS_CA=%q\n' "$dir/cert.pem"
+      printf 'export INFLUXTK_TLS_DIR=%q\n' "$dir"
       continue
     fi
     names+=("$name")
-    local key=${name//./_}; key=${key^^}
+    local key=${name//[.-]/_}; key=${key^^}
     printf 'export INFLUXTK_%s_URL=%q\n' "$key" "$(cat "$dir/url")"
     printf 'export INFLUXTK_%s_GENERATION=%q\n' "$key" "$(cat "$dir/generation")"
+    # The server's directory (pid, influxdb.conf, server.log), for the tests that check how it runs.
+    printf 'export INFLUXTK_%s_DIR=%q\n' "$key" "$dir"
   done
   printf 'export INFLUXTK_SERVERS=%q\n' "${names[*]:-}"
   printf 'export INFLUXTK_ADMIN_USER=%q\n' "$ADMIN_USER"

@@ -15,6 +15,9 @@
 #   /reset-once/...     closes the first connection without answering, then 204
 #   /second-partial/... 204 for the first request, then 400 partial write for every later one
 #   /always-503/...     503 every time
+#   /flux-typed/TYPE/... 200 a whole annotated CSV table with Content-Type TYPE (URL-encoded)
+#   /hashed-tokens/...  a 2.x that stores only a hash of each token (2.10.0): orgs, buckets, and
+#                       authorizations whose listing shows "token": "" (creating one shows it once)
 #   /quit               stops the server
 # and hostile answers to /query (issue 9), see the block below `doc`:
 #   /v1-nul/...          a value, a tag and a column name with NULs, a value with invalid UTF-8
@@ -119,6 +122,15 @@ hostile <- list(
                  as.raw(0), charToRaw("om,_value\r\n,,0,"), h_nul("a", "b"), charToRaw(",x"), as.raw(0xff), charToRaw("\r\n\r\n"))
 )
 
+
+hashed_tokens <- function(method, path) {
+  auth <- '{"id":"0a0000000000000a","description":"d","status":"active","user":"admin","token":"%s","permissions":[{"action":"read","resource":{"type":"buckets","id":"0b0000000000000b","name":"b"}}]}'
+  if (grepl("/api/v2/orgs", path, fixed = TRUE)) return('{"orgs":[{"id":"0c0000000000000c","name":"o"}]}')
+  if (grepl("/api/v2/buckets", path, fixed = TRUE)) return('{"buckets":[{"id":"0b0000000000000b","name":"b"}]}')
+  if (method == "POST") return(sprintf(auth, "shown-only-now"))
+  sprintf('{"authorizations":[%s]}', sprintf(auth, ""))
+}
+
 seen <- new.env()
 repeat {
   con <- tryCatch(socketAccept(srv, blocking = TRUE, open = "r+b", timeout = 300), error = function(e) NULL)
@@ -168,6 +180,11 @@ repeat {
     "second-partial" = if (n == 1) http(204) else http(400, "Content-Type: application/json",
       charToRaw('{"error":"partial write: field type conflict: input field \\"v\\" is type string, already exists as type float dropped=1"}')),
     "always-503" = http(503, c("Content-Type: application/json", "Retry-After: 0"), charToRaw('{"error":"down"}')),
+    "flux-typed" = http(200, paste("Content-Type:", utils::URLdecode(strsplit(path, "/")[[1]][3])), charToRaw(paste0(
+      "#datatype,string,long,double\r\n#group,false,false,false\r\n#default,_result,,\r\n",
+      ",result,table,_value\r\n,,0,1.5\r\n\r\n"))),
+    "hashed-tokens" = http(200, "Content-Type: application/json; charset=utf-8",
+                           charToRaw(hashed_tokens(strsplit(head[1], " ")[[1]][1], path))),
     "plain" = http(204),
     "quit" = http(204),
     http(404, "Content-Type: text/plain", charToRaw("no such route"))

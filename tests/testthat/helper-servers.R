@@ -1,8 +1,9 @@
 # The real servers the suite runs against, from the environment that tools/test-servers.sh
-# prints: INFLUXTK_SERVERS="v1.6.7 ...", INFLUXTK_<NAME>_URL, INFLUXTK_<NAME>_GENERATION and the
-# admin credentials. Under CI=true a server that is expected but missing is a failure, not a skip.
+# prints: INFLUXTK_SERVERS="v1.6.7 ...", INFLUXTK_<NAME>_URL, INFLUXTK_<NAME>_GENERATION,
+# INFLUXTK_<NAME>_DIR (where it runs: pid, configuration, log) and the admin credentials.
+# Under CI=true a server that is expected but missing is a failure, not a skip.
 
-server_key <- function(name) toupper(gsub(".", "_", name, fixed = TRUE))
+server_key <- function(name) toupper(gsub("[.-]", "_", name))
 
 test_servers <- function() {
   names <- strsplit(Sys.getenv("INFLUXTK_SERVERS"), " +")[[1]]
@@ -13,6 +14,7 @@ test_servers <- function() {
       name = name,
       url = Sys.getenv(paste0("INFLUXTK_", key, "_URL")),
       generation = Sys.getenv(paste0("INFLUXTK_", key, "_GENERATION")),
+      dir = Sys.getenv(paste0("INFLUXTK_", key, "_DIR")),
       username = Sys.getenv("INFLUXTK_ADMIN_USER"),
       password = Sys.getenv("INFLUXTK_ADMIN_PASSWORD"),
       token = Sys.getenv("INFLUXTK_ADMIN_TOKEN"),
