@@ -115,7 +115,7 @@ write_batches <- function(x, measurement, tags, fields, time, precision, batch_s
     lines <- vapply(out, function(o) sum(o$lines), 0)
     # regroup the one-line bodies into batches
     idx <- split(seq_along(body), ceiling(seq_along(body) / batch_size))
-    batches <- lapply(idx, function(i) { b <- do.call(c, body[i]); if (gzip && length(b)) .Call(C_gzip, b) else b })
+    batches <- lapply(idx, function(i) { b <- do.call(c, body[i]); if (gzip && length(b)) .Call(C_gzip, b, 0L) else b })
     return(list(batches = unname(batches), first = vapply(idx, min, 0L), last = vapply(idx, max, 0L),
                 lines = vapply(idx, function(i) sum(lines[i]), 0), dropped = sum(vapply(out, `[[`, 0, "dropped")),
                 rows = length(x)))
@@ -131,7 +131,7 @@ raw_line_batches <- function(x, batch_size, gzip, call) {
   idx <- if (length(lines)) split(seq_along(lines), ceiling(seq_along(lines) / batch_size)) else list()
   batches <- lapply(idx, function(i) {
     b <- charToRaw(paste0(paste(lines[i], collapse = "\n"), "\n"))
-    if (gzip) .Call(C_gzip, b) else b
+    if (gzip) .Call(C_gzip, b, 0L) else b
   })
   list(batches = unname(batches), first = vapply(idx, min, 0L), last = vapply(idx, max, 0L),
        lines = vapply(idx, length, 0L), dropped = 0, rows = length(lines))

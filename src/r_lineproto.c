@@ -3,9 +3,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "glue.h"
+#include "gzip.h"
 #include "lineproto.h"
 #include "timeparse.h"
 
@@ -45,25 +45,6 @@ SEXP C_time_to_precision(SEXP x, SEXP kind, SEXP precision) {
   Rf_setAttrib(out, R_ClassSymbol, PROTECT(Rf_mkString("integer64")));
   UNPROTECT(2);
   return out;
-}
-
-static int gzip_bytes(const unsigned char *in, size_t len, bytebuf *out) {
-  z_stream z;
-  memset(&z, 0, sizeof z);
-  /* windowBits 15 + 16: a gzip wrapper, which is what Content-Encoding: gzip means. Level 1:
-   * line protocol still shrinks about 6x, at a third of the time of the default level. */
-  if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return -1;
-  size_t bound = deflateBound(&z, (uLong) len);
-  out->len = 0;
-  if (bytebuf_reserve(out, bound) != 0) { deflateEnd(&z); return -1; }
-  z.next_in = (Bytef *) in;
-  z.avail_in = (uInt) len;
-  z.next_out = out->data;
-  z.avail_out = (uInt) bound;
-  int rc = deflate(&z, Z_FINISH);
-  out->len = bound - z.avail_out;
-  deflateEnd(&z);
-  return rc == Z_STREAM_END ? 0 : -1;
 }
 
 static lp_type column_type(SEXP v) {
@@ -152,8 +133,12 @@ SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip) {
   in.time = time == R_NilValue ? NULL : (const int64_t *) REAL(time);
   in.nrow = (size_t) n;
 
+  size_t *order = (size_t *) R_alloc(in.ntags + 1, sizeof *order);
+  lp_tag_order(&in, order);
   lp_error err;
-  if (lp_validate(&in, &err) != LP_OK) {
+  int valid = lp_validate(&in, order, &err);
+  if (valid == LP_NOMEM) Rf_error("out of memory while checking line protocol");
+  if (valid != LP_OK) {
     const char *names[] = {"error", ""};
     const char *enames[] = {"row", "column", "message", ""};
     SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
@@ -165,8 +150,6 @@ SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip) {
     UNPROTECT(1);
     return out;
   }
-  size_t *order = (size_t *) R_alloc(in.ntags + 1, sizeof *order);
-  lp_tag_order(&in, order);
 
   int nb = bs == INT_MAX || n == 0 ? 0 : (n - 1) / bs + 1;
   const char *names[] = {"batches", "first", "last", "lines", "dropped", ""};
@@ -205,7 +188,7 @@ SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip) {
     if (lp_write(&in, order, from, to, &bufs[0], &nl, &dropped) != LP_OK) Rf_error("out of memory while writing line protocol");
     bytebuf *body = &bufs[0];
     if (zip && bufs[0].len > 0) {
-      if (gzip_bytes(bufs[0].data, bufs[0].len, &bufs[1]) != 0) Rf_error("gzip compression failed");
+      if (gzip_bytes(bufs[0].data, bufs[0].len, &bufs[1], 0) != 0) Rf_error("gzip compression failed");
       body = &bufs[1];
     }
     SEXP raw = Rf_allocVector(RAWSXP, (R_xlen_t) body->len);
@@ -221,12 +204,14 @@ SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip) {
   return out;
 }
 
-/* Raw bytes -> gzip (for line protocol the caller wrote itself). */
-SEXP C_gzip(SEXP x) {
-  if (TYPEOF(x) != RAWSXP) Rf_error("expected a raw vector");
+/* Raw bytes -> gzip (for line protocol the caller wrote itself). piece: bytes per deflate call,
+ * 0 for the largest zlib takes (tests use small pieces to drive the loop that large inputs need). */
+SEXP C_gzip(SEXP x, SEXP piece) {
+  int p = Rf_asInteger(piece);
+  if (TYPEOF(x) != RAWSXP || p == NA_INTEGER || p < 0) Rf_error("expected a raw vector and a piece size");
   SEXP guard;
   bytebuf *bufs = guarded_buffers(&guard);
-  if (gzip_bytes(RAW(x), (size_t) XLENGTH(x), &bufs[1]) != 0) Rf_error("gzip compression failed");
+  if (gzip_bytes(RAW(x), (size_t) XLENGTH(x), &bufs[1], (size_t) p) != 0) Rf_error("gzip compression failed");
   SEXP out = PROTECT(Rf_allocVector(RAWSXP, (R_xlen_t) bufs[1].len));
   if (bufs[1].len) memcpy(RAW(out), bufs[1].data, bufs[1].len);
   buf_finalize(guard);
