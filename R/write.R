@@ -13,20 +13,29 @@
 #' * a character vector of line protocol, sent as it is (in batches of
 #'   `batch_size` lines).
 #'
-#' Values: doubles as floats (shortest exact text), integers and
-#' `bit64::integer64` with `i`, logicals as booleans, characters as strings
-#' (UTF-8), factors as their labels. `NA`, `NaN` and `Inf` fields are left out;
-#' a row with no field left is dropped and counted. `NA` and empty tags are
-#' left out; tags go sorted by key. Times come from `POSIXct` (exact to the
-#' microsecond), `Date`, numeric seconds since 1970, or `integer64`
-#' nanoseconds (exact), rounded to `precision` in 64-bit integers.
+#' Values: doubles as floats (the shortest text that reads back as the same
+#' double, e.g. `0.1`, `5e-324`), integers and `bit64::integer64` with `i`,
+#' logicals as booleans, characters as strings (UTF-8), factors as their
+#' labels. `NA`, `NaN` and `Inf` fields are left out; a row with no field left
+#' is dropped and counted. Tags: character and factor columns as they are;
+#' numeric ones as exact decimal text without an exponent (`100000`,
+#' `0.0000001`, integers as integers), logicals as `TRUE`/`FALSE`. `NA` and
+#' empty tags are left out; tags go sorted by key. Times come from `POSIXct`
+#' (exact to the microsecond), `Date`, numeric seconds since 1970, or
+#' `integer64` nanoseconds (exact), rounded to `precision` in 64-bit integers.
 #'
-#' Refused before anything is sent, with an `influx_error_argument` naming the
-#' row and column: a line break in a measurement, tag key, tag value or field
-#' key; an empty measurement; a name or tag value ending in a backslash (or
-#' with an odd number of backslashes before a comma, equals sign or space),
-#' which the server would read back differently; a tag or field called `time`;
-#' an `NA` time. Line breaks in string field values are fine.
+#' Names are escaped so that InfluxDB 1.x and 2.x store exactly the name given
+#' (backslashes in tag keys and values included); what they would store
+#' differently, skip or lose is refused before anything is sent, with an
+#' `influx_error_argument` naming the row and column: a line break in a
+#' measurement, tag key, tag value or field key; an empty measurement; a name
+#' or tag value ending in a backslash; a measurement starting with `#` (the
+#' servers skip the line as a comment) or a tab (they strip it), or with a
+#' backslash right before a comma, space, `=` or `"`; a field key starting with
+#' a tab or with an odd number of backslashes before a comma, space or `=`; a
+#' row whose backslashes would make the servers read its line and the next as
+#' one; text that is not valid UTF-8; a tag or field called `time`; an `NA`
+#' time. Line breaks in string field values are fine.
 #'
 #' Batches go in order. HTTP 429 and 503, timeouts and refused connections are
 #' retried up to `max_retries` times with exponential backoff and jitter,
@@ -170,8 +179,13 @@ frame_batches <- function(x, measurement, tags, fields, time, precision, batch_s
   if (length(intersect(tags, fields))) abort_argument("a column cannot be both a tag and a field", call)
   if ("time" %in% c(tags, fields)) abort_argument("`time` cannot be a tag or field key: InfluxDB reserves it", call)
   if (length(fields) == 0) abort_argument("no fields to write: a point needs at least one", call)
+  # Numbers go to C as they are, to be written exactly (as.character() would make 100000 "1e+05").
   tag_values <- lapply(x[tags], function(v) {
-    if (is.factor(v)) as.character(v) else if (is.character(v)) v else if (is.logical(v) || is.numeric(v)) as.character(v)
+    if (is.factor(v)) as.character(v) else if (is.character(v)) enc2utf8(v)
+    else if (inherits(v, "integer64")) v
+    else if ((is.logical(v) || is.numeric(v)) && !inherits(v, c("POSIXt", "Date", "difftime"))) {
+      if (is.logical(v)) as.logical(v) else if (is.integer(v)) as.vector(v) else as.double(v)
+    }
     else abort_argument("tags must be character, factor, logical or numeric columns", call)
   })
   field_values <- Map(function(v, name) {
@@ -191,7 +205,7 @@ frame_batches <- function(x, measurement, tags, fields, time, precision, batch_s
     times <- tryCatch(.Call(C_time_to_precision, as.double(unclass(tv)), kind, precision),
                       error = function(e) abort_argument(conditionMessage(e), call))
   }
-  spec <- list(measurement = enc2utf8(measurement), tags = lapply(tag_values, enc2utf8),
+  spec <- list(measurement = enc2utf8(measurement), tags = tag_values,
                fields = lapply(field_values, function(v) if (is.character(v)) enc2utf8(v) else v),
                time = times, nrow = nrow(x))
   names(spec$tags) <- enc2utf8(tags)

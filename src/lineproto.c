@@ -1,5 +1,6 @@
 #include "lineproto.h"
 
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -159,17 +160,72 @@ static int put_double_short(bytebuf *out, double v) {
   return 0;
 }
 
-/* The shortest of %.15g, %.16g, %.17g that reads back as the same double. */
+/* Fewest significant digits whose %.*e text reads back as v (finite, nonzero). For a normal
+ * double, a text of at most 15 digits that reads back is the 15-digit rounding of v (its rounding
+ * interval is narrower than half a step in the 15th digit), so trying 15, 16, 17 and dropping
+ * trailing zeros finds the shortest. A subnormal has fewer bits: 5e-324 needs one digit while its
+ * 15-digit rounding also reads back, so count up from 1. */
+static int shortest_digits(double v) {
+  char tmp[40];
+  int subnormal = fabs(v) < DBL_MIN;
+  for (int prec = subnormal ? 1 : 15; prec < 17; prec++) {
+    snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
+    if (strtod(tmp, NULL) != v) continue;
+    const char *e = strchr(tmp, 'e');
+    while (prec > 1 && e[-1] == '0') { e--; prec--; }
+    return prec;
+  }
+  return 17;
+}
+
+/* The shortest text that reads back as v. The fast path above covers most readings; %.15g is
+ * that shortest text for any normal double that 15 digits can hold (%g drops trailing zeros). */
 static int put_double(bytebuf *out, double v) {
   int fast = put_double_short(out, v);
   if (fast != 0) return fast == 1 ? 0 : -1;
   char tmp[40];
   int n = 0;
-  for (int prec = 15; prec <= 17; prec++) {
-    n = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-    if (prec == 17 || strtod(tmp, NULL) == v) break;
+  if (v != 0 && fabs(v) < DBL_MIN) {
+    n = snprintf(tmp, sizeof tmp, "%.*g", shortest_digits(v), v);
+  } else {
+    for (int prec = 15; prec <= 17; prec++) {
+      n = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+      if (prec == 17 || strtod(tmp, NULL) == v) break;
+    }
   }
   return bytebuf_append(out, tmp, (size_t) n);
+}
+
+size_t lp_plain_double(double v, char *buf) {
+  if (isnan(v)) return (size_t) snprintf(buf, LP_PLAIN_MAX, "NaN");
+  if (isinf(v)) return (size_t) snprintf(buf, LP_PLAIN_MAX, v > 0 ? "Inf" : "-Inf");
+  if (v == 0) return (size_t) snprintf(buf, LP_PLAIN_MAX, "0");
+  /* The shortest digits d1.d2...dk and exponent x of v, laid out without an exponent. */
+  char sci[40];
+  int k = shortest_digits(v);
+  snprintf(sci, sizeof sci, "%.*e", k - 1, fabs(v));
+  char digits[20];
+  int nd = 0;
+  const char *p = sci;
+  for (; *p != 'e'; p++)
+    if (*p != '.') digits[nd++] = *p;
+  int x = atoi(p + 1);
+  char *o = buf;
+  if (v < 0) *o++ = '-';
+  if (x < 0) {
+    *o++ = '0';
+    *o++ = '.';
+    for (int i = 0; i < -x - 1; i++) *o++ = '0';
+    memcpy(o, digits, (size_t) nd);
+    o += nd;
+  } else {
+    for (int i = 0; i < nd || i <= x; i++) {
+      if (i == x + 1) *o++ = '.';
+      *o++ = i < nd ? digits[i] : '0';
+    }
+  }
+  *o = '\0';
+  return (size_t) (o - buf);
 }
 
 /* Writes field c of row r (with its leading separator) unless it is NA; *wrote says whether. */

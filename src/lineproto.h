@@ -55,4 +55,11 @@ int lp_validate(const lp_input *in, const size_t *tag_order, lp_error *err);
 int lp_write(const lp_input *in, const size_t *tag_order, size_t from, size_t to, bytebuf *out,
              size_t *lines, size_t *dropped);
 
+/* Enough for any double as lp_plain_double writes it (5e-324 takes 326 bytes with the NUL). */
+enum { LP_PLAIN_MAX = 400 };
+/* v as decimal text without an exponent, in the fewest digits that read back as v ("NaN", "Inf",
+ * "-Inf" and "0" for -0, as R's as.character would): the text of numeric tag values, where
+ * 1e+05 would be a different tag than 100000. Returns the length; buf holds LP_PLAIN_MAX bytes. */
+size_t lp_plain_double(double v, char *buf);
+
 #endif

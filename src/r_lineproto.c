@@ -65,8 +65,53 @@ static const char **strings(SEXP v) {
   return s;
 }
 
-/* Columns of a named list, each of nrow values (the C writer reads that many without checking). */
-static lp_column *columns(SEXP list, int force_string, R_xlen_t nrow) {
+/* Tag values of a logical, integer, integer64 or double column as text (NA: NULL), in R memory
+ * carved from blocks so that a million values are not a million allocations. */
+static const char **tag_strings(SEXP v) {
+  R_xlen_t n = XLENGTH(v);
+  const char **s = (const char **) R_alloc((size_t) n + 1, sizeof *s);
+  lp_type type = column_type(v);
+  const size_t block = 1 << 16;
+  char *room = NULL;
+  size_t left = 0;
+  for (R_xlen_t i = 0; i < n; i++) {
+    if (left < LP_PLAIN_MAX) {
+      room = R_alloc(block, 1);
+      left = block;
+    }
+    int64_t i64;
+    size_t len = 0;
+    switch (type) {
+    case LP_BOOL:
+      if (LOGICAL(v)[i] == NA_LOGICAL) { s[i] = NULL; continue; }
+      len = (size_t) snprintf(room, left, "%s", LOGICAL(v)[i] ? "TRUE" : "FALSE");
+      break;
+    case LP_INT32:
+      if (INTEGER(v)[i] == NA_INTEGER) { s[i] = NULL; continue; }
+      len = (size_t) snprintf(room, left, "%d", INTEGER(v)[i]);
+      break;
+    case LP_INT64:
+      memcpy(&i64, &REAL(v)[i], sizeof i64);
+      if (i64 == INT64_MIN) { s[i] = NULL; continue; }
+      len = (size_t) snprintf(room, left, "%lld", (long long) i64);
+      break;
+    case LP_DOUBLE:
+      if (R_IsNA(REAL(v)[i])) { s[i] = NULL; continue; }
+      len = lp_plain_double(REAL(v)[i], room);
+      break;
+    case LP_STRING:
+      Rf_error("bad serialization spec");
+    }
+    s[i] = room;
+    room += len + 1;
+    left -= len + 1;
+  }
+  return s;
+}
+
+/* Columns of a named list, each of nrow values (the C writer reads that many without checking);
+ * tags as text. */
+static lp_column *columns(SEXP list, int as_tags, R_xlen_t nrow) {
   R_xlen_t n = XLENGTH(list);
   SEXP names = Rf_getAttrib(list, R_NamesSymbol);
   if (n > 0 && (TYPEOF(names) != STRSXP || XLENGTH(names) != n)) Rf_error("bad serialization spec: unnamed columns");
@@ -75,10 +120,14 @@ static lp_column *columns(SEXP list, int force_string, R_xlen_t nrow) {
     SEXP v = VECTOR_ELT(list, i);
     lp_column *c = &cols[i];
     memset(c, 0, sizeof *c);
-    if (STRING_ELT(names, i) == NA_STRING || XLENGTH(v) != nrow || (force_string && TYPEOF(v) != STRSXP))
+    if (STRING_ELT(names, i) == NA_STRING || XLENGTH(v) != nrow)
       Rf_error("bad serialization spec: column %d", (int) i + 1);
     c->key = Rf_translateCharUTF8(STRING_ELT(names, i));
-    c->type = force_string ? LP_STRING : column_type(v);
+    c->type = as_tags ? LP_STRING : column_type(v);
+    if (as_tags && TYPEOF(v) != STRSXP) {
+      c->str = tag_strings(v);
+      continue;
+    }
     switch (c->type) {
     case LP_DOUBLE: c->dbl = REAL(v); break;
     case LP_INT32: c->i32 = INTEGER(v); break;

@@ -32,6 +32,10 @@ test_that("batch bounds survive a garbage collection at every allocation", {
   err <- under_gctorture(function() .Call(influxdbtoolkit:::C_lp_serialize, bad, 2L, FALSE))$error
   expect_identical(err$row, 1L)
   expect_identical(err$column, "k")
+  num <- list(measurement = "m", tags = list(d = c(1e5, NA, 1e-7), i = c(2L, NA, 3L), b = c(TRUE, NA, FALSE)),
+              fields = list(v = c(1, 2, 5e-324)), time = NULL, nrow = 3L)
+  text <- under_gctorture(function() .Call(influxdbtoolkit:::C_lp_serialize, num, .Machine$integer.max, FALSE))
+  expect_identical(text$batches, c("m,b=TRUE,d=100000,i=2 v=1", "m v=2", "m,b=FALSE,d=0.0000001,i=3 v=5e-324"))
   z <- under_gctorture(function() .Call(influxdbtoolkit:::C_gzip, charToRaw("m v=1\n"), 2L))
   expect_identical(memDecompress(z, "gzip", asChar = TRUE), "m v=1\n")
 })
@@ -115,4 +119,38 @@ test_that("invalid UTF-8 is refused, not sent", {
   bad <- rawToChar(as.raw(c(0x61, 0xff, 0x62)))
   refused(data.frame(k = bad, v = 1, stringsAsFactors = FALSE), tags = "k")
   refused(data.frame(s = bad, stringsAsFactors = FALSE), fields = "s")
+})
+
+field_text <- function(v) sub("^m v=", "", dry(data.frame(v = v)))
+
+test_that("floats are written in their shortest text that reads back exactly", {
+  v <- c(5e-324, 1.5e-323, 2.225073858507201e-308, 2.2250738585072014e-308, .Machine$double.xmax,
+         -.Machine$double.xmax, -0, 0.1, 1e21, 1e-7, 1 / 3, 123456.789, 1e300, 2^53 + 2, 1e9 + 0.5, -1234.5)
+  want <- c("5e-324", "1.5e-323", "2.225073858507201e-308", "2.2250738585072014e-308", "1.7976931348623157e+308",
+            "-1.7976931348623157e+308", "-0", "0.1", "1e+21", "1e-07", "0.3333333333333333", "123456.789", "1e+300",
+            "9007199254740994", "1000000000.5", "-1234.5")
+  got <- vapply(v, field_text, "")
+  expect_identical(got, want)
+  expect_identical(as.numeric(got), v)
+  expect_identical(1 / as.numeric(got[7]), -Inf)
+  # Every double, not just these: random bit patterns read back exactly from the text.
+  set.seed(11)
+  bits <- readBin(as.raw(sample(0:255, 8 * 300, TRUE)), "double", 300)
+  bits <- bits[is.finite(bits)]
+  expect_identical(as.numeric(sub("^m v=", "", dry(data.frame(v = bits)))), bits)
+})
+
+test_that("numeric tags are written exactly, without scientific notation", {
+  tag_text <- function(k) sub("^m,k=(.*) v=1$", "\\1", dry(data.frame(k = k, v = 1), tags = "k"))
+  expect_identical(tag_text(c(100000, 0.1, 1e21, 1e-7, 123456789012345678, -0, 1 / 3, 2^53 + 2, -2.5e-5, 1e15)),
+                   c("100000", "0.1", "1000000000000000000000", "0.0000001", "123456789012345680", "0",
+                     "0.3333333333333333", "9007199254740994", "-0.000025", "1000000000000000"))
+  expect_identical(tag_text(5e-324), paste0("0.", strrep("0", 323), "5"))
+  expect_identical(tag_text(c(NaN, Inf, -Inf)), c("NaN", "Inf", "-Inf"))
+  expect_identical(tag_text(c(100000L, -7L)), c("100000", "-7"))
+  expect_identical(tag_text(c(TRUE, FALSE)), c("TRUE", "FALSE"))
+  expect_identical(tag_text(factor(c("b", "a"))), c("b", "a"))
+  expect_identical(dry(data.frame(k = c(NA, 2), v = 1), tags = "k"), c("m v=1", "m,k=2 v=1"))
+  skip_if_not_installed("bit64")
+  expect_identical(tag_text(bit64::as.integer64(c("9223372036854775807", "-100000"))), c("9223372036854775807", "-100000"))
 })

@@ -189,3 +189,15 @@ for_each_server("hostile names with backslashes, quotes and leading spaces are s
     expect_error(influx_write(admin, df, m, tags = "reg\\=ion"), class = "influx_error_argument")
   }
 })
+
+for_each_server("numeric tags are stored as their exact text", {
+  admin <- connect_admin(srv)
+  m <- fresh_name("numtag")
+  df <- data.frame(time = as.POSIXct("2024-05-01", tz = "UTC") + 1:3, k = c(100000, 1e-7, 2^53 + 2), n = c(100000L, -3L, NA),
+                   v = 1:3)
+  influx_write(admin, df, m, tags = c("k", "n"))
+  back <- influx_query(connect_reader(srv), sprintf("SELECT * FROM %s GROUP BY *", m))
+  back <- back[order(back$v), ]
+  expect_identical(back$k, c("100000", "0.0000001", "9007199254740994"))
+  expect_identical(back$n, c("100000", "-3", NA))
+})
