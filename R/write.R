@@ -11,7 +11,8 @@
 #' * a list of points, each a list with `measurement`, `tags` (named list or
 #'   character vector), `fields` (named list) and `time`;
 #' * a character vector of line protocol, sent as it is (in batches of
-#'   `batch_size` lines).
+#'   `batch_size` lines); lines starting with `#` are comments to the servers
+#'   and are not counted as points.
 #'
 #' Values: doubles as floats (the shortest text that reads back as the same
 #' double, e.g. `0.1`, `5e-324`), integers and `bit64::integer64` with `i`,
@@ -142,8 +143,11 @@ raw_line_batches <- function(x, batch_size, gzip, call) {
     b <- charToRaw(paste0(paste(lines[i], collapse = "\n"), "\n"))
     if (gzip) .Call(C_gzip, b, 0L) else b
   })
-  list(batches = unname(batches), first = vapply(idx, min, 0L), last = vapply(idx, max, 0L),
-       lines = vapply(idx, length, 0L), dropped = 0, rows = length(lines))
+  # The servers skip a line starting with '#' (after blanks) as a comment and still answer 204:
+  # it is sent as given but not counted as a point.
+  point <- !grepl("^[ \t]*#", lines)
+  list(batches = unname(batches), first = unname(vapply(idx, min, 0L)), last = unname(vapply(idx, max, 0L)),
+       lines = unname(vapply(idx, function(i) sum(point[i]), 0L)), dropped = 0, rows = length(lines))
 }
 
 point_frame <- function(p, i, call) {

@@ -154,3 +154,16 @@ test_that("numeric tags are written exactly, without scientific notation", {
   skip_if_not_installed("bit64")
   expect_identical(tag_text(bit64::as.integer64(c("9223372036854775807", "-100000"))), c("9223372036854775807", "-100000"))
 })
+
+test_that("comment lines in raw line protocol are not counted as points", {
+  # The servers skip a line whose first non-blank character is '#' and still answer 204. The
+  # lines are sent as given (a '#' may also start the second line of a string value).
+  b <- influxdbtoolkit:::write_batches(c("#c", "m v=1", "  \t# d\nm v=2", "#e"), NULL, NULL, NULL, NULL, "ns", 2L, FALSE, NULL)
+  expect_identical(b$lines, c(1L, 1L, 0L))
+  expect_identical(vapply(b$batches, rawToChar, ""), c("#c\nm v=1\n", "  \t# d\nm v=2\n", "#e\n"))
+  fake <- start_fake_server()
+  on.exit(fake$stop())
+  con <- influx_connect(paste0(fake$url, "/plain"), version = "v1", database = "d", writable = TRUE)
+  res <- influx_write(con, c("# header", "m v=1 1", "m v=2 2"))
+  expect_equal(res$points, 2)
+})
