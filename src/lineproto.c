@@ -21,40 +21,52 @@ typedef enum { EL_MEASUREMENT, EL_TAG, EL_FIELD_KEY } element;
 
 static int must_escape(element e, char c) { return c == ',' || c == ' ' || (c == '=' && e != EL_MEASUREMENT); }
 
-static int utf8_valid(const unsigned char *s) {
-  while (*s) {
-    unsigned c = *s;
-    size_t k = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 4;
-    if (k == 4 || (k == 1 && c < 0xC2)) return 0;
-    uint32_t cp = k == 0 ? c : c & (0x3F >> k);
-    for (size_t i = 1; i <= k; i++) {
-      if ((s[i] & 0xC0) != 0x80) return 0;
-      cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((k == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
-    s += k + 1;
+/* Length of the valid UTF-8 sequence starting at s (a non-ASCII lead byte), 0 if invalid. */
+static size_t utf8_sequence(const unsigned char *s) {
+  unsigned c = s[0];
+  size_t k = (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 0;
+  if (k == 0 || (k == 1 && c < 0xC2)) return 0;
+  uint32_t cp = c & (0x3F >> k);
+  for (size_t i = 1; i <= k; i++) {
+    if ((s[i] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (s[i] & 0x3F);
   }
+  if ((k == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
+  return k + 1;
+}
+
+static int utf8_valid(const unsigned char *s) {
+  for (size_t k; *s; s += k)
+    if ((k = *s < 0x80 ? 1 : utf8_sequence(s)) == 0) return 0;
   return 1;
 }
 
-/* Can s be written so that the servers store exactly s? NULL if so, else why not. */
-static const char *unwritable(const char *s, element e) {
-  size_t n = strlen(s);
-  if (!utf8_valid((const unsigned char *) s)) return "is not valid UTF-8";
+/* Can s be written so that the servers store exactly s? NULL if so, else why not. One pass, as
+ * it runs for every tag value; *backslash tells whether s has any. */
+static const char *unwritable(const char *s, element e, int *backslash) {
+  *backslash = 0;
   if (e != EL_TAG && s[0] == '\t') return "starts with a tab, which the servers strip";
   if (e == EL_MEASUREMENT && s[0] == '#') return "starts with '#', which makes the line a comment the servers skip";
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] == '\n' || s[i] == '\r') return "contains a line break";
-    if (s[i] != '\\') continue;
+  for (size_t i = 0; s[i];) {
+    unsigned char c = (unsigned char) s[i];
+    if (c >= 0x80) {
+      size_t k = utf8_sequence((const unsigned char *) s + i);
+      if (k == 0) return "is not valid UTF-8";
+      i += k;
+      continue;
+    }
+    if (c == '\n' || c == '\r') return "contains a line break";
+    if (c != '\\') { i++; continue; }
+    *backslash = 1;
     size_t run = 0;
-    while (i + run < n && s[i + run] == '\\') run++;
+    while (s[i + run] == '\\') run++;
     char next = s[i + run];
     if (next == '\0') return "ends with a backslash";
     if (e == EL_MEASUREMENT && (must_escape(e, next) || next == '=' || next == '"'))
       return "has a backslash before a comma, space, equals sign or double quote, which the servers drop";
     if (e == EL_FIELD_KEY && (run & 1) && must_escape(e, next))
       return "has an odd number of backslashes before a comma, equals sign or space";
-    i += run - 1;
+    i += run;
   }
   return NULL;
 }
@@ -296,33 +308,34 @@ static const char *backslash_column(const lp_input *in, size_t r) {
 
 int lp_validate(const lp_input *in, const size_t *tag_order, lp_error *err) {
   const char *why;
-  int keys_backslash = 0;
+  int keys_backslash = 0, bs, measurement_backslash = 0;
   for (size_t c = 0; c < in->ntags; c++) {
     if (in->tags[c].key[0] == '\0') return set_error(err, 0, "", "a tag key is empty%s", ""), LP_BAD_INPUT;
-    if ((why = unwritable(in->tags[c].key, EL_TAG)))
+    if ((why = unwritable(in->tags[c].key, EL_TAG, &bs)))
       return set_error(err, 0, in->tags[c].key, "the tag key %s", why), LP_BAD_INPUT;
-    keys_backslash |= has_backslash(in->tags[c].key);
+    keys_backslash |= bs;
   }
   for (size_t c = 0; c < in->nfields; c++) {
     if (in->fields[c].key[0] == '\0') return set_error(err, 0, "", "a field key is empty%s", ""), LP_BAD_INPUT;
-    if ((why = unwritable(in->fields[c].key, EL_FIELD_KEY)))
+    if ((why = unwritable(in->fields[c].key, EL_FIELD_KEY, &bs)))
       return set_error(err, 0, in->fields[c].key, "the field key %s", why), LP_BAD_INPUT;
-    keys_backslash |= has_backslash(in->fields[c].key);
+    keys_backslash |= bs;
   }
   bytebuf line;
   bytebuf_init(&line);
   int rc = LP_OK;
   for (size_t r = 0; r < in->nrow && rc == LP_OK; r++) {
     const char *m = in->measurement[in->measurement_one ? 0 : r];
-    int check_line = keys_backslash || has_backslash(m);
     if (!in->measurement_one || r == 0) {
       if (m == NULL || m[0] == '\0') { set_error(err, r, "measurement", "the measurement is empty or NA%s", ""); rc = LP_BAD_INPUT; break; }
-      if ((why = unwritable(m, EL_MEASUREMENT))) { set_error(err, r, "measurement", "the measurement %s", why); rc = LP_BAD_INPUT; break; }
+      if ((why = unwritable(m, EL_MEASUREMENT, &measurement_backslash))) { set_error(err, r, "measurement", "the measurement %s", why); rc = LP_BAD_INPUT; break; }
     }
+    int check_line = keys_backslash || measurement_backslash;
     for (size_t c = 0; c < in->ntags && rc == LP_OK; c++) {
       const char *v = in->tags[c].str[r];
-      if (v != NULL && (why = unwritable(v, EL_TAG))) { set_error(err, r, in->tags[c].key, "the tag value %s", why); rc = LP_BAD_INPUT; }
-      check_line |= has_backslash(v);
+      if (v == NULL) continue;
+      if ((why = unwritable(v, EL_TAG, &bs))) { set_error(err, r, in->tags[c].key, "the tag value %s", why); rc = LP_BAD_INPUT; }
+      check_line |= bs;
     }
     for (size_t c = 0; c < in->nfields && rc == LP_OK; c++) {
       const char *v = in->fields[c].type == LP_STRING ? in->fields[c].str[r] : NULL;
