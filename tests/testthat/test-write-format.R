@@ -146,6 +146,12 @@ test_that("numeric tags are written exactly, without scientific notation", {
                    c("100000", "0.1", "1000000000000000000000", "0.0000001", "123456789012345680", "0",
                      "0.3333333333333333", "9007199254740994", "-0.000025", "1000000000000000"))
   expect_identical(tag_text(5e-324), paste0("0.", strrep("0", 323), "5"))
+  set.seed(12)
+  bits <- readBin(as.raw(sample(0:255, 8 * 300, TRUE)), "double", 300)
+  bits <- bits[is.finite(bits) & bits != 0]
+  text <- tag_text(bits)
+  expect_false(any(grepl("e", text, fixed = TRUE)))
+  expect_identical(as.numeric(text), bits)
   expect_identical(tag_text(c(NaN, Inf, -Inf)), c("NaN", "Inf", "-Inf"))
   expect_identical(tag_text(c(100000L, -7L)), c("100000", "-7"))
   expect_identical(tag_text(c(TRUE, FALSE)), c("TRUE", "FALSE"))
