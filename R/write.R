@@ -185,7 +185,7 @@ frame_batches <- function(x, measurement, tags, fields, time, precision, batch_s
   if (length(fields) == 0) abort_argument("no fields to write: a point needs at least one", call)
   # Numbers go to C as they are, to be written exactly (as.character() would make 100000 "1e+05").
   tag_values <- lapply(x[tags], function(v) {
-    if (is.factor(v)) as.character(v) else if (is.character(v)) enc2utf8(v)
+    if (is.factor(v)) as.character(v) else if (is.character(v)) v
     else if (inherits(v, "integer64")) v
     else if ((is.logical(v) || is.numeric(v)) && !inherits(v, c("POSIXt", "Date", "difftime"))) {
       if (is.logical(v)) as.logical(v) else if (is.integer(v)) as.vector(v) else as.double(v)
@@ -209,11 +209,15 @@ frame_batches <- function(x, measurement, tags, fields, time, precision, batch_s
     times <- tryCatch(.Call(C_time_to_precision, as.double(unclass(tv)), kind, precision),
                       error = function(e) abort_argument(conditionMessage(e), call))
   }
-  spec <- list(measurement = enc2utf8(measurement), tags = tag_values,
-               fields = lapply(field_values, function(v) if (is.character(v)) enc2utf8(v) else v),
+  tag_keys <- utf8_text(tags, NULL, "the tag key", call)
+  field_keys <- utf8_text(fields, NULL, "the field key", call)
+  spec <- list(measurement = utf8_text(measurement, "measurement", "the measurement", call),
+               tags = Map(function(v, name) if (is.character(v)) utf8_text(v, name, "the tag value", call) else v, tag_values, tag_keys),
+               fields = Map(function(v, name) if (is.character(v)) utf8_text(v, name, "the string value", call) else v,
+                            field_values, field_keys),
                time = times, nrow = nrow(x))
-  names(spec$tags) <- enc2utf8(tags)
-  names(spec$fields) <- enc2utf8(fields)
+  names(spec$tags) <- tag_keys
+  names(spec$fields) <- field_keys
   out <- .Call(C_lp_serialize, spec, batch_size, gzip)
   if (!is.null(out$error)) {
     e <- out$error
@@ -223,6 +227,23 @@ frame_batches <- function(x, measurement, tags, fields, time, precision, batch_s
   }
   out$rows <- nrow(x)
   out
+}
+
+# Text as UTF-8 for the writer. Invalid bytes are refused here: translating them to UTF-8 would
+# not fail but write "<ff>" in their place, a name or value the user never gave.
+utf8_text <- function(x, column, what, call) {
+  enc <- Encoding(x)
+  bad <- enc == "bytes" | ((enc == "UTF-8" | (enc == "unknown" & isTRUE(l10n_info()[["UTF-8"]]))) & !validUTF8(x))
+  if (any(bad)) {
+    row <- which(bad)[1]
+    shown <- iconv(x[row], "UTF-8", "UTF-8", sub = "?")
+    if (is.na(shown)) shown <- "?"
+    if (is.null(column)) column <- shown
+    influx_abort("influx_error_argument",
+                 sprintf("cannot write %s '%s': it is not valid UTF-8", what, column),
+                 row = if (what %in% c("the tag key", "the field key")) 1L else row, column = column, call = call)
+  }
+  enc2utf8(x)
 }
 
 # 2.x's own write API takes tokens; a 2.x connection with a user name and password (a v1

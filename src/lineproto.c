@@ -73,7 +73,18 @@ static const char *unwritable(const char *s, element e, int *backslash) {
 
 static void set_error(lp_error *err, size_t row, const char *column, const char *fmt, const char *what) {
   err->row = row;
-  snprintf(err->column, sizeof err->column, "%s", column);
+  /* The column name goes into an R string: keep whole UTF-8 characters only, '?' for a byte that
+   * is not one (the error may be about exactly that), and stop before the buffer cuts one. */
+  size_t o = 0;
+  for (size_t i = 0, k; column[i]; i += k) {
+    const unsigned char *c = (const unsigned char *) column + i;
+    k = *c < 0x80 ? 1 : utf8_sequence(c);
+    if (o + (k ? k : 1) >= sizeof err->column) break;
+    if (k == 0) { err->column[o++] = '?'; k = 1; continue; }
+    memcpy(err->column + o, c, k);
+    o += k;
+  }
+  err->column[o] = '\0';
   snprintf(err->message, sizeof err->message, fmt, what);
 }
 

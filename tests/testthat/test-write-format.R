@@ -173,3 +173,19 @@ test_that("comment lines in raw line protocol are not counted as points", {
   res <- influx_write(con, c("# header", "m v=1 1", "m v=2 2"))
   expect_equal(res$points, 2)
 })
+
+test_that("an error about a column whose name is not UTF-8 is itself valid text", {
+  bad <- rawToChar(as.raw(c(0x6b, 0xff)))
+  df <- data.frame(v = 1)
+  names(df) <- bad
+  con <- influx_connect("http://127.0.0.1:9", version = "v1")
+  e <- expect_error(influx_write(con, df, "m", time = NULL, dry_run = TRUE), class = "influx_error_argument")
+  expect_true(validUTF8(e$column))
+  expect_identical(e$column, "k?")
+  long <- strrep("\u00e9", 200)
+  df <- data.frame(v = 1)
+  names(df) <- paste0(long, "\n")
+  e <- expect_error(influx_write(con, df, "m", time = NULL, dry_run = TRUE), class = "influx_error_argument")
+  expect_true(validUTF8(e$column))
+  expect_true(startsWith(long, e$column))
+})
