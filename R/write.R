@@ -232,8 +232,11 @@ frame_batches <- function(x, measurement, tags, fields, time, precision, batch_s
 # Text as UTF-8 for the writer. Invalid bytes are refused here: translating them to UTF-8 would
 # not fail but write "<ff>" in their place, a name or value the user never gave.
 utf8_text <- function(x, column, what, call) {
+  valid <- validUTF8(x)
+  if (all(valid)) return(enc2utf8(x))
+  # Not UTF-8 as it stands: latin1 text (marked, or native in a latin1 locale) converts fine.
   enc <- Encoding(x)
-  bad <- enc == "bytes" | ((enc == "UTF-8" | (enc == "unknown" & isTRUE(l10n_info()[["UTF-8"]]))) & !validUTF8(x))
+  bad <- !valid & (enc %in% c("bytes", "UTF-8") | (enc == "unknown" & isTRUE(l10n_info()[["UTF-8"]])))
   if (any(bad)) {
     row <- which(bad)[1]
     shown <- iconv(x[row], "UTF-8", "UTF-8", sub = "?")

@@ -115,7 +115,9 @@ test_that("a row the servers would join with the next line is refused", {
   expect_identical(dry(data.frame(k = "\\ v\"x", v = 1, stringsAsFactors = FALSE), tags = "k"), "m,k=\\\\ v\"x v=1")
 })
 
-test_that("invalid UTF-8 is refused, not sent", {
+test_that("invalid UTF-8 is refused, not sent; latin1 text is converted", {
+  latin1 <- iconv("caf\u00e9", "UTF-8", "latin1")
+  expect_identical(dry(data.frame(k = latin1, s = latin1, stringsAsFactors = FALSE), tags = "k"), "m,k=caf\u00e9 s=\"caf\u00e9\"")
   bad <- rawToChar(as.raw(c(0x61, 0xff, 0x62)))
   refused(data.frame(k = bad, v = 1, stringsAsFactors = FALSE), tags = "k")
   refused(data.frame(s = bad, stringsAsFactors = FALSE), fields = "s")
