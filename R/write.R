@@ -11,22 +11,32 @@
 #' * a list of points, each a list with `measurement`, `tags` (named list or
 #'   character vector), `fields` (named list) and `time`;
 #' * a character vector of line protocol, sent as it is (in batches of
-#'   `batch_size` lines).
+#'   `batch_size` lines); lines starting with `#` are comments to the servers
+#'   and are not counted as points.
 #'
-#' Values: doubles as floats (shortest exact text), integers and
-#' `bit64::integer64` with `i`, logicals as booleans, characters as strings
-#' (UTF-8), factors as their labels. `NA`, `NaN` and `Inf` fields are left out;
-#' a row with no field left is dropped and counted. `NA` and empty tags are
-#' left out; tags go sorted by key. Times come from `POSIXct` (exact to the
-#' microsecond), `Date`, numeric seconds since 1970, or `integer64`
-#' nanoseconds (exact), rounded to `precision` in 64-bit integers.
+#' Values: doubles as floats (the shortest text that reads back as the same
+#' double, e.g. `0.1`, `5e-324`), integers and `bit64::integer64` with `i`,
+#' logicals as booleans, characters as strings (UTF-8), factors as their
+#' labels. `NA`, `NaN` and `Inf` fields are left out; a row with no field left
+#' is dropped and counted. Tags: character and factor columns as they are;
+#' numeric ones as exact decimal text without an exponent (`100000`,
+#' `0.0000001`, integers as integers), logicals as `TRUE`/`FALSE`. `NA` and
+#' empty tags are left out; tags go sorted by key. Times come from `POSIXct`
+#' (exact to the microsecond), `Date`, numeric seconds since 1970, or
+#' `integer64` nanoseconds (exact), rounded to `precision` in 64-bit integers.
 #'
-#' Refused before anything is sent, with an `influx_error_argument` naming the
-#' row and column: a line break in a measurement, tag key, tag value or field
-#' key; an empty measurement; a name or tag value ending in a backslash (or
-#' with an odd number of backslashes before a comma, equals sign or space),
-#' which the server would read back differently; a tag or field called `time`;
-#' an `NA` time. Line breaks in string field values are fine.
+#' Names are escaped so that InfluxDB 1.x and 2.x store exactly the name given
+#' (backslashes in tag keys and values included); what they would store
+#' differently, skip or lose is refused before anything is sent, with an
+#' `influx_error_argument` naming the row and column: a line break in a
+#' measurement, tag key, tag value or field key; an empty measurement; a name
+#' or tag value ending in a backslash; a measurement starting with `#` (the
+#' servers skip the line as a comment) or a tab (they strip it), or with a
+#' backslash right before a comma, space, `=` or `"`; a field key starting with
+#' a tab or with an odd number of backslashes before a comma, space or `=`; a
+#' row whose backslashes would make the servers read its line and the next as
+#' one; text that is not valid UTF-8; a tag or field called `time`; an `NA`
+#' time. Line breaks in string field values are fine.
 #'
 #' Batches go in order. HTTP 429 and 503, timeouts and refused connections are
 #' retried up to `max_retries` times with exponential backoff and jitter,
@@ -115,7 +125,7 @@ write_batches <- function(x, measurement, tags, fields, time, precision, batch_s
     lines <- vapply(out, function(o) sum(o$lines), 0)
     # regroup the one-line bodies into batches
     idx <- split(seq_along(body), ceiling(seq_along(body) / batch_size))
-    batches <- lapply(idx, function(i) { b <- do.call(c, body[i]); if (gzip && length(b)) .Call(C_gzip, b) else b })
+    batches <- lapply(idx, function(i) { b <- do.call(c, body[i]); if (gzip && length(b)) .Call(C_gzip, b, 0L) else b })
     return(list(batches = unname(batches), first = vapply(idx, min, 0L), last = vapply(idx, max, 0L),
                 lines = vapply(idx, function(i) sum(lines[i]), 0), dropped = sum(vapply(out, `[[`, 0, "dropped")),
                 rows = length(x)))
@@ -131,10 +141,13 @@ raw_line_batches <- function(x, batch_size, gzip, call) {
   idx <- if (length(lines)) split(seq_along(lines), ceiling(seq_along(lines) / batch_size)) else list()
   batches <- lapply(idx, function(i) {
     b <- charToRaw(paste0(paste(lines[i], collapse = "\n"), "\n"))
-    if (gzip) .Call(C_gzip, b) else b
+    if (gzip) .Call(C_gzip, b, 0L) else b
   })
-  list(batches = unname(batches), first = vapply(idx, min, 0L), last = vapply(idx, max, 0L),
-       lines = vapply(idx, length, 0L), dropped = 0, rows = length(lines))
+  # The servers skip a line starting with '#' (after blanks) as a comment and still answer 204:
+  # it is sent as given but not counted as a point.
+  point <- !grepl("^[ \t]*#", lines)
+  list(batches = unname(batches), first = unname(vapply(idx, min, 0L)), last = unname(vapply(idx, max, 0L)),
+       lines = unname(vapply(idx, function(i) sum(point[i]), 0L)), dropped = 0, rows = length(lines))
 }
 
 point_frame <- function(p, i, call) {
@@ -170,8 +183,13 @@ frame_batches <- function(x, measurement, tags, fields, time, precision, batch_s
   if (length(intersect(tags, fields))) abort_argument("a column cannot be both a tag and a field", call)
   if ("time" %in% c(tags, fields)) abort_argument("`time` cannot be a tag or field key: InfluxDB reserves it", call)
   if (length(fields) == 0) abort_argument("no fields to write: a point needs at least one", call)
+  # Numbers go to C as they are, to be written exactly (as.character() would make 100000 "1e+05").
   tag_values <- lapply(x[tags], function(v) {
-    if (is.factor(v)) as.character(v) else if (is.character(v)) v else if (is.logical(v) || is.numeric(v)) as.character(v)
+    if (is.factor(v)) as.character(v) else if (is.character(v)) v
+    else if (inherits(v, "integer64")) v
+    else if ((is.logical(v) || is.numeric(v)) && !inherits(v, c("POSIXt", "Date", "difftime"))) {
+      if (is.logical(v)) as.logical(v) else if (is.integer(v)) as.vector(v) else as.double(v)
+    }
     else abort_argument("tags must be character, factor, logical or numeric columns", call)
   })
   field_values <- Map(function(v, name) {
@@ -191,11 +209,15 @@ frame_batches <- function(x, measurement, tags, fields, time, precision, batch_s
     times <- tryCatch(.Call(C_time_to_precision, as.double(unclass(tv)), kind, precision),
                       error = function(e) abort_argument(conditionMessage(e), call))
   }
-  spec <- list(measurement = enc2utf8(measurement), tags = lapply(tag_values, enc2utf8),
-               fields = lapply(field_values, function(v) if (is.character(v)) enc2utf8(v) else v),
+  tag_keys <- utf8_text(tags, NULL, "the tag key", call)
+  field_keys <- utf8_text(fields, NULL, "the field key", call)
+  spec <- list(measurement = utf8_text(measurement, "measurement", "the measurement", call),
+               tags = Map(function(v, name) if (is.character(v)) utf8_text(v, name, "the tag value", call) else v, tag_values, tag_keys),
+               fields = Map(function(v, name) if (is.character(v)) utf8_text(v, name, "the string value", call) else v,
+                            field_values, field_keys),
                time = times, nrow = nrow(x))
-  names(spec$tags) <- enc2utf8(tags)
-  names(spec$fields) <- enc2utf8(fields)
+  names(spec$tags) <- tag_keys
+  names(spec$fields) <- field_keys
   out <- .Call(C_lp_serialize, spec, batch_size, gzip)
   if (!is.null(out$error)) {
     e <- out$error
@@ -205,6 +227,26 @@ frame_batches <- function(x, measurement, tags, fields, time, precision, batch_s
   }
   out$rows <- nrow(x)
   out
+}
+
+# Text as UTF-8 for the writer. Invalid bytes are refused here: translating them to UTF-8 would
+# not fail but write "<ff>" in their place, a name or value the user never gave.
+utf8_text <- function(x, column, what, call) {
+  valid <- validUTF8(x)
+  if (all(valid)) return(enc2utf8(x))
+  # Not UTF-8 as it stands: latin1 text (marked, or native in a latin1 locale) converts fine.
+  enc <- Encoding(x)
+  bad <- !valid & (enc %in% c("bytes", "UTF-8") | (enc == "unknown" & isTRUE(l10n_info()[["UTF-8"]])))
+  if (any(bad)) {
+    row <- which(bad)[1]
+    shown <- iconv(x[row], "UTF-8", "UTF-8", sub = "?")
+    if (is.na(shown)) shown <- "?"
+    if (is.null(column)) column <- shown
+    influx_abort("influx_error_argument",
+                 sprintf("cannot write %s '%s': it is not valid UTF-8", what, column),
+                 row = if (what %in% c("the tag key", "the field key")) 1L else row, column = column, call = call)
+  }
+  enc2utf8(x)
 }
 
 # 2.x's own write API takes tokens; a 2.x connection with a user name and password (a v1

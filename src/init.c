@@ -22,7 +22,7 @@ SEXP C_flux_quote_string(SEXP x);
 SEXP C_flux_write_call(SEXP query);
 SEXP C_time_to_precision(SEXP x, SEXP kind, SEXP precision);
 SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip);
-SEXP C_gzip(SEXP x);
+SEXP C_gzip(SEXP x, SEXP piece);
 SEXP C_ns_to_rfc3339(SEXP x);
 SEXP C_ns_add(SEXP a, SEXP b);
 SEXP C_ns_less(SEXP a, SEXP b);
@@ -55,7 +55,7 @@ static const R_CallMethodDef call_methods[] = {
   CALLDEF(C_flux_write_call, 1),
   CALLDEF(C_time_to_precision, 3),
   CALLDEF(C_lp_serialize, 3),
-  CALLDEF(C_gzip, 1),
+  CALLDEF(C_gzip, 2),
   CALLDEF(C_ns_to_rfc3339, 1),
   CALLDEF(C_ns_add, 2),
   CALLDEF(C_ns_less, 2),

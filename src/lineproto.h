@@ -1,12 +1,14 @@
 /* Rows -> InfluxDB line protocol (plain C, no R API).
  *
  * Escaping: measurement: comma and space; tag keys, tag values, field keys: comma, equals sign and
- * space; string field values: double quote and backslash. The server reads a backslash as "take
- * the next byte literally", so a name or tag value with a newline, ending in a backslash, or with
- * an odd run of backslashes right before a character that needs escaping, cannot be written
- * faithfully: such a row is refused (an error naming the row and column), not mangled. Newlines in
- * string field values are fine (the servers read them back). NA, NaN and Inf fields are left out;
- * a row with no field left is dropped and counted. NA tags are left out; tags go sorted by key. */
+ * space (and in field keys a double quote after a backslash); string field values: double quote
+ * and backslash. Names are refused (an error naming the row and column), not mangled, where the
+ * servers would store something else (lineproto.c says what they do): a line break; a trailing
+ * backslash; in a measurement a leading '#' or tab, or a backslash before , space = or "; in a
+ * field key a leading tab or an odd run of backslashes before , = or space; invalid UTF-8; and a
+ * row whose backslashes would make the servers join its line with the next. Newlines in string
+ * field values are fine (the servers read them back). NA, NaN and Inf fields are left out; a row
+ * with no field left is dropped and counted. NA tags are left out; tags go sorted by key. */
 #ifndef INFLUXTK_LINEPROTO_H
 #define INFLUXTK_LINEPROTO_H
 
@@ -47,10 +49,17 @@ enum { LP_OK = 0, LP_BAD_INPUT = -1, LP_NOMEM = -2 };
 
 /* Sorts the tags by key once (bytewise, as the server wants them); `order` gets ntags indexes. */
 void lp_tag_order(const lp_input *in, size_t *order);
-/* Checks every row without writing: the first unwritable name or value. */
-int lp_validate(const lp_input *in, lp_error *err);
+/* Checks every row: the first unwritable name or value. Returns LP_OK, LP_BAD_INPUT or LP_NOMEM. */
+int lp_validate(const lp_input *in, const size_t *tag_order, lp_error *err);
 /* Appends rows [from, to) to out; *lines and *dropped count what was written and left out. */
 int lp_write(const lp_input *in, const size_t *tag_order, size_t from, size_t to, bytebuf *out,
              size_t *lines, size_t *dropped);
+
+/* Enough for any double as lp_plain_double writes it (5e-324 takes 326 bytes with the NUL). */
+enum { LP_PLAIN_MAX = 400 };
+/* v as decimal text without an exponent, in the fewest digits that read back as v ("NaN", "Inf",
+ * "-Inf" and "0" for -0, as R's as.character would): the text of numeric tag values, where
+ * 1e+05 would be a different tag than 100000. Returns the length; buf holds LP_PLAIN_MAX bytes. */
+size_t lp_plain_double(double v, char *buf);
 
 #endif

@@ -3,9 +3,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "glue.h"
+#include "gzip.h"
 #include "lineproto.h"
 #include "timeparse.h"
 
@@ -42,28 +42,9 @@ SEXP C_time_to_precision(SEXP x, SEXP kind, SEXP precision) {
     memcpy(&o[i], &v, sizeof v);
   }
   if (bad) Rf_error("a time is outside the years 1677 to 2262 that InfluxDB can store");
-  Rf_setAttrib(out, R_ClassSymbol, Rf_mkString("integer64"));
-  UNPROTECT(1);
+  Rf_setAttrib(out, R_ClassSymbol, PROTECT(Rf_mkString("integer64")));
+  UNPROTECT(2);
   return out;
-}
-
-static int gzip_bytes(const unsigned char *in, size_t len, bytebuf *out) {
-  z_stream z;
-  memset(&z, 0, sizeof z);
-  /* windowBits 15 + 16: a gzip wrapper, which is what Content-Encoding: gzip means. Level 1:
-   * line protocol still shrinks about 6x, at a third of the time of the default level. */
-  if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return -1;
-  size_t bound = deflateBound(&z, (uLong) len);
-  out->len = 0;
-  if (bytebuf_reserve(out, bound) != 0) { deflateEnd(&z); return -1; }
-  z.next_in = (Bytef *) in;
-  z.avail_in = (uInt) len;
-  z.next_out = out->data;
-  z.avail_out = (uInt) bound;
-  int rc = deflate(&z, Z_FINISH);
-  out->len = bound - z.avail_out;
-  deflateEnd(&z);
-  return rc == Z_STREAM_END ? 0 : -1;
 }
 
 static lp_type column_type(SEXP v) {
@@ -84,16 +65,69 @@ static const char **strings(SEXP v) {
   return s;
 }
 
-static lp_column *columns(SEXP list, int force_string) {
+/* Tag values of a logical, integer, integer64 or double column as text (NA: NULL), in R memory
+ * carved from blocks so that a million values are not a million allocations. */
+static const char **tag_strings(SEXP v) {
+  R_xlen_t n = XLENGTH(v);
+  const char **s = (const char **) R_alloc((size_t) n + 1, sizeof *s);
+  lp_type type = column_type(v);
+  const size_t block = 1 << 16;
+  char *room = NULL;
+  size_t left = 0;
+  for (R_xlen_t i = 0; i < n; i++) {
+    if (left < LP_PLAIN_MAX) {
+      room = R_alloc(block, 1);
+      left = block;
+    }
+    int64_t i64;
+    size_t len = 0;
+    switch (type) {
+    case LP_BOOL:
+      if (LOGICAL(v)[i] == NA_LOGICAL) { s[i] = NULL; continue; }
+      len = (size_t) snprintf(room, left, "%s", LOGICAL(v)[i] ? "TRUE" : "FALSE");
+      break;
+    case LP_INT32:
+      if (INTEGER(v)[i] == NA_INTEGER) { s[i] = NULL; continue; }
+      len = (size_t) snprintf(room, left, "%d", INTEGER(v)[i]);
+      break;
+    case LP_INT64:
+      memcpy(&i64, &REAL(v)[i], sizeof i64);
+      if (i64 == INT64_MIN) { s[i] = NULL; continue; }
+      len = (size_t) snprintf(room, left, "%lld", (long long) i64);
+      break;
+    case LP_DOUBLE:
+      if (R_IsNA(REAL(v)[i])) { s[i] = NULL; continue; }
+      len = lp_plain_double(REAL(v)[i], room);
+      break;
+    case LP_STRING:
+      Rf_error("bad serialization spec");
+    }
+    s[i] = room;
+    room += len + 1;
+    left -= len + 1;
+  }
+  return s;
+}
+
+/* Columns of a named list, each of nrow values (the C writer reads that many without checking);
+ * tags as text. */
+static lp_column *columns(SEXP list, int as_tags, R_xlen_t nrow) {
   R_xlen_t n = XLENGTH(list);
   SEXP names = Rf_getAttrib(list, R_NamesSymbol);
+  if (n > 0 && (TYPEOF(names) != STRSXP || XLENGTH(names) != n)) Rf_error("bad serialization spec: unnamed columns");
   lp_column *cols = (lp_column *) R_alloc((size_t) n + 1, sizeof *cols);
   for (R_xlen_t i = 0; i < n; i++) {
     SEXP v = VECTOR_ELT(list, i);
     lp_column *c = &cols[i];
     memset(c, 0, sizeof *c);
+    if (STRING_ELT(names, i) == NA_STRING || XLENGTH(v) != nrow)
+      Rf_error("bad serialization spec: column %d", (int) i + 1);
     c->key = Rf_translateCharUTF8(STRING_ELT(names, i));
-    c->type = force_string ? LP_STRING : column_type(v);
+    c->type = as_tags ? LP_STRING : column_type(v);
+    if (as_tags && TYPEOF(v) != STRSXP) {
+      c->str = tag_strings(v);
+      continue;
+    }
     switch (c->type) {
     case LP_DOUBLE: c->dbl = REAL(v); break;
     case LP_INT32: c->i32 = INTEGER(v); break;
@@ -114,6 +148,17 @@ static void buf_finalize(SEXP ptr) {
   R_ClearExternalPtr(ptr);
 }
 
+/* Two buffers (text, gzip) owned by a protected guard before they exist, so that neither an R
+ * error nor a failed R allocation can leak them. The caller UNPROTECTs the guard. */
+static bytebuf *guarded_buffers(SEXP *guard) {
+  *guard = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
+  R_RegisterCFinalizerEx(*guard, buf_finalize, TRUE);
+  bytebuf *bufs = calloc(2, sizeof *bufs);
+  if (bufs == NULL) Rf_error("out of memory");
+  R_SetExternalPtrAddr(*guard, bufs);
+  return bufs;
+}
+
 /* spec: list(measurement = chr (1 or n), tags = named list of chr, fields = named list,
  * time = integer64 or NULL, nrow = int). Returns list(batches, first, last, lines, dropped) or
  * list(error = list(row, column, message)). */
@@ -123,21 +168,26 @@ SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip) {
   int n = Rf_asInteger(list_get(spec, "nrow"));
   int bs = Rf_asInteger(batch_size);
   if (TYPEOF(meas) != STRSXP || TYPEOF(tags) != VECSXP || TYPEOF(fields) != VECSXP || n == NA_INTEGER || n < 0 ||
-      bs == NA_INTEGER || bs < 1)
+      bs == NA_INTEGER || bs < 1 || (XLENGTH(meas) != 1 && XLENGTH(meas) != n) ||
+      (time != R_NilValue && (TYPEOF(time) != REALSXP || XLENGTH(time) != n)))
     Rf_error("bad serialization spec");
   lp_input in;
   memset(&in, 0, sizeof in);
   in.measurement = strings(meas);
   in.measurement_one = XLENGTH(meas) == 1;
-  in.tags = columns(tags, 1);
+  in.tags = columns(tags, 1, n);
   in.ntags = (size_t) XLENGTH(tags);
-  in.fields = columns(fields, 0);
+  in.fields = columns(fields, 0, n);
   in.nfields = (size_t) XLENGTH(fields);
   in.time = time == R_NilValue ? NULL : (const int64_t *) REAL(time);
   in.nrow = (size_t) n;
 
+  size_t *order = (size_t *) R_alloc(in.ntags + 1, sizeof *order);
+  lp_tag_order(&in, order);
   lp_error err;
-  if (lp_validate(&in, &err) != LP_OK) {
+  int valid = lp_validate(&in, order, &err);
+  if (valid == LP_NOMEM) Rf_error("out of memory while checking line protocol");
+  if (valid != LP_OK) {
     const char *names[] = {"error", ""};
     const char *enames[] = {"row", "column", "message", ""};
     SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
@@ -149,23 +199,20 @@ SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip) {
     UNPROTECT(1);
     return out;
   }
-  size_t *order = (size_t *) R_alloc(in.ntags + 1, sizeof *order);
-  lp_tag_order(&in, order);
 
   int nb = bs == INT_MAX || n == 0 ? 0 : (n - 1) / bs + 1;
   const char *names[] = {"batches", "first", "last", "lines", "dropped", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
-  SEXP batches = Rf_allocVector(VECSXP, nb);
-  SET_VECTOR_ELT(out, 0, batches);
-  SEXP first = Rf_allocVector(INTSXP, nb), last = Rf_allocVector(INTSXP, nb), lines = Rf_allocVector(INTSXP, nb);
-  SET_VECTOR_ELT(out, 1, first);
-  SET_VECTOR_ELT(out, 2, last);
-  SET_VECTOR_ELT(out, 3, lines);
-  /* Two buffers (text, gzip) owned by a finalizer, so an R error cannot leak them. */
-  bytebuf *bufs = calloc(2, sizeof *bufs);
-  if (bufs == NULL) Rf_error("out of memory");
-  SEXP guard = PROTECT(R_MakeExternalPtr(bufs, R_NilValue, R_NilValue));
-  R_RegisterCFinalizerEx(guard, buf_finalize, TRUE);
+  /* Each vector goes into `out` (protected) right after it is made, before the next allocation:
+   * an unprotected vector would be collected by that allocation and its memory reused. */
+  SET_VECTOR_ELT(out, 0, Rf_allocVector(VECSXP, nb));
+  SET_VECTOR_ELT(out, 1, Rf_allocVector(INTSXP, nb));
+  SET_VECTOR_ELT(out, 2, Rf_allocVector(INTSXP, nb));
+  SET_VECTOR_ELT(out, 3, Rf_allocVector(INTSXP, nb));
+  SEXP batches = VECTOR_ELT(out, 0);
+  int *first = INTEGER(VECTOR_ELT(out, 1)), *last = INTEGER(VECTOR_ELT(out, 2)), *lines = INTEGER(VECTOR_ELT(out, 3));
+  SEXP guard;
+  bytebuf *bufs = guarded_buffers(&guard);
   size_t dropped = 0;
   int zip = Rf_asLogical(gzip) == TRUE;
   if (bs == INT_MAX) { /* one line per point, as text (dry runs): string values may hold newlines */
@@ -190,15 +237,15 @@ SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip) {
     if (lp_write(&in, order, from, to, &bufs[0], &nl, &dropped) != LP_OK) Rf_error("out of memory while writing line protocol");
     bytebuf *body = &bufs[0];
     if (zip && bufs[0].len > 0) {
-      if (gzip_bytes(bufs[0].data, bufs[0].len, &bufs[1]) != 0) Rf_error("gzip compression failed");
+      if (gzip_bytes(bufs[0].data, bufs[0].len, &bufs[1], 0) != 0) Rf_error("gzip compression failed");
       body = &bufs[1];
     }
     SEXP raw = Rf_allocVector(RAWSXP, (R_xlen_t) body->len);
     SET_VECTOR_ELT(batches, b, raw);
     if (body->len) memcpy(RAW(raw), body->data, body->len);
-    INTEGER(first)[b] = (int) from + 1;
-    INTEGER(last)[b] = (int) to;
-    INTEGER(lines)[b] = (int) nl;
+    first[b] = (int) from + 1;
+    last[b] = (int) to;
+    lines[b] = (int) nl;
   }
   SET_VECTOR_ELT(out, 4, Rf_ScalarReal((double) dropped));
   buf_finalize(guard);
@@ -206,14 +253,14 @@ SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip) {
   return out;
 }
 
-/* Raw bytes -> gzip (for line protocol the caller wrote itself). */
-SEXP C_gzip(SEXP x) {
-  if (TYPEOF(x) != RAWSXP) Rf_error("expected a raw vector");
-  bytebuf *bufs = calloc(2, sizeof *bufs);
-  if (bufs == NULL) Rf_error("out of memory");
-  SEXP guard = PROTECT(R_MakeExternalPtr(bufs, R_NilValue, R_NilValue));
-  R_RegisterCFinalizerEx(guard, buf_finalize, TRUE);
-  if (gzip_bytes(RAW(x), (size_t) XLENGTH(x), &bufs[1]) != 0) Rf_error("gzip compression failed");
+/* Raw bytes -> gzip (for line protocol the caller wrote itself). piece: bytes per deflate call,
+ * 0 for the largest zlib takes (tests use small pieces to drive the loop that large inputs need). */
+SEXP C_gzip(SEXP x, SEXP piece) {
+  int p = Rf_asInteger(piece);
+  if (TYPEOF(x) != RAWSXP || p == NA_INTEGER || p < 0) Rf_error("expected a raw vector and a piece size");
+  SEXP guard;
+  bytebuf *bufs = guarded_buffers(&guard);
+  if (gzip_bytes(RAW(x), (size_t) XLENGTH(x), &bufs[1], (size_t) p) != 0) Rf_error("gzip compression failed");
   SEXP out = PROTECT(Rf_allocVector(RAWSXP, (R_xlen_t) bufs[1].len));
   if (bufs[1].len) memcpy(RAW(out), bufs[1].data, bufs[1].len);
   buf_finalize(guard);
@@ -239,18 +286,25 @@ SEXP C_ns_to_rfc3339(SEXP x) {
 }
 
 /* integer64 arithmetic the R side needs without bit64: a + b (b a small number) and a < b. */
+static void check_ns_scalar(SEXP x) {
+  if (TYPEOF(x) != REALSXP || XLENGTH(x) < 1) Rf_error("expected integer64");
+}
+
 SEXP C_ns_add(SEXP a, SEXP b) {
+  check_ns_scalar(a);
   int64_t x;
   memcpy(&x, REAL(a), sizeof x);
   x += (int64_t) Rf_asReal(b);
   SEXP out = PROTECT(Rf_allocVector(REALSXP, 1));
   memcpy(REAL(out), &x, sizeof x);
-  Rf_setAttrib(out, R_ClassSymbol, Rf_mkString("integer64"));
-  UNPROTECT(1);
+  Rf_setAttrib(out, R_ClassSymbol, PROTECT(Rf_mkString("integer64")));
+  UNPROTECT(2);
   return out;
 }
 
 SEXP C_ns_less(SEXP a, SEXP b) {
+  check_ns_scalar(a);
+  check_ns_scalar(b);
   int64_t x, y;
   memcpy(&x, REAL(a), sizeof x);
   memcpy(&y, REAL(b), sizeof y);

@@ -141,9 +141,9 @@ static void run_text(const unsigned char *buf, size_t len) {
   lp_error err;
   bytebuf lp;
   bytebuf_init(&lp);
-  if (lp_validate(&in, &err) == LP_OK) {
-    size_t order[1], lines = 0, dropped = 0;
-    lp_tag_order(&in, order);
+  size_t order[1], lines = 0, dropped = 0;
+  lp_tag_order(&in, order);
+  if (lp_validate(&in, order, &err) == LP_OK) {
     if (lp_write(&in, order, 0, 1, &lp, &lines, &dropped) != LP_OK || lines != 1) abort();
   }
   bytebuf_free(&lp);

@@ -167,3 +167,37 @@ test_that("temporary failures are retried; a final failure says what was written
   expect_equal(e$rows_written, integer())
   expect_match(conditionMessage(e), "after 2 retries")
 })
+
+for_each_server("hostile names with backslashes, quotes and leading spaces are stored exactly", {
+  admin <- connect_admin(srv)
+  reader <- connect_reader(srv)
+  values <- c("\\ east", "two\\ words", "east\\ ", "\\,,=east", "a\\\"b", "\\\\x", "tr\\t", "\"q\"", " lead")
+  df <- data.frame(time = as.POSIXct("2024-05-01", tz = "UTC") + seq_along(values), t = values, v = seq_along(values),
+                   q = as.numeric(seq_along(values)), stringsAsFactors = FALSE)
+  names(df) <- c("time", "reg\\=ion", "a\\\"b", "\\\\,x")
+  for (m in c(paste0(fresh_name("hn"), " a\\b=c\"d"), paste0(" ", fresh_name("lead")))) {
+    influx_write(admin, df, m, tags = "reg\\=ion")
+    back <- influx_query(reader, paste("SELECT * FROM", influxdbtoolkit:::iql_ident(m), "GROUP BY *"))
+    back <- back[order(back[["a\\\"b"]]), ]
+    expect_identical(back[["reg\\=ion"]], values, info = m)
+    expect_identical(back[["a\\\"b"]], seq_along(values), info = m)
+    expect_identical(back[["\\\\,x"]], as.numeric(seq_along(values)), info = m)
+    expect_true(m %in% influx_query(reader, "SHOW MEASUREMENTS")$name, info = m)
+  }
+  # Refused before anything is sent: the server would skip, rename or lose these.
+  for (m in c("#hash", "cpu\\=load", "a\\\"b")) {
+    expect_error(influx_write(admin, df, m, tags = "reg\\=ion"), class = "influx_error_argument")
+  }
+})
+
+for_each_server("numeric tags are stored as their exact text", {
+  admin <- connect_admin(srv)
+  m <- fresh_name("numtag")
+  df <- data.frame(time = as.POSIXct("2024-05-01", tz = "UTC") + 1:3, k = c(100000, 1e-7, 2^53 + 2), n = c(100000L, -3L, NA),
+                   v = 1:3)
+  influx_write(admin, df, m, tags = c("k", "n"))
+  back <- influx_query(connect_reader(srv), sprintf("SELECT * FROM %s GROUP BY *", m))
+  back <- back[order(back$v), ]
+  expect_identical(back$k, c("100000", "0.0000001", "9007199254740994"))
+  expect_identical(back$n, c("100000", "-3", NA))
+})
