@@ -28,6 +28,7 @@ SEXP C_ns_less(SEXP a, SEXP b);
 SEXP C_series_query(SEXP spec, SEXP language);
 SEXP C_series_neighbours(SEXP missing, SEXP series);
 SEXP C_parse_duration(SEXP x);
+SEXP C_live_allocations(void);
 
 SEXP C_curl_version(void) { return Rf_mkString(curl_version_info(CURLVERSION_NOW)->version); }
 
@@ -60,6 +61,7 @@ static const R_CallMethodDef call_methods[] = {
   CALLDEF(C_series_query, 2),
   CALLDEF(C_series_neighbours, 2),
   CALLDEF(C_parse_duration, 1),
+  CALLDEF(C_live_allocations, 0),
   {NULL, NULL, 0}
 };
 
