@@ -107,3 +107,8 @@ SEXP C_live_allocations(void) {
   return out;
 }
 
+/* .onUnload: every live guard's finalizer, while this DLL is still loaded. */
+SEXP C_release_all(void) {
+  guard_release_all();
+  return R_NilValue;
+}

@@ -57,3 +57,34 @@ test_that("a JSON document R cannot hold leaks nothing", {
   expect_identical(live()[c("buffers", "json_blocks")], before[c("buffers", "json_blocks")])
 })
 
+# What devtools/pkgload do on a reload: unload the namespace and the DLL while connections are
+# alive, collect garbage, load again. R must neither crash at gc() nor at exit.
+test_that("unloading the package with live connections, then gc(), does not crash R", {
+  skip_on_os("windows")
+  outfile <- tempfile("unload")
+  script <- tempfile(fileext = ".R")
+  writeLines(c(
+    sprintf(".libPaths(c(%s))", paste(deparse(.libPaths()), collapse = "")),
+    "library(influxdbtoolkit)",
+    "kept <- influx_connect('http://127.0.0.1:9', version = 'v1')",
+    "dropped <- influx_connect('http://127.0.0.1:9', version = 'v1')",
+    "closed <- influx_connect('http://127.0.0.1:9', version = 'v1'); influx_disconnect(closed)",
+    "invisible(influxdbtoolkit:::iql_ident('m'))",
+    "unloadNamespace('influxdbtoolkit')",
+    "library.dynam.unload('influxdbtoolkit', system.file(package = 'influxdbtoolkit'))",
+    "rm(dropped, closed); invisible(gc()); invisible(gc())",
+    "library(influxdbtoolkit)",
+    "again <- influx_connect('http://127.0.0.1:9', version = 'v1', connect_timeout = 2)",
+    "r <- tryCatch(influx_ping(again), influx_error = function(e) class(e)[1])",
+    "old <- tryCatch(influxdbtoolkit:::influx_http(kept, 'GET', '/ping'), influx_error = function(e) class(e)[1])",
+    sprintf("writeLines(c('survived', r, old), '%s')", outfile)
+  ), script)
+  status <- system2(rscript(), c("--vanilla", shQuote(script)), stdout = FALSE, stderr = FALSE)
+  expect_equal(status, 0) # 139 (SIGSEGV) when a finalizer points into the unloaded DLL
+  expect_true(file.exists(outfile))
+  out <- readLines(outfile)
+  expect_equal(out[1], "survived")
+  # The new copy of the package works; the connection from before the unload is closed.
+  expect_match(out[2], "^influx_error_")
+  expect_equal(out[3], "influx_error_closed")
+})
