@@ -10,7 +10,7 @@ SERVERS ?= v1.6.7 v1.6.7-tls v1.8.10 v1.13.2 v2.7.12
 DEBS := r-base-dev r-cran-testthat r-cran-bit64 r-cran-cli libcurl4-openssl-dev pkg-config curl influxdb openssl
 BENCH_DEBS := r-cran-jsonlite r-cran-data.table
 
-.PHONY: deps install demo test fuzz check bench docs servers-start servers-stop clean
+.PHONY: deps install demo test fuzz valgrind check bench docs servers-start servers-stop clean
 
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -45,6 +45,19 @@ fuzz: deps
 	  src/columns.c src/bytebuf.c src/json.c src/dialect_influxql.c src/dialect_flux.c src/timeparse.c \
 	  src/lineproto.c src/series_query.c src/series_index.c src/utf8.c -lm
 	$(LIB)/fuzz $(FUZZ_ITERATIONS) tests/testthat/fixtures/*
+
+# The tests that need no server, with R itself under valgrind: any memory error or definite leak
+# fails the target (R's own known reports would go in tools/valgrind.supp). Not part of `make test`
+# or CI: it takes about 12 minutes of CPU, 8 of them decode-flux (choose files with
+# VALGRIND_TESTS="json memory"). The full report is in .lib/valgrind.log.
+VALGRIND_TESTS ?= json dialect memory decode-v1 decode-flux timeseries config write errors
+valgrind: install
+	@command -v valgrind >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends valgrind >/dev/null; }
+	env -u INFLUXTK_SERVERS R_LIBS="$(LIB)" R -d "valgrind --leak-check=full --show-leak-kinds=definite \
+	  --errors-for-leak-kinds=definite --error-exitcode=3 --suppressions=tools/valgrind.supp \
+	  --log-file=$(LIB)/valgrind.log" --vanilla --slave -f tools/valgrind-tests.R --args $(VALGRIND_TESTS); \
+	rc=$$?; grep -E "ERROR SUMMARY|definitely lost" $(LIB)/valgrind.log; \
+	[ $$rc -eq 0 ] || echo "valgrind found memory errors or definite leaks (exit $$rc): see $(LIB)/valgrind.log"; exit $$rc
 
 # Starts the servers, runs every test, stops the servers again whatever the outcome.
 test: install fuzz

@@ -3,6 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Buffers holding memory, for leak tests (the package is single-threaded). */
+static long live_buffers = 0;
+
+long bytebuf_live_count(void) { return live_buffers; }
+
 void bytebuf_init(bytebuf *b) {
   b->data = NULL;
   b->len = 0;
@@ -10,6 +15,7 @@ void bytebuf_init(bytebuf *b) {
 }
 
 void bytebuf_free(bytebuf *b) {
+  if (b->data != NULL) live_buffers--;
   free(b->data);
   bytebuf_init(b);
 }
@@ -22,6 +28,7 @@ int bytebuf_reserve(bytebuf *b, size_t extra) {
   while (cap < want) cap *= 2;
   unsigned char *p = realloc(b->data, cap);
   if (p == NULL) return -1;
+  if (b->data == NULL) live_buffers++;
   b->data = p;
   b->cap = cap;
   return 0;

@@ -18,5 +18,7 @@ int bytebuf_append(bytebuf *b, const void *src, size_t n);
 int bytebuf_append_str(bytebuf *b, const char *s);
 /* Drops the first n bytes, keeping the rest at the front. */
 void bytebuf_consume(bytebuf *b, size_t n);
+/* Buffers that hold memory now: leak tests compare it before and after. */
+long bytebuf_live_count(void);
 
 #endif

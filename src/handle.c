@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "glue.h"
+#include "r_guard.h"
 
 const char *scalar_string_or_null(SEXP x) {
   if (TYPEOF(x) != STRSXP || XLENGTH(x) != 1 || STRING_ELT(x, 0) == NA_STRING) return NULL;
@@ -26,12 +27,7 @@ SEXP list_get(SEXP list, const char *name) {
   return R_NilValue;
 }
 
-static void handle_finalize(SEXP ptr) {
-  influx_handle *h = R_ExternalPtrAddr(ptr);
-  if (h == NULL) return;
-  handle_free(h);
-  R_ClearExternalPtr(ptr);
-}
+static void handle_release(void *h) { handle_free(h); }
 
 influx_handle *handle_from_sexp(SEXP ptr) {
   if (TYPEOF(ptr) != EXTPTRSXP || !Rf_inherits(ptr, "influx_handle"))
@@ -63,11 +59,12 @@ static long ms_opt(SEXP opts, const char *name, long fallback) {
 }
 
 SEXP C_handle_new(SEXP opts) {
+  /* The guard owns h from its creation, so an R error below cannot leak it; unloading the
+   * package frees it while the code to do so is still there. */
+  SEXP ptr = PROTECT(guard_new(handle_release));
   influx_handle *h = handle_new();
   if (h == NULL) Rf_error("could not create a curl handle");
-  SEXP ptr = PROTECT(R_MakeExternalPtr(h, R_NilValue, R_NilValue));
-  /* From here the finalizer owns h, so an R error below cannot leak it. */
-  R_RegisterCFinalizerEx(ptr, handle_finalize, TRUE);
+  guard_set(ptr, h);
   Rf_setAttrib(ptr, R_ClassSymbol, Rf_mkString("influx_handle"));
   h->base_url = dup_opt(opts, "base_url");
   if (h->base_url == NULL) Rf_error("base_url is required");
@@ -95,11 +92,11 @@ SEXP C_handle_new(SEXP opts) {
 }
 
 SEXP C_handle_close(SEXP ptr) {
-  if (TYPEOF(ptr) != EXTPTRSXP) return R_NilValue;
+  if (TYPEOF(ptr) != EXTPTRSXP || !Rf_inherits(ptr, "influx_handle")) return R_NilValue;
   influx_handle *h = R_ExternalPtrAddr(ptr);
   /* Freeing it under a running transfer would pull curl's handles from under it. */
   if (h != NULL && h->busy) Rf_error("connection busy: a request on this connection is still running");
-  handle_finalize(ptr);
+  guard_release(ptr);
   return R_NilValue;
 }
 

@@ -2,6 +2,7 @@
 #include <R_ext/Rdynload.h>
 
 #include "glue.h"
+#include "r_guard.h"
 
 SEXP C_handle_new(SEXP opts);
 SEXP C_handle_close(SEXP ptr);
@@ -29,6 +30,8 @@ SEXP C_ns_less(SEXP a, SEXP b);
 SEXP C_series_query(SEXP spec, SEXP language);
 SEXP C_series_neighbours(SEXP missing, SEXP series);
 SEXP C_parse_duration(SEXP x);
+SEXP C_live_allocations(void);
+SEXP C_release_all(void);
 
 SEXP C_curl_version(void) { return Rf_mkString(curl_version_info(CURLVERSION_NOW)->version); }
 
@@ -62,6 +65,8 @@ static const R_CallMethodDef call_methods[] = {
   CALLDEF(C_series_query, 2),
   CALLDEF(C_series_neighbours, 2),
   CALLDEF(C_parse_duration, 1),
+  CALLDEF(C_live_allocations, 0),
+  CALLDEF(C_release_all, 0),
   {NULL, NULL, 0}
 };
 
@@ -72,7 +77,13 @@ void R_init_influxdbtoolkit(DllInfo *dll) {
   R_forceSymbols(dll, TRUE);
 }
 
+/* library.dynam.unload() unmaps this DLL, but R would still call the finalizers of live
+ * connections and buffers, which are code here. .onUnload (R/unload.R) runs them when the
+ * namespace goes, since R finds this hook only through dynamic lookup, which R_init turns off;
+ * where an R finds it anyway, it does the same. libcurl's global state goes last, and only
+ * once no handle is left to use it. */
 void R_unload_influxdbtoolkit(DllInfo *dll) {
   (void) dll;
-  curl_global_cleanup();
+  guard_release_all();
+  if (handle_live_count() == 0) curl_global_cleanup();
 }

@@ -20,6 +20,11 @@ typedef struct {
   int depth;
 } parser;
 
+/* Arena blocks holding memory, for leak tests (the package is single-threaded). */
+static long live_blocks = 0;
+
+long json_live_blocks(void) { return live_blocks; }
+
 static void *arena_alloc(json_doc *doc, size_t n) {
   n = (n + 15) & ~(size_t) 15;
   block *b = doc->blocks;
@@ -27,6 +32,7 @@ static void *arena_alloc(json_doc *doc, size_t n) {
     size_t cap = n > 65536 ? n : 65536;
     block *nb = malloc(sizeof(block) + cap);
     if (nb == NULL) return NULL;
+    live_blocks++;
     nb->next = b;
     nb->used = 0;
     nb->cap = cap;
@@ -43,6 +49,7 @@ void json_free(json_doc *doc) {
   while (b) {
     block *next = b->next;
     free(b);
+    live_blocks--;
     b = next;
   }
   doc->blocks = NULL;
@@ -90,14 +97,47 @@ static size_t put_utf8(char *o, unsigned cp) {
   return 4;
 }
 
-/* Parses a string at p->pos (at the opening quote) into arena memory. */
+/* Length of the UTF-8 sequence at s[0..n) (RFC 3629: no overlong forms, no surrogates, nothing
+ * above U+10FFFF), or 0 when it is not one. */
+static size_t utf8_sequence(const unsigned char *s, size_t n) {
+  unsigned char c = s[0];
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xbf; /* range of the second byte */
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) len = 2;
+  else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (n < len || s[1] < lo || s[1] > hi) return 0;
+  for (size_t i = 2; i < len; i++)
+    if ((s[i] & 0xc0) != 0x80) return 0;
+  return len;
+}
+
+/* Parses a string at p->pos (at the opening quote) into arena memory. R strings are UTF-8 without
+ * NUL, so invalid UTF-8 and \u0000 are parse errors rather than text R cannot hold. */
 static int parse_string(parser *p, char **out, size_t *outlen) {
   p->pos++; /* opening quote */
   size_t start = p->pos, end = start;
   int escapes = 0;
   while (end < p->len && p->s[end] != '"') {
-    if ((unsigned char) p->s[end] < 0x20) { p->pos = end; return perr(p, "control character in string"); }
-    if (p->s[end] == '\\') { escapes = 1; end++; }
+    unsigned char c = (unsigned char) p->s[end];
+    if (c < 0x20) { p->pos = end; return perr(p, "control character in string"); }
+    if (c >= 0x80) {
+      size_t k = utf8_sequence((const unsigned char *) p->s + end, p->len - end);
+      if (k == 0) { p->pos = end; return perr(p, "invalid UTF-8 in string"); }
+      end += k;
+      continue;
+    }
+    if (c == '\\') { escapes = 1; end++; }
     end++;
   }
   if (end >= p->len) { p->pos = end; return perr(p, "unterminated string"); }
@@ -135,6 +175,9 @@ static int parse_string(parser *p, char **out, size_t *outlen) {
           cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
         } else if (cp >= 0xdc00 && cp <= 0xdfff) {
           return perr(p, "unpaired surrogate");
+        } else if (cp == 0) {
+          p->pos -= 6;
+          return perr(p, "\\u0000 (NUL), which R strings cannot hold,");
         }
         n += put_utf8(o + n, cp);
         break;

@@ -31,6 +31,8 @@ typedef struct {
 /* 0 on success; -1 with doc->error set. The input need not be NUL-terminated. */
 int json_parse(json_doc *doc, const char *text, size_t len);
 void json_free(json_doc *doc);
+/* Arena blocks that hold memory now: leak tests compare it before and after. */
+long json_live_blocks(void);
 const json_node *json_get(const json_node *obj, const char *key);
 /* The string member `key` of an object, or NULL. */
 const char *json_get_string(const json_node *obj, const char *key);

@@ -1,4 +1,5 @@
 /* .Call glue for the query dialects and for decoding recorded bodies (decoder tests). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode_flux.h"
@@ -7,6 +8,7 @@
 #include "dialect_influxql.h"
 #include "glue.h"
 #include "json.h"
+#include "r_guard.h"
 #include "series_index.h"
 #include "series_query.h"
 
@@ -16,18 +18,18 @@ static SEXP quote_all(SEXP x, quote_fn fn) {
   if (TYPEOF(x) != STRSXP) Rf_error("expected a character vector");
   R_xlen_t n = XLENGTH(x);
   SEXP out = PROTECT(Rf_allocVector(STRSXP, n));
-  bytebuf b;
-  bytebuf_init(&b);
+  /* One buffer for all elements, owned by the guard: translating a string can raise an error. */
+  bytebuf *b;
+  SEXP guard = PROTECT(guard_bytebuf(&b));
   for (R_xlen_t i = 0; i < n; i++) {
     if (STRING_ELT(x, i) == NA_STRING) { SET_STRING_ELT(out, i, NA_STRING); continue; }
     const char *s = Rf_translateCharUTF8(STRING_ELT(x, i));
-    b.len = 0;
-    if (fn(&b, s, strlen(s)) != 0 || b.len > INT_MAX) { bytebuf_free(&b); Rf_error("out of memory"); }
-    SEXP ch = Rf_mkCharLenCE((const char *) b.data, (int) b.len, CE_UTF8);
-    SET_STRING_ELT(out, i, ch);
+    b->len = 0;
+    if (fn(b, s, strlen(s)) != 0) Rf_error("out of memory");
+    SET_STRING_ELT(out, i, mk_utf8_len((const char *) b->data, b->len));
   }
-  bytebuf_free(&b);
-  UNPROTECT(1);
+  guard_release(guard);
+  UNPROTECT(2);
   return out;
 }
 
@@ -77,14 +79,12 @@ typedef struct {
   int ready;
 } any_decoder;
 
-static void any_decoder_finalize(SEXP ptr) {
-  any_decoder *d = R_ExternalPtrAddr(ptr);
-  if (d == NULL) return;
+static void any_decoder_release(void *p) {
+  any_decoder *d = p;
   if (d->ready) {
     if (d->flux) flux_free(&d->fx); else v1_free(&d->v1);
   }
   free(d);
-  R_ClearExternalPtr(ptr);
 }
 
 /* Decodes a recorded body (v1 MessagePack or Flux annotated CSV) fed in pieces of `piece` bytes,
@@ -93,10 +93,10 @@ static SEXP decode_recorded(SEXP body, SEXP piece, SEXP opts, int flux) {
   if (TYPEOF(body) != RAWSXP) Rf_error("body must be a raw vector");
   int step = Rf_asInteger(piece);
   if (step == NA_INTEGER || step < 1) Rf_error("piece must be a positive integer");
+  SEXP guard = PROTECT(guard_new(any_decoder_release));
   any_decoder *d = calloc(1, sizeof *d);
   if (d == NULL) Rf_error("out of memory");
-  SEXP guard = PROTECT(R_MakeExternalPtr(d, R_NilValue, R_NilValue));
-  R_RegisterCFinalizerEx(guard, any_decoder_finalize, TRUE);
+  guard_set(guard, d);
   d->flux = flux;
   if (flux) {
     flux_options fo = {Rf_asLogical(list_get(opts, "pivot")) == TRUE, Rf_asLogical(list_get(opts, "table_columns")) == TRUE};
@@ -129,7 +129,7 @@ static SEXP decode_recorded(SEXP body, SEXP piece, SEXP opts, int flux) {
   }
   if (!flux && d->v1.notices.len)
     SET_VECTOR_ELT(out, 4, Rf_ScalarString(mk_utf8_len((const char *) d->v1.notices.data, d->v1.notices.len)));
-  any_decoder_finalize(guard);
+  guard_release(guard);
   UNPROTECT(2);
   return out;
 }
@@ -141,13 +141,12 @@ SEXP C_decode_flux(SEXP body, SEXP piece, SEXP opts) { return decode_recorded(bo
 SEXP C_json_quote(SEXP x) {
   const char *s = scalar_string_or_null(x);
   if (s == NULL) Rf_error("expected one string");
-  bytebuf b;
-  bytebuf_init(&b);
-  if (json_write_string(&b, s, strlen(s)) != 0 || b.len > INT_MAX) { bytebuf_free(&b); Rf_error("out of memory"); }
-  SEXP out = PROTECT(Rf_allocVector(STRSXP, 1));
-  SET_STRING_ELT(out, 0, Rf_mkCharLenCE((const char *) b.data, (int) b.len, CE_UTF8));
-  bytebuf_free(&b);
-  UNPROTECT(1);
+  bytebuf *b;
+  SEXP guard = PROTECT(guard_bytebuf(&b));
+  if (json_write_string(b, s, strlen(s)) != 0) Rf_error("out of memory");
+  SEXP out = PROTECT(Rf_ScalarString(mk_utf8_len((const char *) b->data, b->len)));
+  guard_release(guard);
+  UNPROTECT(2);
   return out;
 }
 
@@ -222,22 +221,17 @@ SEXP C_series_query(SEXP spec, SEXP language) {
   q.create_empty = Rf_asLogical(list_get(spec, "create_empty")) == TRUE;
   q.tz = utf8_or_null(list_get(spec, "tz"));
   if (q.tz != NULL && list_get(spec, "zone_offset") != R_NilValue) q.zone_offset_ns = ns_value(list_get(spec, "zone_offset"), "zone_offset");
-  bytebuf b;
-  bytebuf_init(&b);
+  bytebuf *b;
+  SEXP guard = PROTECT(guard_bytebuf(&b));
   int st;
-  if (strcmp(lang, "influxql") == 0) st = iql_series_query(&b, &q);
-  else if (strcmp(lang, "flux") == 0) st = flux_series_query(&b, &q);
+  if (strcmp(lang, "influxql") == 0) st = iql_series_query(b, &q);
+  else if (strcmp(lang, "flux") == 0) st = flux_series_query(b, &q);
   else Rf_error("unknown language '%s'", lang);
-  if (st != SQ_OK || b.len > INT_MAX) {
-    bytebuf_free(&b);
-    Rf_error(st == SQ_INVALID ? "incomplete query specification" : "out of memory");
-  }
-  /* into R's memory before any R allocation, which could jump out and leak the buffer */
-  int n = (int) b.len;
-  char *text = R_alloc(b.len + 1, 1);
-  memcpy(text, b.data, b.len);
-  bytebuf_free(&b);
-  return Rf_ScalarString(Rf_mkCharLenCE(text, n, CE_UTF8));
+  if (st != SQ_OK) Rf_error(st == SQ_INVALID ? "incomplete query specification" : "out of memory");
+  SEXP out = PROTECT(Rf_ScalarString(mk_utf8_len((const char *) b->data, b->len)));
+  guard_release(guard);
+  UNPROTECT(2);
+  return out;
 }
 
 /* list(prev, next): 1-based neighbours with a value in the same series (NA: none); see

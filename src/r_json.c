@@ -1,9 +1,11 @@
 /* JSON text -> R values: objects become named lists, arrays of one scalar type become atomic
  * vectors (null -> NA), other arrays lists. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "glue.h"
 #include "json.h"
+#include "r_guard.h"
 
 static int scalar_type(const json_node *n) {
   switch (n->type) {
@@ -63,11 +65,9 @@ static SEXP json_to_sexp(const void *p) {
   return R_NilValue;
 }
 
-static void doc_finalize(SEXP ptr) {
-  json_doc *d = R_ExternalPtrAddr(ptr);
-  if (d == NULL) return;
-  json_free(d);
-  R_ClearExternalPtr(ptr);
+static void doc_release(void *p) {
+  json_free(p);
+  free(p);
 }
 
 /* list(ok = TRUE, value = ...) or list(ok = FALSE, error = "...") */
@@ -83,76 +83,78 @@ SEXP C_json_parse(SEXP text) {
   } else {
     Rf_error("text must be a raw vector or a string");
   }
-  json_doc *doc = (json_doc *) R_alloc(1, sizeof *doc);
   const char *names[] = {"ok", "value", "error", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  /* The tree is freed by the guard even if building the R value fails. */
+  SEXP guard = PROTECT(guard_new(doc_release));
+  json_doc *doc = calloc(1, sizeof *doc);
+  if (doc == NULL) Rf_error("out of memory");
+  guard_set(guard, doc);
   if (json_parse(doc, s, len) != 0) {
     SET_VECTOR_ELT(out, 0, Rf_ScalarLogical(FALSE));
     SET_VECTOR_ELT(out, 2, Rf_mkString(doc->error));
-    UNPROTECT(1);
-    return out;
+  } else {
+    SET_VECTOR_ELT(out, 0, Rf_ScalarLogical(TRUE));
+    SET_VECTOR_ELT(out, 1, json_to_sexp(doc->root));
   }
-  /* The tree is freed by the finalizer even if building the R value fails. */
-  SEXP guard = PROTECT(R_MakeExternalPtr(doc, R_NilValue, R_NilValue));
-  R_RegisterCFinalizerEx(guard, doc_finalize, TRUE);
-  SET_VECTOR_ELT(out, 0, Rf_ScalarLogical(TRUE));
-  SET_VECTOR_ELT(out, 1, json_to_sexp(doc->root));
-  doc_finalize(guard);
+  guard_release(guard);
   UNPROTECT(2);
   return out;
+}
+
+static int is_json_scalar(SEXP v) {
+  int t = TYPEOF(v);
+  return (t == STRSXP || t == REALSXP || t == INTSXP || t == LGLSXP) && XLENGTH(v) == 1;
 }
 
 /* A named list of scalars (character, double, integer, logical) as a JSON object, for InfluxQL
  * bind parameters. */
 SEXP C_json_encode_object(SEXP x) {
   SEXP names = Rf_getAttrib(x, R_NamesSymbol);
-  if (TYPEOF(x) != VECSXP || (XLENGTH(x) > 0 && names == R_NilValue)) Rf_error("params must be a named list");
-  bytebuf b;
-  bytebuf_init(&b);
-  int oom = bytebuf_append(&b, "{", 1);
+  if (TYPEOF(x) != VECSXP || (XLENGTH(x) > 0 && TYPEOF(names) != STRSXP)) Rf_error("params must be a named list");
+  /* The text grows in C memory that the guard owns: the R calls below (translating strings) can
+   * raise errors. */
+  bytebuf *b;
+  SEXP guard = PROTECT(guard_bytebuf(&b));
+  int oom = bytebuf_append(b, "{", 1);
   const char *bad = NULL;
   for (R_xlen_t i = 0; i < XLENGTH(x) && !oom && !bad; i++) {
     SEXP v = VECTOR_ELT(x, i);
+    if (STRING_ELT(names, i) == NA_STRING) { bad = "NA"; break; }
     const char *key = Rf_translateCharUTF8(STRING_ELT(names, i));
-    if (i > 0) oom = bytebuf_append(&b, ",", 1);
-    oom = oom || json_write_string(&b, key, strlen(key)) || bytebuf_append(&b, ":", 1);
-    if (XLENGTH(v) != 1) { bad = key; break; }
+    if (i > 0) oom = bytebuf_append(b, ",", 1);
+    oom = oom || json_write_string(b, key, strlen(key)) || bytebuf_append(b, ":", 1);
+    if (!is_json_scalar(v)) { bad = key; break; }
     char tmp[64];
     switch (TYPEOF(v)) {
     case STRSXP: {
       if (STRING_ELT(v, 0) == NA_STRING) { bad = key; break; }
       const char *s = Rf_translateCharUTF8(STRING_ELT(v, 0));
-      oom = oom || json_write_string(&b, s, strlen(s));
+      oom = oom || json_write_string(b, s, strlen(s));
       break;
     }
     case REALSXP:
       if (!R_FINITE(REAL(v)[0])) { bad = key; break; }
       snprintf(tmp, sizeof tmp, "%.17g", REAL(v)[0]);
-      oom = oom || bytebuf_append_str(&b, tmp);
+      oom = oom || bytebuf_append_str(b, tmp);
       break;
     case INTSXP:
       if (INTEGER(v)[0] == NA_INTEGER) { bad = key; break; }
       snprintf(tmp, sizeof tmp, "%d", INTEGER(v)[0]);
-      oom = oom || bytebuf_append_str(&b, tmp);
+      oom = oom || bytebuf_append_str(b, tmp);
       break;
-    case LGLSXP:
+    default: /* LGLSXP */
       if (LOGICAL(v)[0] == NA_LOGICAL) { bad = key; break; }
-      oom = oom || bytebuf_append_str(&b, LOGICAL(v)[0] ? "true" : "false");
+      oom = oom || bytebuf_append_str(b, LOGICAL(v)[0] ? "true" : "false");
       break;
-    default:
-      bad = key;
     }
   }
-  oom = oom || bytebuf_append(&b, "}", 1);
-  if (oom || bad) {
-    bytebuf_free(&b);
-    if (oom) Rf_error("out of memory");
-    Rf_error("parameter '%s' must be one non-missing, finite string, number or logical", bad);
-  }
-  SEXP out = PROTECT(Rf_allocVector(STRSXP, 1));
-  if (b.len > INT_MAX) { bytebuf_free(&b); Rf_error("params too large"); }
-  SET_STRING_ELT(out, 0, Rf_mkCharLenCE((const char *) b.data, (int) b.len, CE_UTF8));
-  bytebuf_free(&b);
-  UNPROTECT(1);
+  oom = oom || bytebuf_append(b, "}", 1);
+  if (oom) Rf_error("out of memory");
+  /* `bad` is R memory (from Rf_translateCharUTF8), valid after the buffer is freed. */
+  if (bad) Rf_error("parameter '%s' must be one non-missing, finite string, number or logical", bad);
+  SEXP out = PROTECT(Rf_ScalarString(mk_utf8_len((const char *) b->data, b->len)));
+  guard_release(guard);
+  UNPROTECT(2);
   return out;
 }

@@ -1,7 +1,7 @@
 /* .Call entry for one HTTP request: builds the URL and body, runs the transport with a sink that
  * streams a v1 query response into the decoder (or collects raw bytes), and returns what R needs
  * to build a result or a classed condition. Nothing here raises an R error while C owns memory:
- * all request state hangs off an external pointer with a finalizer. */
+ * all request state hangs off a guard (r_guard.h). */
 #include <stdlib.h>
 #include <ctype.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #include "decode_flux.h"
 #include "decode_v1.h"
 #include "glue.h"
+#include "r_guard.h"
 
 typedef enum { SINK_NONE, SINK_RAW, SINK_V1, SINK_FLUX } sink_kind;
 
@@ -38,12 +39,7 @@ static void state_free(request_state *s) {
   free(s);
 }
 
-static void state_finalize(SEXP ptr) {
-  request_state *s = R_ExternalPtrAddr(ptr);
-  if (s == NULL) return;
-  state_free(s);
-  R_ClearExternalPtr(ptr);
-}
+static void state_release(void *s) { state_free(s); }
 
 /* Whether a Content-Type value names the media type `want` (lower case): type and subtype
  * compare case-insensitively and may be followed by parameters ("text/csv; charset=utf-8"), but
@@ -184,10 +180,10 @@ SEXP C_request(SEXP handle, SEXP method, SEXP path, SEXP query, SEXP headers, SE
   if (body != R_NilValue && TYPEOF(body) != RAWSXP && TYPEOF(body) != STRSXP)
     Rf_error("body must be NULL, a raw vector or a named character vector (form fields)");
 
+  SEXP guard = PROTECT(guard_new(state_release));
   request_state *s = calloc(1, sizeof *s);
   if (s == NULL) Rf_error("out of memory");
-  SEXP guard = PROTECT(R_MakeExternalPtr(s, R_NilValue, R_NilValue));
-  R_RegisterCFinalizerEx(guard, state_finalize, TRUE);
+  guard_set(guard, s);
   v1_init(&s->dec);
   /* R counts the statements it sends: results for others are a malformed answer. */
   if (opts != R_NilValue) v1_expect_statements(&s->dec, Rf_asInteger(list_get(opts, "statements")));
@@ -237,7 +233,7 @@ SEXP C_request(SEXP handle, SEXP method, SEXP path, SEXP query, SEXP headers, SE
   transport_perform(h, &req, &resp);
 
   SEXP out = PROTECT(build_result(s, &resp, opts));
-  state_finalize(guard);
+  guard_release(guard);
   UNPROTECT(2);
   return out;
 }

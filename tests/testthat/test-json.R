@@ -40,3 +40,18 @@ test_that("bind parameters are encoded as a JSON object", {
   expect_error(enc(list(x = 1:2), NULL), class = "influx_error_argument")
   expect_error(enc(list(Inf), NULL), class = "influx_error_argument")
 })
+
+test_that("text R strings cannot hold is a parse error, not an R error", {
+  nul <- json('{"a": "x\\u0000y"}')
+  expect_false(nul$ok)
+  expect_match(nul$error, "NUL.*at byte [0-9]+")
+  bad <- json(as.raw(c(0x22, 0x61, 0xff, 0xfe, 0x62, 0x22))) # "a", two bytes that are not UTF-8, "b"
+  expect_false(bad$ok)
+  expect_match(bad$error, "UTF-8.*at byte 2")
+  for (b in list(c(0x22, 0xc3, 0x22), c(0x22, 0xe2, 0x82, 0x22), c(0x22, 0xed, 0xa0, 0x80, 0x22),
+                 c(0x22, 0xc0, 0xaf, 0x22), c(0x22, 0xf4, 0x90, 0x80, 0x80, 0x22)))
+    expect_false(json(as.raw(b))$ok, info = paste(b, collapse = " "))
+  ok <- json(as.raw(c(0x22, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x8f, 0xa2, 0x22)))
+  expect_true(ok$ok)
+  expect_equal(ok$value, "\u00e9\u20ac\U0001f3e2")
+})
