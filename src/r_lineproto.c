@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "glue.h"
+#include "r_guard.h"
 #include "gzip.h"
 #include "lineproto.h"
 #include "timeparse.h"
@@ -139,23 +140,21 @@ static lp_column *columns(SEXP list, int as_tags, R_xlen_t nrow) {
   return cols;
 }
 
-static void buf_finalize(SEXP ptr) {
-  bytebuf *b = R_ExternalPtrAddr(ptr);
-  if (b == NULL) return;
+static void buffers_free(void *p) {
+  bytebuf *b = p;
   bytebuf_free(&b[0]);
   bytebuf_free(&b[1]);
   free(b);
-  R_ClearExternalPtr(ptr);
 }
 
-/* Two buffers (text, gzip) owned by a protected guard before they exist, so that neither an R
- * error nor a failed R allocation can leak them. The caller UNPROTECTs the guard. */
+/* Two buffers (text, gzip) owned by a protected guard (r_guard.h) before they exist, so that
+ * neither an R error nor unloading the package can leak them or leave a finalizer pointing into
+ * the unloaded DLL. The caller releases and UNPROTECTs the guard. */
 static bytebuf *guarded_buffers(SEXP *guard) {
-  *guard = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
-  R_RegisterCFinalizerEx(*guard, buf_finalize, TRUE);
+  *guard = PROTECT(guard_new(buffers_free));
   bytebuf *bufs = calloc(2, sizeof *bufs);
   if (bufs == NULL) Rf_error("out of memory");
-  R_SetExternalPtrAddr(*guard, bufs);
+  guard_set(*guard, bufs);
   return bufs;
 }
 
@@ -226,7 +225,7 @@ SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip) {
     }
     SET_VECTOR_ELT(out, 0, Rf_lengthgets(text, k));
     SET_VECTOR_ELT(out, 4, Rf_ScalarReal((double) dropped));
-    buf_finalize(guard);
+    guard_release(guard);
     UNPROTECT(3);
     return out;
   }
@@ -248,7 +247,7 @@ SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip) {
     lines[b] = (int) nl;
   }
   SET_VECTOR_ELT(out, 4, Rf_ScalarReal((double) dropped));
-  buf_finalize(guard);
+  guard_release(guard);
   UNPROTECT(2);
   return out;
 }
@@ -263,7 +262,7 @@ SEXP C_gzip(SEXP x, SEXP piece) {
   if (gzip_bytes(RAW(x), (size_t) XLENGTH(x), &bufs[1], (size_t) p) != 0) Rf_error("gzip compression failed");
   SEXP out = PROTECT(Rf_allocVector(RAWSXP, (R_xlen_t) bufs[1].len));
   if (bufs[1].len) memcpy(RAW(out), bufs[1].data, bufs[1].len);
-  buf_finalize(guard);
+  guard_release(guard);
   UNPROTECT(2);
   return out;
 }

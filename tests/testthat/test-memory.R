@@ -70,6 +70,8 @@ test_that("unloading the package with live connections, then gc(), does not cras
     "dropped <- influx_connect('http://127.0.0.1:9', version = 'v1')",
     "closed <- influx_connect('http://127.0.0.1:9', version = 'v1'); influx_disconnect(closed)",
     "invisible(influxdbtoolkit:::iql_ident('m'))",
+    "zipped <- .Call(influxdbtoolkit:::C_gzip, charToRaw('m v=1'), 0L)",
+    "dry <- influx_write(kept, data.frame(v = 1), measurement = 'm', database = 'd', time = NULL, dry_run = TRUE)",
     "unloadNamespace('influxdbtoolkit')",
     "library.dynam.unload('influxdbtoolkit', system.file(package = 'influxdbtoolkit'))",
     "rm(dropped, closed); invisible(gc()); invisible(gc())",
