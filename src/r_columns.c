@@ -27,6 +27,14 @@ typedef struct {
   size_t cap;
 } scratch;
 
+/* setAttrib with the value protected while the symbol is installed (which may allocate: the
+ * order in which C evaluates call arguments is unspecified). */
+static void set_attr(SEXP x, const char *name, SEXP value) {
+  PROTECT(value);
+  Rf_setAttrib(x, Rf_install(name), value);
+  UNPROTECT(1);
+}
+
 /* A CHARSXP of s[0, len) that R can trust: NULs dropped and invalid UTF-8 replaced (*repaired
  * set to 1) rather than "embedded nul" errors or strings marked UTF-8 that are not. */
 static SEXP clean_charsxp(const char *s, size_t len, scratch *sc, int *repaired) {
@@ -137,7 +145,7 @@ static SEXP time_column(const column *c, const frame_options *o) {
   SET_STRING_ELT(cls, 0, Rf_mkChar("POSIXct"));
   SET_STRING_ELT(cls, 1, Rf_mkChar("POSIXt"));
   Rf_setAttrib(out, R_ClassSymbol, cls);
-  Rf_setAttrib(out, Rf_install("tzone"), Rf_ScalarString(mk_utf8(o->tz)));
+  set_attr(out, "tzone", Rf_ScalarString(mk_utf8(o->tz)));
   UNPROTECT(2);
   return out;
 }
@@ -175,7 +183,7 @@ static SEXP column_to_sexp(const table *t, const column *c, const frame_options 
     const int64_t *d = c->data;
     for (R_xlen_t i = 0; i < n; i++) REAL(out)[i] = na_at(c, (size_t) i) ? NA_REAL : (double) d[i] / 1e9;
     Rf_setAttrib(out, R_ClassSymbol, Rf_mkString("difftime"));
-    Rf_setAttrib(out, Rf_install("units"), Rf_mkString("secs"));
+    set_attr(out, "units", Rf_mkString("secs"));
     UNPROTECT(1);
     return out;
   }
@@ -294,8 +302,8 @@ SEXP table_to_data_frame(const table *t, const frame_options *o) {
   INTEGER(rn)[1] = -(int) t->nrow;
   Rf_setAttrib(df, R_RowNamesSymbol, rn);
   Rf_setAttrib(df, R_ClassSymbol, Rf_mkString("data.frame"));
-  if (ninexact > 0) Rf_setAttrib(df, Rf_install("influx_inexact"), Rf_lengthgets(inexact_names, ninexact));
-  if (nmin > 0) Rf_setAttrib(df, Rf_install("influx_int64_min"), Rf_lengthgets(min_names, nmin));
+  if (ninexact > 0) set_attr(df, "influx_inexact", Rf_lengthgets(inexact_names, ninexact));
+  if (nmin > 0) set_attr(df, "influx_int64_min", Rf_lengthgets(min_names, nmin));
   if (nrep > 0) {
     const char *fields[] = {"column", "name", "first_row", "count", ""};
     SEXP rep = PROTECT(Rf_mkNamed(VECSXP, fields));
@@ -303,7 +311,7 @@ SEXP table_to_data_frame(const table *t, const frame_options *o) {
     SET_VECTOR_ELT(rep, 1, Rf_lengthgets(rep_name, nrep));
     SET_VECTOR_ELT(rep, 2, Rf_lengthgets(rep_first, nrep));
     SET_VECTOR_ELT(rep, 3, Rf_lengthgets(rep_count, nrep));
-    Rf_setAttrib(df, Rf_install("influx_repaired"), rep);
+    set_attr(df, "influx_repaired", rep);
     UNPROTECT(1);
   }
   UNPROTECT(9);
