@@ -176,3 +176,34 @@ test_that("random corruption never crashes the decoder", {
   expect_survives_corruption(fixture("flux-two-results.csv"), seed = 2, bytes = c(0:255, rep(c(34, 44, 10, 13, 35), 20)),
                              function(b, piece, i) decode_flux(b, piece, pivot = i %% 2 == 0))
 })
+
+# ---- issue 9: nothing lost, nothing corrupted ------------------------------------------------
+
+annotated <- function(types, group, header, ...) {
+  csv(paste0("#datatype,", types), paste0("#group,", group), paste0("#default,_result", strrep(",", lengths(gregexpr(",", types)))),
+      header, ..., "")
+}
+
+test_that("the first and last instants of int64 nanoseconds are times, one nanosecond beyond is an error", {
+  # Flux's time range is exactly int64 nanoseconds since the epoch: -2^63 is
+  # 1677-09-21T00:12:43.145224192Z and 2^63 - 1 is 2262-04-11T23:47:16.854775807Z.
+  edge <- c("1677-09-21T00:12:43.145224192Z", "1677-09-21T00:12:43.999999999Z", "2262-04-11T23:47:16.000000000Z",
+            "2262-04-11T23:47:16.854775807Z", "2262-04-12T00:47:16.854775807+01:00", "1677-09-20T23:12:43.145224192-01:00")
+  body <- annotated("string,long,dateTime:RFC3339", "false,false,false", ",result,table,t", paste0(",,0,", edge))
+  r <- decode_flux(body)
+  expect_equal(r$status, 0L)
+  seconds <- function(sec, ns) sec + ns / 1e9 # as the decoder builds a POSIXct from whole seconds and nanoseconds
+  expect_identical(as.numeric(r$table$t), c(seconds(-9223372037, 145224192), seconds(-9223372037, 999999999),
+                                            seconds(9223372036, 0), seconds(9223372036, 854775807),
+                                            seconds(9223372036, 854775807), seconds(-9223372037, 145224192)))
+  # the same instants as the row key of a pivot
+  piv <- annotated("string,long,dateTime:RFC3339,string,double", "false,false,false,true,false",
+                   ",result,table,_time,_field,_value", paste0(",,0,", edge[c(1, 4)], ",f,", 1:2))
+  expect_identical(decode_flux(piv, pivot = TRUE)$table$f, c(1, 2))
+  for (beyond in c("1677-09-21T00:12:43.145224191Z", "2262-04-11T23:47:16.854775808Z", "1677-09-21T00:12:42Z",
+                   "2262-04-11T23:47:17Z", "2262-04-11T23:47:16.854775807-00:01", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z")) {
+    r <- decode_flux(annotated("string,long,dateTime:RFC3339", "false,false,false", ",result,table,t", paste0(",,0,", beyond)))
+    expect_equal(r$status, 2L, info = beyond)
+    expect_match(r$message, "not an RFC3339 time", info = beyond)
+  }
+})
