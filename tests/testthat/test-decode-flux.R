@@ -207,3 +207,48 @@ test_that("the first and last instants of int64 nanoseconds are times, one nanos
     expect_match(r$message, "not an RFC3339 time", info = beyond)
   }
 })
+
+test_that("a _value long in one table and boolean in another widens to character, never to numbers", {
+  body <- csv("#datatype,string,long,string,long", "#group,false,false,true,false", "#default,_result,,,",
+              ",result,table,_field,_value", ",,0,n,7", "",
+              "#datatype,string,long,string,boolean", "#group,false,false,true,false", "#default,_result,,,",
+              ",result,table,_field,_value", ",,1,ok,true", ",,1,ok,false", ",,1,ok,", "",
+              "#datatype,string,long,string,double", "#group,false,false,true,false", "#default,_result,,,",
+              ",result,table,_field,_value", ",,2,x,2.5", "")
+  df <- decode_flux(body)$table
+  expect_identical(df$`_value`, c("7", "true", "false", NA, "2.5"))
+  # the other order: booleans first, then numbers
+  flipped <- csv("#datatype,string,long,string,boolean", "#group,false,false,true,false", "#default,_result,,,",
+                 ",result,table,_field,_value", ",,0,ok,true", "",
+                 "#datatype,string,long,string,double", "#group,false,false,true,false", "#default,_result,,,",
+                 ",result,table,_field,_value", ",,1,x,0.5", "")
+  expect_identical(decode_flux(flipped)$table$`_value`, c("true", "0.5"))
+  # integer to double is the one numeric widening
+  numbers <- csv("#datatype,string,long,string,long", "#group,false,false,true,false", "#default,_result,,,",
+                 ",result,table,_field,_value", ",,0,n,3", "",
+                 "#datatype,string,long,string,double", "#group,false,false,true,false", "#default,_result,,,",
+                 ",result,table,_field,_value", ",,1,x,0.5", "")
+  expect_identical(decode_flux(numbers)$table$`_value`, c(3, 0.5))
+})
+
+test_that("a column that widens after rows without it keeps them NA and flags inexact integers", {
+  # Rows 2-3 lack `v` (NA padding), then `v` widens boolean -> long -> double: the padded rows are
+  # read by each widening (valgrind saw them uninitialised) and 2^63 - 1 cannot be a double exactly.
+  body <- csv("#datatype,string,long,long", "#group,false,false,false", "#default,_result,,", ",result,table,v", ",,0,9223372036854775807", "",
+              "#datatype,string,long,string", "#group,false,false,false", "#default,_result,,", ",result,table,w", ",,1,a", ",,1,b", "",
+              "#datatype,string,long,double", "#group,false,false,false", "#default,_result,,", ",result,table,v", ",,2,0.5", "")
+  df <- decode_flux(body)$table
+  expect_identical(df$v, c(2^63, NA, NA, 0.5))
+  expect_equal(attr(df, "influx_inexact"), "v")
+  exact <- sub("9223372036854775807", "-9223372036854775807", body, fixed = TRUE)
+  df <- decode_flux(exact)$table
+  expect_identical(df$v, c(-2^63, NA, NA, 0.5))
+  expect_equal(attr(df, "influx_inexact"), "v") # -(2^63 - 1) is not a double either
+  fits <- sub("9223372036854775807", "-9007199254740992", body, fixed = TRUE)
+  expect_null(attr(decode_flux(fits)$table, "influx_inexact"))
+  # boolean -> string after a gap: the padded rows stay NA
+  gap <- csv("#datatype,string,long,boolean", "#group,false,false,false", "#default,_result,,", ",result,table,v", ",,0,true", "",
+             "#datatype,string,long,string", "#group,false,false,false", "#default,_result,,", ",result,table,w", ",,1,a", "",
+             "#datatype,string,long,long", "#group,false,false,false", "#default,_result,,", ",result,table,v", ",,2,5", "")
+  expect_identical(decode_flux(gap)$table$v, c("true", NA, "5"))
+})
