@@ -157,6 +157,8 @@ static flux_status schema_room(flux_decoder *d, size_t n) {
 static void reset_block(flux_decoder *d) {
   d->have_header = 0;
   d->have_datatypes = 0;
+  d->have_group = 0;
+  d->have_default = 0;
   d->ncols = 0;
   d->defaults.len = 0;
   d->error_table = 0;
@@ -188,7 +190,9 @@ static flux_status annotation(flux_decoder *d) {
     d->have_datatypes = 1;
   } else if (cell_is(d, 0, "#group")) {
     for (size_t j = 1; j < n; j++) d->group[j] = cell_is(d, j, "true");
+    d->have_group = 1;
   } else if (cell_is(d, 0, "#default")) {
+    d->have_default = 1;
     d->defaults.len = 0;
     for (size_t j = 1; j < n; j++) {
       d->default_off[j] = d->defaults.len;
@@ -202,24 +206,38 @@ static flux_status annotation(flux_decoder *d) {
 
 static int pivoting(const flux_decoder *d) { return d->opt.pivot && d->idx_field > 0 && d->idx_value > 0; }
 
+/* The name a data column gets: its own, except that with table_columns a data column called
+ * `result` or `table` becomes `result.1` or `table.1` beside the annotation column of that name. */
+static const char *data_column_name(flux_decoder *d, size_t j, size_t *len) {
+  *len = d->cell_len[j];
+  if (!d->opt.table_columns || (int) j == d->idx_result || (int) j == d->idx_table) return cell(d, j);
+  if (!cell_is(d, j, "result") && !cell_is(d, j, "table")) return cell(d, j);
+  d->scratch.len = 0;
+  if (bytebuf_append(&d->scratch, cell(d, j), d->cell_len[j]) != 0 || bytebuf_append(&d->scratch, ".1", 2) != 0)
+    return NULL;
+  *len = d->scratch.len;
+  return (const char *) d->scratch.data;
+}
+
 static flux_status header(flux_decoder *d) {
   size_t n = d->ncells;
-  if (d->ncols == 0) { /* no annotations: every column is a string */
-    if (schema_room(d, n) != FLUX_OK) return d->status;
-    for (size_t j = 0; j < n; j++) {
-      d->types[j] = FT_STRING;
-      d->group[j] = 1;
-      d->default_len[j] = 0;
-      d->default_off[j] = 0;
-    }
-    d->ncols = n;
+  /* The query asks for these three: without them, the first data row of a block (or, with no
+   * header either, any row) would be taken for its header, and every value for a string. */
+  if (!d->have_datatypes || !d->have_group || !d->have_default) {
+    char missing[32] = "";
+    if (!d->have_datatypes) strcat(missing, " #datatype");
+    if (!d->have_group) strcat(missing, " #group");
+    if (!d->have_default) strcat(missing, " #default");
+    return fail(d, FLUX_ERR_MALFORMED, "a table without the annotations the query asks for (missing:%s)", missing);
   }
   if (n != d->ncols) return fail(d, FLUX_ERR_MALFORMED, "the header has %zu columns, the annotations %zu", n, d->ncols);
   d->idx_result = d->idx_table = d->idx_field = d->idx_value = d->idx_time = -1;
+  /* The annotation columns are the first two; data columns may have the same names. */
+  if (n > 1 && cell_is(d, 1, "result")) d->idx_result = 1;
+  if (n > 2 && cell_is(d, 2, "table")) d->idx_table = 2;
   for (size_t j = 1; j < n; j++) {
-    if (cell_is(d, j, "result")) d->idx_result = (int) j;
-    else if (cell_is(d, j, "table")) d->idx_table = (int) j;
-    else if (cell_is(d, j, "_field")) d->idx_field = (int) j;
+    if ((int) j == d->idx_result || (int) j == d->idx_table) continue;
+    if (cell_is(d, j, "_field")) d->idx_field = (int) j;
     else if (cell_is(d, j, "_value")) d->idx_value = (int) j;
     else if (cell_is(d, j, "_time")) d->idx_time = (int) j;
   }
@@ -235,7 +253,10 @@ static flux_status header(flux_decoder *d) {
     if (pivot && !d->group[j] && jj != d->idx_time && jj != d->idx_result) skip = 1;
     d->colmap[j] = -1;
     if (!skip && !d->error_table) {
-      int c = table_column(d->out, cell(d, j), d->cell_len[j], ROLE_VALUE);
+      size_t len;
+      const char *name = data_column_name(d, j, &len);
+      if (name == NULL) return nomem(d);
+      int c = table_column(d->out, name, len, ROLE_VALUE);
       if (c < 0) return nomem(d);
       d->colmap[j] = c;
     }
@@ -265,7 +286,13 @@ static flux_status put_cell(flux_decoder *d, size_t j, int c, size_t row) {
   const char *s = value_text(d, j, &len);
   table *t = d->out;
   int rc = 0;
-  if (s == NULL) return col_put_na(t, c, row) == 0 ? FLUX_OK : nomem(d);
+  if (s == NULL) {
+    /* Flux writes null and "" alike. When the caller knows the query reads stored points (whose
+     * _value is never null), an empty _value of a string table is the empty string. */
+    if (d->opt.value_empty_string && (int) j == d->idx_value && d->types[j] == FT_STRING)
+      return col_put_str(t, c, row, "", 0) == 0 ? FLUX_OK : nomem(d);
+    return col_put_na(t, c, row) == 0 ? FLUX_OK : nomem(d);
+  }
   /* Cells are NUL-terminated in both the record and the defaults buffers. */
   char *end;
   switch (d->types[j]) {
@@ -331,17 +358,24 @@ static uint64_t hash_bytes(const void *p, size_t n, uint64_t h) {
   return h;
 }
 
-/* The series (group key without _field) of the current table: its id, new or known. */
+/* Appends a cell's text (with #default) to a series key, its length first; a null cell has none. */
+static int key_part(flux_decoder *d, bytebuf *k, size_t j) {
+  size_t len;
+  const char *s = value_text(d, j, &len);
+  uint32_t l = s ? (uint32_t) len : UINT32_MAX;
+  return bytebuf_append(k, &l, sizeof l) != 0 || (s && bytebuf_append(k, s, len) != 0) ? -1 : 0;
+}
+
+/* The series of the current table: its result and its group key without _field (rows of two
+ * yield()s never meet in one row). Its id, new or known. */
 static int series_id(flux_decoder *d) {
   bytebuf *k = &d->scratch;
   k->len = 0;
+  if (d->idx_result > 0 && key_part(d, k, (size_t) d->idx_result) != 0) return -1;
   for (size_t j = 1; j < d->ncols; j++) {
     int jj = (int) j;
     if (!d->group[j] || jj == d->idx_result || jj == d->idx_table || jj == d->idx_field) continue;
-    size_t len;
-    const char *s = value_text(d, j, &len);
-    uint32_t l = s ? (uint32_t) len : UINT32_MAX;
-    if (bytebuf_append(k, &l, sizeof l) != 0 || (s && bytebuf_append(k, s, len) != 0)) return -1;
+    if (key_part(d, k, j) != 0) return -1;
   }
   if (2 * (d->series_count + 1) > d->series_cap) {
     size_t cap = d->series_cap ? 2 * d->series_cap : 64;

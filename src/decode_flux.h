@@ -28,8 +28,9 @@ typedef enum {
 } flux_type;
 
 typedef struct {
-  int pivot;           /* fields as columns */
-  int table_columns;   /* keep `result` and `table` */
+  int pivot;              /* fields as columns */
+  int table_columns;      /* keep `result` and `table` */
+  int value_empty_string; /* an empty _value of a string table is "", not NA (reads of stored points) */
 } flux_options;
 
 typedef struct { uint64_t key_off; uint32_t key_len; int32_t id; } flux_series_slot;
@@ -58,7 +59,7 @@ typedef struct {
   int *colmap;           /* CSV column -> output column, -1 to skip */
   int error_table;
   int idx_result, idx_table, idx_field, idx_value, idx_time;
-  int have_datatypes;
+  int have_datatypes, have_group, have_default;
   int open_table;        /* a header or row since the last blank line */
   size_t records;
 

@@ -179,6 +179,13 @@ test_that("random corruption never crashes the decoder", {
 
 # ---- issue 9: nothing lost, nothing corrupted ------------------------------------------------
 
+# A decoder call with options the helper does not pass (value_empty_string).
+decode_flux_with <- function(body, ...) {
+  if (is.character(body)) body <- charToRaw(enc2utf8(body))
+  opts <- utils::modifyList(list(tz = "UTC", bigint = "integer64", pivot = FALSE, table_columns = FALSE), list(...))
+  r <- .Call(influxdbtoolkit:::C_decode_flux, body, length(body), opts)
+  list(status = r$status, message = r$message, table = r$tables[[1]])
+}
 annotated <- function(types, group, header, ...) {
   csv(paste0("#datatype,", types), paste0("#group,", group), paste0("#default,_result", strrep(",", lengths(gregexpr(",", types)))),
       header, ..., "")
@@ -251,4 +258,97 @@ test_that("a column that widens after rows without it keeps them NA and flags in
              "#datatype,string,long,string", "#group,false,false,false", "#default,_result,,", ",result,table,w", ",,1,a", "",
              "#datatype,string,long,long", "#group,false,false,false", "#default,_result,,", ",result,table,v", ",,2,5", "")
   expect_identical(decode_flux(gap)$table$v, c("true", NA, "5"))
+})
+
+test_that("a table without the annotations the query asks for is an error, not data read as a header", {
+  # The package asks for #datatype, #group and #default: without them the first data row of a
+  # block would be taken for its header.
+  plain <- csv(",result,table,_time,_value", ",_result,0,2024-01-01T00:00:00Z,1", ",_result,0,2024-01-01T00:00:01Z,2", "")
+  r <- decode_flux(plain)
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "annotation")
+  expect_null(r$table)
+  headless <- csv(",_result,0,2024-01-01T00:00:00Z,1", ",_result,0,2024-01-01T00:00:01Z,2", "")
+  expect_equal(decode_flux(headless)$status, 2L)
+  partial <- list(
+    no_default = csv("#datatype,string,long,double", "#group,false,false,false", ",result,table,v", ",,0,1", ""),
+    no_group = csv("#datatype,string,long,double", "#default,_result,,", ",result,table,v", ",,0,1", ""),
+    no_datatype = csv("#group,false,false,false", "#default,_result,,", ",result,table,v", ",,0,1", "")
+  )
+  for (name in names(partial)) {
+    r <- decode_flux(partial[[name]])
+    expect_equal(r$status, 2L, info = name)
+    expect_match(r$message, sub("no_", "#", name), info = name)
+  }
+  # a second table without annotations after a good one
+  second <- paste0(annotated("string,long,double", "false,false,false", ",result,table,v", ",,0,1"),
+                   csv(",result,table,v", ",,1,2", ""))
+  expect_equal(decode_flux(second)$status, 2L)
+  # annotations in any order, and unknown ones, are fine
+  ok <- csv("#group,false,false,false", "#unknown,x,y,z", "#default,_result,,", "#datatype,string,long,double", ",result,table,v", ",,0,1", "")
+  expect_identical(decode_flux(ok)$table$v, 1)
+})
+
+test_that("data columns named result or table are kept beside the annotation columns", {
+  body <- annotated("string,long,dateTime:RFC3339,string,string,long,double", "false,false,false,true,true,false,false",
+                    ",result,table,_time,_measurement,result,table,_value",
+                    ",_result,0,2024-01-01T00:00:00Z,m,win,7,1.5", ",_result,0,2024-01-01T00:00:01Z,m,loss,8,2.5")
+  r <- decode_flux(body)
+  expect_equal(r$status, 0L)
+  df <- r$table
+  expect_equal(names(df), c("_time", "_measurement", "result", "table", "_value"))
+  expect_identical(df$result, c("win", "loss"))
+  expect_identical(df$table, c(7L, 8L))
+  with_meta <- decode_flux(body, table_columns = TRUE)$table
+  expect_equal(names(with_meta), c("result", "table", "_time", "_measurement", "result.1", "table.1", "_value"))
+  expect_identical(with_meta$result, c("_result", "_result"))
+  expect_identical(with_meta$table, c(0L, 0L))
+  expect_identical(with_meta$result.1, c("win", "loss"))
+  expect_identical(with_meta$table.1, c(7L, 8L))
+  # a data `result` column in the group key is part of the series of a pivot
+  piv <- annotated("string,long,dateTime:RFC3339,string,string,double", "false,false,false,true,true,false",
+                   ",result,table,_time,result,_field,_value",
+                   ",_result,0,2024-01-01T00:00:00Z,a,f,1", ",_result,1,2024-01-01T00:00:00Z,b,f,2")
+  df <- decode_flux(piv, pivot = TRUE)$table
+  expect_equal(names(df), c("_time", "result", "f"))
+  expect_identical(df$result, c("a", "b"))
+  expect_identical(df$f, c(1, 2))
+})
+
+test_that("pivot keeps the rows of different results apart", {
+  # Two yield()s of the same series, time and field: two rows, each labelled with its result.
+  block <- function(result, table, value) {
+    c("#datatype,string,long,dateTime:RFC3339,string,string,double", "#group,false,false,false,true,true,false",
+      "#default,_result,,,,,", ",result,table,_time,_measurement,_field,_value",
+      sprintf(",%s,%d,2024-01-01T00:00:00Z,m,temp,%s", result, table, value), "")
+  }
+  body <- paste0(paste(c(block("raw", 0, "20.5"), block("smoothed", 0, "21")), collapse = "\r\n"), "\r\n")
+  df <- decode_flux(body, pivot = TRUE, table_columns = TRUE)$table
+  expect_equal(nrow(df), 2)
+  expect_identical(df$result, c("raw", "smoothed"))
+  expect_identical(df$temp, c(20.5, 21))
+  df <- decode_flux(body, pivot = TRUE)$table
+  expect_identical(df$temp, c(20.5, 21))
+  # within one result the fields of one series and time still meet in one row
+  two_fields <- paste0(paste(c(block("raw", 0, "20.5"), sub("temp", "hum", block("raw", 1, "40"))), collapse = "\r\n"), "\r\n")
+  df <- decode_flux(two_fields, pivot = TRUE)$table
+  expect_equal(nrow(df), 1)
+  expect_identical(c(df$temp, df$hum), c(20.5, 40))
+})
+
+test_that("value_empty_string reads an empty _value of a string table as the empty string", {
+  body <- csv("#datatype,string,long,dateTime:RFC3339,string,string,string", "#group,false,false,false,true,true,false",
+              "#default,_result,,,,,", ",result,table,_time,tag,_field,_value",
+              ",,0,2024-01-01T00:00:00Z,,s,", ",,0,2024-01-01T00:00:01Z,,s,x", "",
+              "#datatype,string,long,dateTime:RFC3339,string,string,double", "#group,false,false,false,true,true,false",
+              "#default,_result,,,,,", ",result,table,_time,tag,_field,_value",
+              ",,1,2024-01-01T00:00:00Z,,d,", "")
+  # Flux writes null and "" alike: without knowing the query, an empty cell is NA
+  expect_identical(decode_flux(body)$table$`_value`, c(NA, "x", NA))
+  long <- decode_flux_with(body, value_empty_string = TRUE)$table
+  expect_identical(long$`_value`, c("", "x", NA)) # the double table's empty cell stays NA
+  expect_true(all(is.na(long$tag))) # only _value: an absent tag is NA
+  wide <- decode_flux_with(body, value_empty_string = TRUE, pivot = TRUE)$table
+  expect_identical(wide$s, c("", "x"))
+  expect_true(all(is.na(wide$d)))
 })
