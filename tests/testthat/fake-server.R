@@ -16,6 +16,9 @@
 #   /second-partial/... 204 for the first request, then 400 partial write for every later one
 #   /always-503/...     503 every time
 #   /quit               stops the server
+# Flux bodies for issue 9 (used by test-flux.R):
+#   /flux-no-annotations/...  200 CSV with a header and rows but no #datatype/#group/#default
+#   /flux-two-yields/...      200 annotated CSV: two results with the same series, time and field
 `%||%` <- function(x, y) if (is.null(x) || length(x) == 0 || is.na(x)) y else x
 args <- commandArgs(TRUE)
 portfile <- args[1]
@@ -37,6 +40,20 @@ http <- function(status, headers = character(), body = raw(0), length = TRUE) {
 doc <- as.raw(c(0x81, 0xa7, charToRaw("results"), 0x91, 0x82, 0xac, charToRaw("statement_id"), 0x00,
                 0xa6, charToRaw("series"), 0x91, 0x82, 0xa7, charToRaw("columns"), 0x91, 0xa1,
                 charToRaw("v"), 0xa6, charToRaw("values"), 0x92, 0x91, 0x01, 0x91, 0x02))
+
+# ---- Flux bodies for issue 9 ----
+flux_csv <- function(...) charToRaw(paste0(paste(c(...), collapse = "\r\n"), "\r\n"))
+flux_yield <- function(result, value) {
+  c("#datatype,string,long,dateTime:RFC3339,string,string,double", "#group,false,false,false,true,true,false",
+    "#default,_result,,,,,", ",result,table,_time,_measurement,_field,_value",
+    sprintf(",%s,0,2024-01-01T00:00:00Z,m,temp,%s", result, value), "")
+}
+flux_routes <- list(
+  "flux-no-annotations" = flux_csv(",result,table,_time,_value", ",_result,0,2024-01-01T00:00:00Z,1.5",
+                                   ",_result,0,2024-01-01T00:00:01Z,2.5", ""),
+  "flux-two-yields" = flux_csv(flux_yield("raw", "20.5"), flux_yield("smoothed", "21"))
+)
+# ---- end of Flux bodies ----
 
 seen <- new.env()
 repeat {
@@ -87,6 +104,7 @@ repeat {
     "quit" = http(204),
     http(404, "Content-Type: text/plain", charToRaw("no such route"))
   )
+  if (route %in% names(flux_routes)) out <- http(200, "Content-Type: text/csv; charset=utf-8", flux_routes[[route]])
   if (length(out)) writeBin(out, con)
   flush(con)
   close(con)

@@ -150,3 +150,31 @@ for_each_server("an empty string field reads back as \"\" through influx_timeser
   raw <- influx_query(con, paste(flux_range(srv, m), '|> filter(fn: (r) => r._field == "s")'))
   expect_identical(raw$`_value`, c(NA, "x", NA))
 }, generations = "v2")
+
+test_that("a Flux server's tables without annotations are refused; two results stay apart in a pivot", {
+  fake <- start_fake_server()
+  on.exit(fake$stop())
+  at <- function(route) influx_connect(paste0(fake$url, "/", route), version = "v2", token = "t", org = "o")
+  q <- 'from(bucket: "b") |> range(start: -1h)'
+  e <- expect_error(influx_query(at("flux-no-annotations"), q), class = "influx_error_decode")
+  expect_match(conditionMessage(e), "#datatype #group #default")
+  df <- influx_query(at("flux-two-yields"), q, pivot = TRUE, table_columns = TRUE)
+  expect_identical(df$result, c("raw", "smoothed"))
+  expect_identical(df$temp, c(20.5, 21))
+})
+
+for_each_server("two yield()s of the same series and field stay two rows in a pivot", {
+  admin <- connect_admin(srv)
+  m <- fresh_name("yields")
+  t0 <- as.POSIXct("2024-01-01", tz = "UTC")
+  influx_write(admin, data.frame(time = t0 + 0:1, room = "a", temp = c(20, 22)), m, tags = "room")
+  q <- paste0("data = ", flux_range(srv, m), "\n",
+              'data |> yield(name: "raw")\n',
+              'data |> map(fn: (r) => ({r with _value: r._value * 10.0})) |> yield(name: "scaled")')
+  df <- influx_query(connect_reader(srv), q, pivot = TRUE, table_columns = TRUE, tz = "UTC")
+  df <- df[order(df$result, df$`_time`), ]
+  expect_equal(nrow(df), 4)
+  expect_identical(df$result, c("raw", "raw", "scaled", "scaled"))
+  expect_identical(df$temp, c(20, 22, 200, 220))
+  expect_identical(df$room, rep("a", 4))
+}, generations = "v2")
