@@ -231,17 +231,23 @@ static flux_status header(flux_decoder *d) {
     return fail(d, FLUX_ERR_MALFORMED, "a table without the annotations the query asks for (missing:%s)", missing);
   }
   if (n != d->ncols) return fail(d, FLUX_ERR_MALFORMED, "the header has %zu columns, the annotations %zu", n, d->ncols);
+  d->error_table = n == 3 && cell_is(d, 1, "error") && cell_is(d, 2, "reference");
+  /* The query asks for a header, and Flux writes result and table first in every table: a
+   * "header" without them is a data row (the header is missing). */
+  if (!d->error_table && (n < 3 || d->cell_len[0] != 0 || !cell_is(d, 1, "result") || !cell_is(d, 2, "table")))
+    return fail(d, FLUX_ERR_MALFORMED, "a table whose header does not begin with result,table (no header row?)");
   d->idx_result = d->idx_table = d->idx_field = d->idx_value = d->idx_time = -1;
   /* The annotation columns are the first two; data columns may have the same names. */
-  if (n > 1 && cell_is(d, 1, "result")) d->idx_result = 1;
-  if (n > 2 && cell_is(d, 2, "table")) d->idx_table = 2;
+  if (!d->error_table) {
+    d->idx_result = 1;
+    d->idx_table = 2;
+  }
   for (size_t j = 1; j < n; j++) {
     if ((int) j == d->idx_result || (int) j == d->idx_table) continue;
     if (cell_is(d, j, "_field")) d->idx_field = (int) j;
     else if (cell_is(d, j, "_value")) d->idx_value = (int) j;
     else if (cell_is(d, j, "_time")) d->idx_time = (int) j;
   }
-  d->error_table = n == 3 && cell_is(d, 1, "error") && cell_is(d, 2, "reference");
   d->colmap[0] = -1;
   int pivot = pivoting(d);
   for (size_t j = 1; j < n; j++) {
@@ -507,6 +513,7 @@ static flux_status record(flux_decoder *d, const char *rec, size_t n) {
   if (n > 0 && rec[n - 1] == '\r') n--;
   d->records++;
   if (n == 0) { /* a blank line ends a table block */
+    if (d->ncols != 0 && !d->have_header) return fail(d, FLUX_ERR_MALFORMED, "annotations without a table header");
     reset_block(d);
     d->open_table = 0;
     return FLUX_OK;

@@ -284,6 +284,17 @@ test_that("a table without the annotations the query asks for is an error, not d
   second <- paste0(annotated("string,long,double", "false,false,false", ",result,table,v", ",,0,1"),
                    csv(",result,table,v", ",,1,2", ""))
   expect_equal(decode_flux(second)$status, 2L)
+  # annotations but no header row: the first data row must not become the header
+  no_header <- csv("#datatype,string,long,double", "#group,false,false,false", "#default,_result,,", ",,0,1", ",,0,2", "")
+  r <- decode_flux(no_header)
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "header")
+  # annotations that end (blank line or end of body) before any header
+  for (b in c(csv("#datatype,long", ""), csv("#datatype,string,long", "#group,false,false", "#default,_result,", ""))) {
+    r <- decode_flux(b)
+    expect_equal(r$status, 2L, info = b)
+    expect_match(r$message, "header", info = b)
+  }
   # annotations in any order, and unknown ones, are fine
   ok <- csv("#group,false,false,false", "#unknown,x,y,z", "#default,_result,,", "#datatype,string,long,double", ",result,table,v", ",,0,1", "")
   expect_identical(decode_flux(ok)$table$v, 1)
