@@ -258,6 +258,14 @@ test_that("a column that widens after rows without it keeps them NA and flags in
              "#datatype,string,long,string", "#group,false,false,false", "#default,_result,,", ",result,table,w", ",,1,a", "",
              "#datatype,string,long,long", "#group,false,false,false", "#default,_result,,", ",result,table,v", ",,2,5", "")
   expect_identical(decode_flux(gap)$table$v, c("true", NA, "5"))
+  # boolean, gap, long, gap, double: every widening crosses padded rows (before the fix valgrind
+  # reported their uninitialised bytes read by col_int_to_double)
+  block <- function(type, col, table, value) c(sprintf("#datatype,string,long,%s", type), "#group,false,false,false",
+                                               "#default,_result,,", sprintf(",result,table,%s", col), sprintf(",,%d,%s", table, value), "")
+  mixed <- paste0(paste(c(block("boolean", "v", 0, "true"), block("string", "w", 1, "a"), block("string", "w", 2, "b"),
+                          block("long", "v", 3, "9223372036854775807"), block("string", "w", 4, "c"),
+                          block("double", "v", 5, "0.5")), collapse = "\r\n"), "\r\n")
+  expect_identical(decode_flux(mixed)$table$v, c("true", NA, NA, "9223372036854775807", NA, "0.5"))
 })
 
 test_that("a table without the annotations the query asks for is an error, not data read as a header", {
