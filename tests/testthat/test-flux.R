@@ -178,3 +178,16 @@ for_each_server("two yield()s of the same series and field stay two rows in a pi
   expect_identical(df$temp, c(20, 22, 200, 220))
   expect_identical(df$room, rep("a", 4))
 }, generations = "v2")
+
+for_each_server("data columns named result and table are kept beside the annotation columns", {
+  con <- connect_reader(srv)
+  q <- 'import "array"\narray.from(rows: [{result: "win", table: 7, v: 1.5}, {result: "loss", table: 8, v: 2.5}])'
+  df <- influx_query(con, q)
+  expect_equal(names(df), c("result", "table", "v"))
+  expect_identical(df$result, c("win", "loss"))
+  expect_identical(df$table, c(7L, 8L))
+  meta <- influx_query(con, q, table_columns = TRUE)
+  expect_equal(names(meta), c("result", "table", "result.1", "table.1", "v"))
+  expect_identical(meta$result, c("_result", "_result"))
+  expect_identical(meta$table.1, c(7L, 8L))
+}, generations = "v2")
