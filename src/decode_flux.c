@@ -219,6 +219,8 @@ static const char *data_column_name(flux_decoder *d, size_t j, size_t *len) {
   return (const char *) d->scratch.data;
 }
 
+static flux_status check_defaults(flux_decoder *d);
+
 static flux_status header(flux_decoder *d) {
   size_t n = d->ncells;
   /* The query asks for these three: without them, the first data row of a block (or, with no
@@ -231,6 +233,7 @@ static flux_status header(flux_decoder *d) {
     return fail(d, FLUX_ERR_MALFORMED, "a table without the annotations the query asks for (missing:%s)", missing);
   }
   if (n != d->ncols) return fail(d, FLUX_ERR_MALFORMED, "the header has %zu columns, the annotations %zu", n, d->ncols);
+  if (check_defaults(d) != FLUX_OK) return d->status;
   d->error_table = n == 3 && cell_is(d, 1, "error") && cell_is(d, 2, "reference");
   /* The query asks for a header, and Flux writes result and table first in every table: a
    * "header" without them is a data row (the header is missing). */
@@ -287,11 +290,69 @@ static const char *value_text(const flux_decoder *d, size_t j, size_t *len) {
   return NULL;
 }
 
+/* A cell's text read as its #datatype: the number in i or f (is_double), a boolean in i, base64
+ * bytes in d->scratch (i of them). */
+typedef struct {
+  int64_t i;
+  double f;
+  int is_double;
+} cell_value;
+
+static flux_status parse_text(flux_decoder *d, flux_type type, const char *s, size_t len, cell_value *v) {
+  /* Cells are NUL-terminated in both the record and the defaults buffers. */
+  char *end;
+  v->is_double = 0;
+  switch (type) {
+  case FT_STRING: return FLUX_OK;
+  case FT_DOUBLE:
+    v->f = strtod(s, &end);
+    v->is_double = 1;
+    return end == s + len ? FLUX_OK : fail(d, FLUX_ERR_MALFORMED, "'%s' is not a double", s);
+  case FT_LONG: {
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (end != s + len || errno == ERANGE) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not a long", s);
+    v->i = (int64_t) x;
+    return FLUX_OK;
+  }
+  case FT_ULONG: {
+    errno = 0;
+    if (s[0] == '-') return fail(d, FLUX_ERR_MALFORMED, "'%s' is not an unsignedLong", s);
+    unsigned long long x = strtoull(s, &end, 10);
+    if (end != s + len || errno == ERANGE) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not an unsignedLong", s);
+    /* Documented policy: like long below 2^63, a double (flagged inexact) above. */
+    if (x <= (unsigned long long) INT64_MAX) v->i = (int64_t) x;
+    else { v->f = (double) x; v->is_double = 1; }
+    return FLUX_OK;
+  }
+  case FT_BOOL:
+    if (len == 4 && memcmp(s, "true", 4) == 0) v->i = 1;
+    else if (len == 5 && memcmp(s, "false", 5) == 0) v->i = 0;
+    else return fail(d, FLUX_ERR_MALFORMED, "'%s' is not a boolean", s);
+    return FLUX_OK;
+  case FT_TIME:
+    if (parse_rfc3339_ns(s, len, &v->i) != 0) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not an RFC3339 time", s);
+    return FLUX_OK;
+  case FT_DURATION:
+    if (parse_duration_ns(s, len, &v->i) != 0) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not a duration", s);
+    return FLUX_OK;
+  case FT_BASE64: {
+    d->scratch.len = 0;
+    if (bytebuf_reserve(&d->scratch, len / 4 * 3 + 4) != 0) return nomem(d);
+    long n = base64_decode(s, len, d->scratch.data);
+    if (n < 0) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not base64", s);
+    v->i = n;
+    return FLUX_OK;
+  }
+  default:
+    return fail(d, FLUX_ERR_MALFORMED, "a cell of unknown type");
+  }
+}
+
 static flux_status put_cell(flux_decoder *d, size_t j, int c, size_t row) {
   size_t len;
   const char *s = value_text(d, j, &len);
   table *t = d->out;
-  int rc = 0;
   if (s == NULL) {
     /* Flux writes null and "" alike. When the caller knows the query reads stored points (whose
      * _value is never null), an empty _value of a string table is the empty string. */
@@ -299,63 +360,32 @@ static flux_status put_cell(flux_decoder *d, size_t j, int c, size_t row) {
       return col_put_str(t, c, row, "", 0) == 0 ? FLUX_OK : nomem(d);
     return col_put_na(t, c, row) == 0 ? FLUX_OK : nomem(d);
   }
-  /* Cells are NUL-terminated in both the record and the defaults buffers. */
-  char *end;
+  cell_value v;
+  flux_status st = parse_text(d, d->types[j], s, len, &v);
+  if (st != FLUX_OK) return st;
+  int rc;
   switch (d->types[j]) {
   case FT_STRING: rc = col_put_str(t, c, row, s, len); break;
-  case FT_DOUBLE: {
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end != s + len) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not a double", s);
-    rc = col_put_double(t, c, row, v, 0);
-    break;
-  }
-  case FT_LONG: {
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end != s + len || errno == ERANGE) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not a long", s);
-    rc = col_put_int(t, c, row, (int64_t) v);
-    break;
-  }
-  case FT_ULONG: {
-    errno = 0;
-    if (s[0] == '-') return fail(d, FLUX_ERR_MALFORMED, "'%s' is not an unsignedLong", s);
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end != s + len || errno == ERANGE) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not an unsignedLong", s);
-    /* Documented policy: like long below 2^63, a double (flagged inexact) above. */
-    rc = v <= (unsigned long long) INT64_MAX ? col_put_int(t, c, row, (int64_t) v)
-                                              : col_put_double(t, c, row, (double) v, 1);
-    break;
-  }
-  case FT_BOOL:
-    if (len == 4 && memcmp(s, "true", 4) == 0) rc = col_put_bool(t, c, row, 1);
-    else if (len == 5 && memcmp(s, "false", 5) == 0) rc = col_put_bool(t, c, row, 0);
-    else return fail(d, FLUX_ERR_MALFORMED, "'%s' is not a boolean", s);
-    break;
-  case FT_TIME: {
-    int64_t ns;
-    if (parse_rfc3339_ns(s, len, &ns) != 0) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not an RFC3339 time", s);
-    rc = col_put_time(t, c, row, ns);
-    break;
-  }
-  case FT_DURATION: {
-    int64_t ns;
-    if (parse_duration_ns(s, len, &ns) != 0) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not a duration", s);
-    rc = col_put_duration(t, c, row, ns);
-    break;
-  }
-  case FT_BASE64: {
-    d->scratch.len = 0;
-    if (bytebuf_reserve(&d->scratch, len / 4 * 3 + 4) != 0) return nomem(d);
-    long n = base64_decode(s, len, d->scratch.data);
-    if (n < 0) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not base64", s);
-    rc = col_put_bytes(t, c, row, d->scratch.data, (size_t) n);
-    break;
-  }
-  default:
-    return fail(d, FLUX_ERR_MALFORMED, "a cell of unknown type");
+  case FT_BOOL: rc = col_put_bool(t, c, row, (int) v.i); break;
+  case FT_TIME: rc = col_put_time(t, c, row, v.i); break;
+  case FT_DURATION: rc = col_put_duration(t, c, row, v.i); break;
+  case FT_BASE64: rc = col_put_bytes(t, c, row, d->scratch.data, (size_t) v.i); break;
+  default: /* double, long, unsignedLong (a double, flagged inexact, above 2^63) */
+    rc = v.is_double ? col_put_double(t, c, row, v.f, d->types[j] == FT_ULONG) : col_put_int(t, c, row, v.i);
   }
   return rc == 0 ? FLUX_OK : nomem(d);
+}
+
+/* A #default must be a value of its column's type even where no cell uses it (as Flux's own
+ * reader checks); a bad one is a malformed response. */
+static flux_status check_defaults(flux_decoder *d) {
+  for (size_t j = 1; j < d->ncols; j++) {
+    if (d->default_len[j] == 0) continue;
+    cell_value v;
+    flux_status st = parse_text(d, d->types[j], (const char *) d->defaults.data + d->default_off[j], d->default_len[j], &v);
+    if (st != FLUX_OK) return st;
+  }
+  return FLUX_OK;
 }
 
 static uint64_t hash_bytes(const void *p, size_t n, uint64_t h) {

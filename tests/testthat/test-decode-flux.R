@@ -303,6 +303,15 @@ test_that("a table without the annotations the query asks for is an error, not d
     expect_equal(r$status, 2L, info = b)
     expect_match(r$message, "header", info = b)
   }
+  # a #default that is not a value of its column's type, even if no cell uses it
+  bad_default <- csv("#datatype,string,long,double", "#group,false,false,false", "#default,_result,long,", ",result,table,v", ",,0,1", "")
+  r <- decode_flux(bad_default)
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "'long' is not a long")
+  used_default <- csv("#datatype,string,long,double,boolean,dateTime:RFC3339", "#group,false,false,false,false,false",
+                      "#default,_result,3,2.5,true,2024-01-01T00:00:00Z", ",result,table,v,b,t", ",,,,,", "")
+  df <- decode_flux(used_default, table_columns = TRUE)$table
+  expect_identical(list(df$table, df$v, df$b, as.numeric(df$t)), list(3L, 2.5, TRUE, 1704067200))
   # annotations in any order, and unknown ones, are fine
   ok <- csv("#group,false,false,false", "#unknown,x,y,z", "#default,_result,,", "#datatype,string,long,double", ",result,table,v", ",,0,1", "")
   expect_identical(decode_flux(ok)$table$v, 1)
