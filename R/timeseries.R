@@ -8,7 +8,10 @@
 #'
 #' Values keep their stored type on both: a string field stored as the empty
 #' string is `""` (Flux writes it like a null, but the points read here are
-#' stored ones, which are never null); a field a point lacks is `NA`.
+#' stored ones, which are never null); a field a point lacks is `NA`. One
+#' exception through Flux: `first` or `last` of a string field with a `fill`
+#' other than `"none"`, where the server's empty windows are null too, gives
+#' `NA` for an empty string.
 #'
 #' @section Time:
 #' `start` is inclusive and `end` exclusive. Text such as `"2024-03-31"` or
