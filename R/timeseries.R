@@ -8,10 +8,8 @@
 #'
 #' Values keep their stored type on both: a string field stored as the empty
 #' string is `""` (Flux writes it like a null, but the points read here are
-#' stored ones, which are never null); a field a point lacks is `NA`. One
-#' exception through Flux: `first` or `last` of a string field with a `fill`
-#' other than `"none"`, where the server's empty windows are null too, gives
-#' `NA` for an empty string.
+#' stored ones, which are never null); a field a point lacks, or a window
+#' without data, is `NA`.
 #'
 #' @section Time:
 #' `start` is inclusive and `end` exclusive. Text such as `"2024-03-31"` or
@@ -133,7 +131,9 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
     bucket = database, measurement = measurement, fields = fields, where = where,
     group_by = group_by, aggregate = series$server_aggregate,
     every = if (!is.null(series$every)) series$every * 1e9, offset = offset * 1e9,
-    create_empty = !identical(fill, "none") && !is.null(series$every),
+    # Flux answers only windows with data: complete_windows() adds the others below, and Flux
+    # without createEmpty has no null values, so an empty string stays "" (see series_flux()).
+    create_empty = language == "influxql" && !identical(fill, "none") && !is.null(series$every),
     tz = if (!tz %in% c("UTC", "GMT")) tz
   )
   n <- length(chunks$stop)
@@ -170,7 +170,7 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
       spec$zone_offset <- zone_offset(chunks$data_start[i], tz) * 1e9
       queries[i] <- .Call(C_series_query, spec, language)
       df <- if (language == "flux") {
-        series_flux(con, queries[i], tz, stored_values = !spec$create_empty, call)
+        series_flux(con, queries[i], tz, call)
       } else {
         influx_query(con, queries[i], database = database, tz = tz, language = language)
       }
@@ -255,13 +255,13 @@ seconds_ns <- function(s) .Call(C_time_to_precision, as.double(s), "posixct", "n
 # ---- results ---------------------------------------------------------------------------------
 
 # A series query in Flux, pivoted while decoding. Flux writes a null and an empty string alike;
-# without createEmpty every row comes from a stored point, whose value is never null, so there
-# an empty cell of a string field is "" (as InfluxQL returns it), not NA.
-series_flux <- function(con, query, tz, stored_values, call) {
+# without createEmpty (empty windows are added in R) every row comes from stored points, whose
+# values are never null, so an empty cell of a string field is "" (as InfluxQL returns it).
+series_flux <- function(con, query, tz, call) {
   bigint <- check_choice(getOption("influxdbtoolkit.bigint", "integer64"), c("integer64", "double", "character"), "bigint", call)
   if (bigint == "integer64" && !requireNamespace("bit64", quietly = TRUE)) bigint <- "double"
   frame <- list(tz = tz, bigint = bigint, time_ns = FALSE, pivot = TRUE, table_columns = FALSE,
-                value_empty_string = stored_values)
+                value_empty_string = TRUE)
   flux_query(con, query, NULL, frame, call)
 }
 

@@ -145,6 +145,10 @@ for_each_server("an empty string field reads back as \"\" through influx_timeser
     expect_identical(df$n, c(1, 2, 3, 4), info = language)
     long <- influx_timeseries(con, m, fields = "s", start = t0 - 60, end = t0 + 60, tz = "UTC", language = language, shape = "long")
     expect_identical(long$value, c("", "x", ""), info = language)
+    # windows without data are NA, windows whose last value is "" are ""
+    last <- influx_timeseries(con, m, fields = "s", start = t0, end = t0 + 5, aggregate = "last", every = "1s",
+                              fill = "null", tz = "UTC", language = language)
+    expect_identical(last$s, c("", "x", "", NA, NA), info = language)
   }
   # Free-form Flux cannot tell them apart: an empty cell stays NA (documented in influx_query()).
   raw <- influx_query(con, paste(flux_range(srv, m), '|> filter(fn: (r) => r._field == "s")'))
