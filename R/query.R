@@ -36,10 +36,18 @@
 #' `unsignedLong` (like `long` below 2^63, a double with a warning above),
 #' `boolean`, `string`, `dateTime` (`POSIXct` in `tz`), `duration` (`difftime`
 #' in seconds) and `base64Binary` (a list of raw vectors). `#default` fills
-#' empty cells; an empty cell is otherwise `NA` (Flux writes null and the
-#' empty string alike). When `_value` has different types in different tables
-#' (several fields), the column widens (integer to double, anything else to
-#' character): use `pivot = TRUE` to get one typed column per field instead.
+#' empty cells; an empty cell is otherwise `NA`: Flux writes null and the
+#' empty string alike, so a string field stored as `""` reads back as `NA`
+#' here ([influx_timeseries()], whose queries read stored points only, returns
+#' `""`). Where the difference matters, add a column that tells them apart,
+#' e.g. `|> map(fn: (r) => ({r with is_null: not exists r._value}))`.
+#' When `_value` has different types in different tables (several fields), the
+#' column widens: integer to double, and any other mix (a boolean and a number,
+#' say) to character, so a boolean never becomes 1 or 0; use `pivot = TRUE` to
+#' get one typed column per field instead. The times Flux can hold, from
+#' 1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z, are all
+#' read. The package asks for the `#datatype`, `#group` and `#default`
+#' annotations; a table without them raises `influx_error_decode`.
 #' An error table in the stream, or an error status, raises
 #' `influx_error_query` or `influx_error_http`. Flux that writes (`to()`,
 #' `wideTo()`, `http.post()`) is refused on a read-only connection.
@@ -61,9 +69,13 @@
 #' @param language `"auto"` (InfluxQL when the text starts with an InfluxQL
 #'   keyword such as `SELECT` or `SHOW`, Flux otherwise), `"influxql"` or
 #'   `"flux"`.
-#' @param pivot Flux only: one column per `_field` (rows matched by series and
-#'   `_time`), as Flux's `pivot()` would return, done while decoding.
-#' @param table_columns Flux only: keep the `result` and `table` columns.
+#' @param pivot Flux only: one column per `_field` (rows matched by result,
+#'   series and `_time`, so two `yield()`s never share a row), as Flux's
+#'   `pivot()` would return, done while decoding.
+#' @param table_columns Flux only: keep the `result` and `table` columns (the
+#'   first two of every table). Data columns that are themselves named `result`
+#'   or `table` keep their names without it, and are called `result.1` and
+#'   `table.1` with it.
 #' @param bad_strings What to do with a string (value, tag or column name) that
 #'   holds NUL bytes or invalid UTF-8, which InfluxDB stores but an R string
 #'   cannot hold: `"repair"` drops the NULs, replaces each invalid sequence by

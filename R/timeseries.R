@@ -6,6 +6,11 @@
 #' The query text is written by the package's C query dialects, which quote
 #' every name and value; use [influx_query()] for text of your own.
 #'
+#' Values keep their stored type on both: a string field stored as the empty
+#' string is `""` (Flux writes it like a null, but the points read here are
+#' stored ones, which are never null); a field a point lacks, or a window
+#' without data, is `NA`.
+#'
 #' @section Time:
 #' `start` is inclusive and `end` exclusive. Text such as `"2024-03-31"` or
 #' `"2024-03-31 06:00"` is wall-clock time in `tz` (RFC 3339 text with `Z` or an
@@ -126,7 +131,9 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
     bucket = database, measurement = measurement, fields = fields, where = where,
     group_by = group_by, aggregate = series$server_aggregate,
     every = if (!is.null(series$every)) series$every * 1e9, offset = offset * 1e9,
-    create_empty = !identical(fill, "none") && !is.null(series$every),
+    # Flux answers only windows with data: complete_windows() adds the others below, and Flux
+    # without createEmpty has no null values, so an empty string stays "" (see series_flux()).
+    create_empty = language == "influxql" && !identical(fill, "none") && !is.null(series$every),
     tz = if (!tz %in% c("UTC", "GMT")) tz
   )
   n <- length(chunks$stop)
@@ -162,8 +169,11 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
       spec$stop <- seconds_ns(chunks$stop[i])
       spec$zone_offset <- zone_offset(chunks$data_start[i], tz) * 1e9
       queries[i] <- .Call(C_series_query, spec, language)
-      df <- influx_query(con, queries[i], database = database, tz = tz, language = language,
-                         pivot = language == "flux")
+      df <- if (language == "flux") {
+        series_flux(con, queries[i], tz, call)
+      } else {
+        influx_query(con, queries[i], database = database, tz = tz, language = language)
+      }
       frames[[i]] <- series_frame(df, group_by, fields, language)
     }
     if (!is.null(bar)) cli::cli_progress_update(id = bar)
@@ -243,6 +253,17 @@ time_seconds <- function(x, tz, what, call) {
 seconds_ns <- function(s) .Call(C_time_to_precision, as.double(s), "posixct", "ns")
 
 # ---- results ---------------------------------------------------------------------------------
+
+# A series query in Flux, pivoted while decoding. Flux writes a null and an empty string alike;
+# without createEmpty (empty windows are added in R) every row comes from stored points, whose
+# values are never null, so an empty cell of a string field is "" (as InfluxQL returns it).
+series_flux <- function(con, query, tz, call) {
+  bigint <- check_choice(getOption("influxdbtoolkit.bigint", "integer64"), c("integer64", "double", "character"), "bigint", call)
+  if (bigint == "integer64" && !requireNamespace("bit64", quietly = TRUE)) bigint <- "double"
+  frame <- list(tz = tz, bigint = bigint, time_ns = FALSE, pivot = TRUE, table_columns = FALSE,
+                value_empty_string = TRUE)
+  flux_query(con, query, NULL, frame, call)
+}
 
 # One chunk's answer in the common form: time, group_by tags, fields (columns that are missing
 # are added when the chunks are bound).

@@ -169,7 +169,8 @@ static int col_to_string(table *t, column *col) {
     col->type = COL_STRING;
     return 0;
   }
-  strref *refs = malloc((col->cap ? col->cap : 1) * sizeof *refs);
+  /* Zeroed: rows past n (NA padding a put is about to extend over) must read as "" later. */
+  strref *refs = calloc(col->cap ? col->cap : 1, sizeof *refs);
   if (refs == NULL) return -1;
   char tmp[64];
   for (size_t i = 0; i < col->n; i++) {
@@ -194,30 +195,28 @@ static int col_to_string(table *t, column *col) {
   return 0;
 }
 
+/* Whether a double holds v exactly. (int64_t) of a double >= 2^63 is undefined behaviour, so
+ * the range is checked before casting back: (double) INT64_MAX rounds up to 2^63. */
+static int int64_fits_double(int64_t v) {
+  double d = (double) v;
+  return d < 9223372036854775808.0 && (int64_t) d == v;
+}
+
 static int col_int_to_double(column *col) {
   /* Same element size: convert in place. */
   int64_t *src = col->data;
   double *dst = col->data;
   for (size_t i = 0; i < col->n; i++) {
     int64_t v = src[i];
+    if (!is_na_at(col, i) && !int64_fits_double(v)) col->inexact = 1;
     dst[i] = (double) v;
-    if ((int64_t) dst[i] != v && !is_na_at(col, i)) col->inexact = 1;
   }
   col->type = COL_DOUBLE;
   return 0;
 }
 
-static int col_bool_to_int(column *col) {
-  int64_t *d = malloc((col->cap ? col->cap : 1) * sizeof *d);
-  if (d == NULL) return -1;
-  for (size_t i = 0; i < col->n; i++) d[i] = ((int8_t *) col->data)[i];
-  free(col->data);
-  col->data = d;
-  col->type = COL_INT;
-  return 0;
-}
-
-/* Brings the column to a type that can hold a value of type `want`. */
+/* Brings the column to a type that can hold a value of type `want`: integers widen to double,
+ * any other disagreement to text (booleans never become numbers). */
 static int col_accept(table *t, column *col, col_type want) {
   if (col->type == want) return 0;
   if (col->type == COL_EMPTY) {
@@ -229,14 +228,8 @@ static int col_accept(table *t, column *col, col_type want) {
     return 0;
   }
   if (col->type == COL_STRING) return 0;
-  if (col->type == COL_DOUBLE && (want == COL_INT || want == COL_BOOL)) return 0;
-  if (col->type == COL_INT && want == COL_BOOL) return 0;
+  if (col->type == COL_DOUBLE && want == COL_INT) return 0;
   if (col->type == COL_INT && want == COL_DOUBLE) return col_int_to_double(col);
-  if (col->type == COL_BOOL && want == COL_INT) return col_bool_to_int(col);
-  if (col->type == COL_BOOL && want == COL_DOUBLE) {
-    if (col_bool_to_int(col) != 0) return -1;
-    return col_int_to_double(col);
-  }
   return col_to_string(t, col);
 }
 
@@ -273,12 +266,10 @@ static int put_text(table *t, column *col, size_t row, const char *s, size_t len
 int col_put_bool(table *t, int c, size_t row, int v) {
   column *col = col_at(t, c, row);
   if (col == NULL || col_accept(t, col, COL_BOOL) != 0) return t->failed = 1, -1;
-  switch (col->type) {
-  case COL_BOOL: ((int8_t *) col->data)[row] = (int8_t) (v != 0); break;
-  case COL_INT: ((int64_t *) col->data)[row] = v != 0; break;
-  case COL_DOUBLE: ((double *) col->data)[row] = v != 0; break;
-  default:
-    if (put_text(t, col, row, v ? "true" : "false", v ? 4 : 5) != 0) return t->failed = 1, -1;
+  if (col->type == COL_BOOL) {
+    ((int8_t *) col->data)[row] = (int8_t) (v != 0);
+  } else if (put_text(t, col, row, v ? "true" : "false", v ? 4 : 5) != 0) {
+    return t->failed = 1, -1;
   }
   col_done(col, row, 0);
   return 0;
@@ -295,7 +286,7 @@ int col_put_int(table *t, int c, size_t row, int64_t v) {
     break;
   case COL_DOUBLE:
     ((double *) col->data)[row] = (double) v;
-    if ((int64_t) (double) v != v) col->inexact = 1;
+    if (!int64_fits_double(v)) col->inexact = 1;
     break;
   default: {
     char tmp[32];

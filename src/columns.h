@@ -1,6 +1,7 @@
 /* Growable typed columns that decoders fill row by row (plain C, no R API). A table is one
  * result: decoders put values at (row, column); columns a row does not mention stay NA. A column
- * whose values disagree in type widens in place: bool < int < double, and anything else to string.
+ * whose values disagree in type widens in place: int to double, and any other disagreement (a
+ * boolean and a number, say) to string, never a boolean to a number.
  * r_columns.c is the only place that turns a table into R vectors. */
 #ifndef INFLUXTK_COLUMNS_H
 #define INFLUXTK_COLUMNS_H

@@ -157,6 +157,8 @@ static flux_status schema_room(flux_decoder *d, size_t n) {
 static void reset_block(flux_decoder *d) {
   d->have_header = 0;
   d->have_datatypes = 0;
+  d->have_group = 0;
+  d->have_default = 0;
   d->ncols = 0;
   d->defaults.len = 0;
   d->error_table = 0;
@@ -188,7 +190,9 @@ static flux_status annotation(flux_decoder *d) {
     d->have_datatypes = 1;
   } else if (cell_is(d, 0, "#group")) {
     for (size_t j = 1; j < n; j++) d->group[j] = cell_is(d, j, "true");
+    d->have_group = 1;
   } else if (cell_is(d, 0, "#default")) {
+    d->have_default = 1;
     d->defaults.len = 0;
     for (size_t j = 1; j < n; j++) {
       d->default_off[j] = d->defaults.len;
@@ -202,28 +206,51 @@ static flux_status annotation(flux_decoder *d) {
 
 static int pivoting(const flux_decoder *d) { return d->opt.pivot && d->idx_field > 0 && d->idx_value > 0; }
 
+/* The name a data column gets: its own, except that with table_columns a data column called
+ * `result` or `table` becomes `result.1` or `table.1` beside the annotation column of that name. */
+static const char *data_column_name(flux_decoder *d, size_t j, size_t *len) {
+  *len = d->cell_len[j];
+  if (!d->opt.table_columns || (int) j == d->idx_result || (int) j == d->idx_table) return cell(d, j);
+  if (!cell_is(d, j, "result") && !cell_is(d, j, "table")) return cell(d, j);
+  d->scratch.len = 0;
+  if (bytebuf_append(&d->scratch, cell(d, j), d->cell_len[j]) != 0 || bytebuf_append(&d->scratch, ".1", 2) != 0)
+    return NULL;
+  *len = d->scratch.len;
+  return (const char *) d->scratch.data;
+}
+
+static flux_status check_defaults(flux_decoder *d);
+
 static flux_status header(flux_decoder *d) {
   size_t n = d->ncells;
-  if (d->ncols == 0) { /* no annotations: every column is a string */
-    if (schema_room(d, n) != FLUX_OK) return d->status;
-    for (size_t j = 0; j < n; j++) {
-      d->types[j] = FT_STRING;
-      d->group[j] = 1;
-      d->default_len[j] = 0;
-      d->default_off[j] = 0;
-    }
-    d->ncols = n;
+  /* The query asks for these three: without them, the first data row of a block (or, with no
+   * header either, any row) would be taken for its header, and every value for a string. */
+  if (!d->have_datatypes || !d->have_group || !d->have_default) {
+    char missing[32] = "";
+    if (!d->have_datatypes) strcat(missing, " #datatype");
+    if (!d->have_group) strcat(missing, " #group");
+    if (!d->have_default) strcat(missing, " #default");
+    return fail(d, FLUX_ERR_MALFORMED, "a table without the annotations the query asks for (missing:%s)", missing);
   }
   if (n != d->ncols) return fail(d, FLUX_ERR_MALFORMED, "the header has %zu columns, the annotations %zu", n, d->ncols);
+  if (check_defaults(d) != FLUX_OK) return d->status;
+  d->error_table = n == 3 && cell_is(d, 1, "error") && cell_is(d, 2, "reference");
+  /* The query asks for a header, and Flux writes result and table first in every table: a
+   * "header" without them is a data row (the header is missing). */
+  if (!d->error_table && (n < 3 || d->cell_len[0] != 0 || !cell_is(d, 1, "result") || !cell_is(d, 2, "table")))
+    return fail(d, FLUX_ERR_MALFORMED, "a table whose header does not begin with result,table (no header row?)");
   d->idx_result = d->idx_table = d->idx_field = d->idx_value = d->idx_time = -1;
+  /* The annotation columns are the first two; data columns may have the same names. */
+  if (!d->error_table) {
+    d->idx_result = 1;
+    d->idx_table = 2;
+  }
   for (size_t j = 1; j < n; j++) {
-    if (cell_is(d, j, "result")) d->idx_result = (int) j;
-    else if (cell_is(d, j, "table")) d->idx_table = (int) j;
-    else if (cell_is(d, j, "_field")) d->idx_field = (int) j;
+    if ((int) j == d->idx_result || (int) j == d->idx_table) continue;
+    if (cell_is(d, j, "_field")) d->idx_field = (int) j;
     else if (cell_is(d, j, "_value")) d->idx_value = (int) j;
     else if (cell_is(d, j, "_time")) d->idx_time = (int) j;
   }
-  d->error_table = n == 3 && cell_is(d, 1, "error") && cell_is(d, 2, "reference");
   d->colmap[0] = -1;
   int pivot = pivoting(d);
   for (size_t j = 1; j < n; j++) {
@@ -235,7 +262,10 @@ static flux_status header(flux_decoder *d) {
     if (pivot && !d->group[j] && jj != d->idx_time && jj != d->idx_result) skip = 1;
     d->colmap[j] = -1;
     if (!skip && !d->error_table) {
-      int c = table_column(d->out, cell(d, j), d->cell_len[j], ROLE_VALUE);
+      size_t len;
+      const char *name = data_column_name(d, j, &len);
+      if (name == NULL) return nomem(d);
+      int c = table_column(d->out, name, len, ROLE_VALUE);
       if (c < 0) return nomem(d);
       d->colmap[j] = c;
     }
@@ -260,69 +290,102 @@ static const char *value_text(const flux_decoder *d, size_t j, size_t *len) {
   return NULL;
 }
 
-static flux_status put_cell(flux_decoder *d, size_t j, int c, size_t row) {
-  size_t len;
-  const char *s = value_text(d, j, &len);
-  table *t = d->out;
-  int rc = 0;
-  if (s == NULL) return col_put_na(t, c, row) == 0 ? FLUX_OK : nomem(d);
+/* A cell's text read as its #datatype: the number in i or f (is_double), a boolean in i, base64
+ * bytes in d->scratch (i of them). */
+typedef struct {
+  int64_t i;
+  double f;
+  int is_double;
+} cell_value;
+
+static flux_status parse_text(flux_decoder *d, flux_type type, const char *s, size_t len, cell_value *v) {
   /* Cells are NUL-terminated in both the record and the defaults buffers. */
   char *end;
-  switch (d->types[j]) {
-  case FT_STRING: rc = col_put_str(t, c, row, s, len); break;
-  case FT_DOUBLE: {
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end != s + len) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not a double", s);
-    rc = col_put_double(t, c, row, v, 0);
-    break;
-  }
+  v->is_double = 0;
+  switch (type) {
+  case FT_STRING: return FLUX_OK;
+  case FT_DOUBLE:
+    v->f = strtod(s, &end);
+    v->is_double = 1;
+    return end == s + len ? FLUX_OK : fail(d, FLUX_ERR_MALFORMED, "'%s' is not a double", s);
   case FT_LONG: {
     errno = 0;
-    long long v = strtoll(s, &end, 10);
+    long long x = strtoll(s, &end, 10);
     if (end != s + len || errno == ERANGE) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not a long", s);
-    rc = col_put_int(t, c, row, (int64_t) v);
-    break;
+    v->i = (int64_t) x;
+    return FLUX_OK;
   }
   case FT_ULONG: {
     errno = 0;
     if (s[0] == '-') return fail(d, FLUX_ERR_MALFORMED, "'%s' is not an unsignedLong", s);
-    unsigned long long v = strtoull(s, &end, 10);
+    unsigned long long x = strtoull(s, &end, 10);
     if (end != s + len || errno == ERANGE) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not an unsignedLong", s);
     /* Documented policy: like long below 2^63, a double (flagged inexact) above. */
-    rc = v <= (unsigned long long) INT64_MAX ? col_put_int(t, c, row, (int64_t) v)
-                                              : col_put_double(t, c, row, (double) v, 1);
-    break;
+    if (x <= (unsigned long long) INT64_MAX) v->i = (int64_t) x;
+    else { v->f = (double) x; v->is_double = 1; }
+    return FLUX_OK;
   }
   case FT_BOOL:
-    if (len == 4 && memcmp(s, "true", 4) == 0) rc = col_put_bool(t, c, row, 1);
-    else if (len == 5 && memcmp(s, "false", 5) == 0) rc = col_put_bool(t, c, row, 0);
+    if (len == 4 && memcmp(s, "true", 4) == 0) v->i = 1;
+    else if (len == 5 && memcmp(s, "false", 5) == 0) v->i = 0;
     else return fail(d, FLUX_ERR_MALFORMED, "'%s' is not a boolean", s);
-    break;
-  case FT_TIME: {
-    int64_t ns;
-    if (parse_rfc3339_ns(s, len, &ns) != 0) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not an RFC3339 time", s);
-    rc = col_put_time(t, c, row, ns);
-    break;
-  }
-  case FT_DURATION: {
-    int64_t ns;
-    if (parse_duration_ns(s, len, &ns) != 0) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not a duration", s);
-    rc = col_put_duration(t, c, row, ns);
-    break;
-  }
+    return FLUX_OK;
+  case FT_TIME:
+    if (parse_rfc3339_ns(s, len, &v->i) != 0) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not an RFC3339 time", s);
+    return FLUX_OK;
+  case FT_DURATION:
+    if (parse_duration_ns(s, len, &v->i) != 0) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not a duration", s);
+    return FLUX_OK;
   case FT_BASE64: {
     d->scratch.len = 0;
     if (bytebuf_reserve(&d->scratch, len / 4 * 3 + 4) != 0) return nomem(d);
     long n = base64_decode(s, len, d->scratch.data);
     if (n < 0) return fail(d, FLUX_ERR_MALFORMED, "'%s' is not base64", s);
-    rc = col_put_bytes(t, c, row, d->scratch.data, (size_t) n);
-    break;
+    v->i = n;
+    return FLUX_OK;
   }
   default:
     return fail(d, FLUX_ERR_MALFORMED, "a cell of unknown type");
   }
+}
+
+static flux_status put_cell(flux_decoder *d, size_t j, int c, size_t row) {
+  size_t len;
+  const char *s = value_text(d, j, &len);
+  table *t = d->out;
+  if (s == NULL) {
+    /* Flux writes null and "" alike. When the caller knows the query reads stored points (whose
+     * _value is never null), an empty _value of a string table is the empty string. */
+    if (d->opt.value_empty_string && (int) j == d->idx_value && d->types[j] == FT_STRING)
+      return col_put_str(t, c, row, "", 0) == 0 ? FLUX_OK : nomem(d);
+    return col_put_na(t, c, row) == 0 ? FLUX_OK : nomem(d);
+  }
+  cell_value v;
+  flux_status st = parse_text(d, d->types[j], s, len, &v);
+  if (st != FLUX_OK) return st;
+  int rc;
+  switch (d->types[j]) {
+  case FT_STRING: rc = col_put_str(t, c, row, s, len); break;
+  case FT_BOOL: rc = col_put_bool(t, c, row, (int) v.i); break;
+  case FT_TIME: rc = col_put_time(t, c, row, v.i); break;
+  case FT_DURATION: rc = col_put_duration(t, c, row, v.i); break;
+  case FT_BASE64: rc = col_put_bytes(t, c, row, d->scratch.data, (size_t) v.i); break;
+  default: /* double, long, unsignedLong (a double, flagged inexact, above 2^63) */
+    rc = v.is_double ? col_put_double(t, c, row, v.f, d->types[j] == FT_ULONG) : col_put_int(t, c, row, v.i);
+  }
   return rc == 0 ? FLUX_OK : nomem(d);
+}
+
+/* A #default must be a value of its column's type even where no cell uses it (as Flux's own
+ * reader checks); a bad one is a malformed response. */
+static flux_status check_defaults(flux_decoder *d) {
+  for (size_t j = 1; j < d->ncols; j++) {
+    if (d->default_len[j] == 0) continue;
+    cell_value v;
+    flux_status st = parse_text(d, d->types[j], (const char *) d->defaults.data + d->default_off[j], d->default_len[j], &v);
+    if (st != FLUX_OK) return st;
+  }
+  return FLUX_OK;
 }
 
 static uint64_t hash_bytes(const void *p, size_t n, uint64_t h) {
@@ -331,17 +394,24 @@ static uint64_t hash_bytes(const void *p, size_t n, uint64_t h) {
   return h;
 }
 
-/* The series (group key without _field) of the current table: its id, new or known. */
+/* Appends a cell's text (with #default) to a series key, its length first; a null cell has none. */
+static int key_part(flux_decoder *d, bytebuf *k, size_t j) {
+  size_t len;
+  const char *s = value_text(d, j, &len);
+  uint32_t l = s ? (uint32_t) len : UINT32_MAX;
+  return bytebuf_append(k, &l, sizeof l) != 0 || (s && bytebuf_append(k, s, len) != 0) ? -1 : 0;
+}
+
+/* The series of the current table: its result and its group key without _field (rows of two
+ * yield()s never meet in one row). Its id, new or known. */
 static int series_id(flux_decoder *d) {
   bytebuf *k = &d->scratch;
   k->len = 0;
+  if (d->idx_result > 0 && key_part(d, k, (size_t) d->idx_result) != 0) return -1;
   for (size_t j = 1; j < d->ncols; j++) {
     int jj = (int) j;
     if (!d->group[j] || jj == d->idx_result || jj == d->idx_table || jj == d->idx_field) continue;
-    size_t len;
-    const char *s = value_text(d, j, &len);
-    uint32_t l = s ? (uint32_t) len : UINT32_MAX;
-    if (bytebuf_append(k, &l, sizeof l) != 0 || (s && bytebuf_append(k, s, len) != 0)) return -1;
+    if (key_part(d, k, j) != 0) return -1;
   }
   if (2 * (d->series_count + 1) > d->series_cap) {
     size_t cap = d->series_cap ? 2 * d->series_cap : 64;
@@ -473,6 +543,7 @@ static flux_status record(flux_decoder *d, const char *rec, size_t n) {
   if (n > 0 && rec[n - 1] == '\r') n--;
   d->records++;
   if (n == 0) { /* a blank line ends a table block */
+    if (d->ncols != 0 && !d->have_header) return fail(d, FLUX_ERR_MALFORMED, "annotations without a table header");
     reset_block(d);
     d->open_table = 0;
     return FLUX_OK;

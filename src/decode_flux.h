@@ -3,9 +3,11 @@
  * Records are taken from the stream as soon as they are complete (a quoted cell may span lines and
  * pieces). All tables of all results go into ONE table: the union of their columns, NA where a
  * table lacks a column, types from #datatype (widened where tables disagree), #default applied to
- * empty cells. With pivot, each _field becomes a column and rows are matched by the table's group
- * key and _time, as Flux's pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
- * would do, without a second pass. */
+ * empty cells. Every table needs the #datatype, #group and #default annotations and a header
+ * beginning with result,table (what the package asks for); data columns may also be called result
+ * or table. With pivot, each _field becomes a column and rows are matched by the result, the
+ * table's group key and _time, as Flux's pivot(rowKey: ["_time"], columnKey: ["_field"],
+ * valueColumn: "_value") would do per result, without a second pass. */
 #ifndef INFLUXTK_DECODE_FLUX_H
 #define INFLUXTK_DECODE_FLUX_H
 
@@ -28,8 +30,9 @@ typedef enum {
 } flux_type;
 
 typedef struct {
-  int pivot;           /* fields as columns */
-  int table_columns;   /* keep `result` and `table` */
+  int pivot;              /* fields as columns */
+  int table_columns;      /* keep `result` and `table` */
+  int value_empty_string; /* an empty _value of a string table is "", not NA (reads of stored points) */
 } flux_options;
 
 typedef struct { uint64_t key_off; uint32_t key_len; int32_t id; } flux_series_slot;
@@ -58,7 +61,7 @@ typedef struct {
   int *colmap;           /* CSV column -> output column, -1 to skip */
   int error_table;
   int idx_result, idx_table, idx_field, idx_value, idx_time;
-  int have_datatypes;
+  int have_datatypes, have_group, have_default;
   int open_table;        /* a header or row since the last blank line */
   size_t records;
 

@@ -191,7 +191,8 @@ SEXP C_request(SEXP handle, SEXP method, SEXP path, SEXP query, SEXP headers, SE
           : strcmp(k, "raw") == 0 ? SINK_RAW : SINK_NONE;
   if (s->kind == SINK_FLUX) {
     flux_options fo = {Rf_asLogical(list_get(opts, "pivot")) == TRUE,
-                       Rf_asLogical(list_get(opts, "table_columns")) == TRUE};
+                       Rf_asLogical(list_get(opts, "table_columns")) == TRUE,
+                       Rf_asLogical(list_get(opts, "value_empty_string")) == TRUE};
     if (flux_init(&s->fdec, &fo) != 0) Rf_error("out of memory");
     s->fdec_ready = 1;
   }

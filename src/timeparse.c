@@ -77,9 +77,14 @@ int parse_rfc3339_ns(const char *s, size_t len, int64_t *ns) {
   }
   if (i != len) return -1;
   int64_t secs = days_from_civil(y, (unsigned) mo, (unsigned) d) * 86400 + h * 3600 + mi * 60 + se - offset;
-  /* int64 nanoseconds reach from 1677-09-21 to 2262-04-11. */
-  if (secs > INT64_MAX / 1000000000 - 1 || secs < INT64_MIN / 1000000000 + 1) return -1;
-  *ns = secs * 1000000000 + frac;
+  /* int64 nanoseconds reach exactly from 1677-09-21T00:12:43.145224192Z (-2^63) to
+   * 2262-04-11T23:47:16.854775807Z (2^63 - 1): the second at either end is partly inside. */
+  const int64_t max_s = INT64_MAX / 1000000000, max_frac = INT64_MAX % 1000000000;
+  const int64_t min_s = INT64_MIN / 1000000000 - 1, min_frac = 1000000000 + INT64_MIN % 1000000000;
+  if (secs > max_s || (secs == max_s && frac > max_frac)) return -1;
+  if (secs < min_s || (secs == min_s && frac < min_frac)) return -1;
+  /* (secs + 1) first: min_s * 1e9 alone is below INT64_MIN. */
+  *ns = (secs + 1) * 1000000000 + (frac - 1000000000);
   return 0;
 }
 

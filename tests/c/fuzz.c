@@ -83,7 +83,7 @@ static void run_decoder(const unsigned char *buf, size_t len) {
 
 static void run_flux(const unsigned char *buf, size_t len, int pivot) {
   flux_decoder d;
-  flux_options o = {pivot, !pivot};
+  flux_options o = {pivot, !pivot, pivot};
   if (flux_init(&d, &o) != 0) abort();
   size_t off = 0;
   while (off < len) {

@@ -26,6 +26,9 @@
 #   /v1-stmt-extra/...   results for statements 0 and 1 (too many for a one-statement query)
 #   /v1-key-array/...    a series map with an array as a key
 #   /flux-nul/...        annotated CSV with a NUL in a tag and a column name, invalid UTF-8
+# Flux bodies for issue 9 (used by test-flux.R):
+#   /flux-no-annotations/...  200 CSV with a header and rows but no #datatype/#group/#default
+#   /flux-two-yields/...      200 annotated CSV: two results with the same series, time and field
 `%||%` <- function(x, y) if (is.null(x) || length(x) == 0 || is.na(x)) y else x
 args <- commandArgs(TRUE)
 portfile <- args[1]
@@ -130,6 +133,19 @@ hashed_tokens <- function(method, path) {
   if (method == "POST") return(sprintf(auth, "shown-only-now"))
   sprintf('{"authorizations":[%s]}', sprintf(auth, ""))
 }
+# ---- Flux bodies for issue 9 ----
+flux_csv <- function(...) charToRaw(paste0(paste(c(...), collapse = "\r\n"), "\r\n"))
+flux_yield <- function(result, value) {
+  c("#datatype,string,long,dateTime:RFC3339,string,string,double", "#group,false,false,false,true,true,false",
+    "#default,_result,,,,,", ",result,table,_time,_measurement,_field,_value",
+    sprintf(",%s,0,2024-01-01T00:00:00Z,m,temp,%s", result, value), "")
+}
+flux_routes <- list(
+  "flux-no-annotations" = flux_csv(",result,table,_time,_value", ",_result,0,2024-01-01T00:00:00Z,1.5",
+                                   ",_result,0,2024-01-01T00:00:01Z,2.5", ""),
+  "flux-two-yields" = flux_csv(flux_yield("raw", "20.5"), flux_yield("smoothed", "21"))
+)
+# ---- end of Flux bodies ----
 
 seen <- new.env()
 repeat {
@@ -189,6 +205,7 @@ repeat {
     "quit" = http(204),
     http(404, "Content-Type: text/plain", charToRaw("no such route"))
   )
+  if (route %in% names(flux_routes)) out <- http(200, "Content-Type: text/csv; charset=utf-8", flux_routes[[route]])
   if (length(out)) writeBin(out, con)
   flush(con)
   close(con)

@@ -176,3 +176,207 @@ test_that("random corruption never crashes the decoder", {
   expect_survives_corruption(fixture("flux-two-results.csv"), seed = 2, bytes = c(0:255, rep(c(34, 44, 10, 13, 35), 20)),
                              function(b, piece, i) decode_flux(b, piece, pivot = i %% 2 == 0))
 })
+
+# ---- issue 9: nothing lost, nothing corrupted ------------------------------------------------
+
+# A decoder call with options the helper does not pass (value_empty_string).
+decode_flux_with <- function(body, ...) {
+  if (is.character(body)) body <- charToRaw(enc2utf8(body))
+  opts <- utils::modifyList(list(tz = "UTC", bigint = "integer64", pivot = FALSE, table_columns = FALSE), list(...))
+  r <- .Call(influxdbtoolkit:::C_decode_flux, body, length(body), opts)
+  list(status = r$status, message = r$message, table = r$tables[[1]])
+}
+annotated <- function(types, group, header, ...) {
+  csv(paste0("#datatype,", types), paste0("#group,", group), paste0("#default,_result", strrep(",", lengths(gregexpr(",", types)))),
+      header, ..., "")
+}
+
+test_that("the first and last instants of int64 nanoseconds are times, one nanosecond beyond is an error", {
+  # Flux's time range is exactly int64 nanoseconds since the epoch: -2^63 is
+  # 1677-09-21T00:12:43.145224192Z and 2^63 - 1 is 2262-04-11T23:47:16.854775807Z.
+  edge <- c("1677-09-21T00:12:43.145224192Z", "1677-09-21T00:12:43.999999999Z", "2262-04-11T23:47:16.000000000Z",
+            "2262-04-11T23:47:16.854775807Z", "2262-04-12T00:47:16.854775807+01:00", "1677-09-20T23:12:43.145224192-01:00")
+  body <- annotated("string,long,dateTime:RFC3339", "false,false,false", ",result,table,t", paste0(",,0,", edge))
+  r <- decode_flux(body)
+  expect_equal(r$status, 0L)
+  seconds <- function(sec, ns) sec + ns / 1e9 # as the decoder builds a POSIXct from whole seconds and nanoseconds
+  expect_identical(as.numeric(r$table$t), c(seconds(-9223372037, 145224192), seconds(-9223372037, 999999999),
+                                            seconds(9223372036, 0), seconds(9223372036, 854775807),
+                                            seconds(9223372036, 854775807), seconds(-9223372037, 145224192)))
+  # the same instants as the row key of a pivot
+  piv <- annotated("string,long,dateTime:RFC3339,string,double", "false,false,false,true,false",
+                   ",result,table,_time,_field,_value", paste0(",,0,", edge[c(1, 4)], ",f,", 1:2))
+  expect_identical(decode_flux(piv, pivot = TRUE)$table$f, c(1, 2))
+  for (beyond in c("1677-09-21T00:12:43.145224191Z", "2262-04-11T23:47:16.854775808Z", "1677-09-21T00:12:42Z",
+                   "2262-04-11T23:47:17Z", "2262-04-11T23:47:16.854775807-00:01", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z")) {
+    r <- decode_flux(annotated("string,long,dateTime:RFC3339", "false,false,false", ",result,table,t", paste0(",,0,", beyond)))
+    expect_equal(r$status, 2L, info = beyond)
+    expect_match(r$message, "not an RFC3339 time", info = beyond)
+  }
+})
+
+test_that("a _value long in one table and boolean in another widens to character, never to numbers", {
+  body <- csv("#datatype,string,long,string,long", "#group,false,false,true,false", "#default,_result,,,",
+              ",result,table,_field,_value", ",,0,n,7", "",
+              "#datatype,string,long,string,boolean", "#group,false,false,true,false", "#default,_result,,,",
+              ",result,table,_field,_value", ",,1,ok,true", ",,1,ok,false", ",,1,ok,", "",
+              "#datatype,string,long,string,double", "#group,false,false,true,false", "#default,_result,,,",
+              ",result,table,_field,_value", ",,2,x,2.5", "")
+  df <- decode_flux(body)$table
+  expect_identical(df$`_value`, c("7", "true", "false", NA, "2.5"))
+  # the other order: booleans first, then numbers
+  flipped <- csv("#datatype,string,long,string,boolean", "#group,false,false,true,false", "#default,_result,,,",
+                 ",result,table,_field,_value", ",,0,ok,true", "",
+                 "#datatype,string,long,string,double", "#group,false,false,true,false", "#default,_result,,,",
+                 ",result,table,_field,_value", ",,1,x,0.5", "")
+  expect_identical(decode_flux(flipped)$table$`_value`, c("true", "0.5"))
+  # integer to double is the one numeric widening
+  numbers <- csv("#datatype,string,long,string,long", "#group,false,false,true,false", "#default,_result,,,",
+                 ",result,table,_field,_value", ",,0,n,3", "",
+                 "#datatype,string,long,string,double", "#group,false,false,true,false", "#default,_result,,,",
+                 ",result,table,_field,_value", ",,1,x,0.5", "")
+  expect_identical(decode_flux(numbers)$table$`_value`, c(3, 0.5))
+})
+
+test_that("a column that widens after rows without it keeps them NA and flags inexact integers", {
+  # Rows 2-3 lack `v` (NA padding), then `v` widens boolean -> long -> double: the padded rows are
+  # read by each widening (valgrind saw them uninitialised) and 2^63 - 1 cannot be a double exactly.
+  body <- csv("#datatype,string,long,long", "#group,false,false,false", "#default,_result,,", ",result,table,v", ",,0,9223372036854775807", "",
+              "#datatype,string,long,string", "#group,false,false,false", "#default,_result,,", ",result,table,w", ",,1,a", ",,1,b", "",
+              "#datatype,string,long,double", "#group,false,false,false", "#default,_result,,", ",result,table,v", ",,2,0.5", "")
+  df <- decode_flux(body)$table
+  expect_identical(df$v, c(2^63, NA, NA, 0.5))
+  expect_equal(attr(df, "influx_inexact"), "v")
+  exact <- sub("9223372036854775807", "-9223372036854775807", body, fixed = TRUE)
+  df <- decode_flux(exact)$table
+  expect_identical(df$v, c(-2^63, NA, NA, 0.5))
+  expect_equal(attr(df, "influx_inexact"), "v") # -(2^63 - 1) is not a double either
+  fits <- sub("9223372036854775807", "-9007199254740992", body, fixed = TRUE)
+  expect_null(attr(decode_flux(fits)$table, "influx_inexact"))
+  # boolean -> string after a gap: the padded rows stay NA
+  gap <- csv("#datatype,string,long,boolean", "#group,false,false,false", "#default,_result,,", ",result,table,v", ",,0,true", "",
+             "#datatype,string,long,string", "#group,false,false,false", "#default,_result,,", ",result,table,w", ",,1,a", "",
+             "#datatype,string,long,long", "#group,false,false,false", "#default,_result,,", ",result,table,v", ",,2,5", "")
+  expect_identical(decode_flux(gap)$table$v, c("true", NA, "5"))
+  # boolean, gap, long, gap, double: every widening crosses padded rows (before the fix valgrind
+  # reported their uninitialised bytes read by col_int_to_double)
+  block <- function(type, col, table, value) c(sprintf("#datatype,string,long,%s", type), "#group,false,false,false",
+                                               "#default,_result,,", sprintf(",result,table,%s", col), sprintf(",,%d,%s", table, value), "")
+  mixed <- paste0(paste(c(block("boolean", "v", 0, "true"), block("string", "w", 1, "a"), block("string", "w", 2, "b"),
+                          block("long", "v", 3, "9223372036854775807"), block("string", "w", 4, "c"),
+                          block("double", "v", 5, "0.5")), collapse = "\r\n"), "\r\n")
+  expect_identical(decode_flux(mixed)$table$v, c("true", NA, NA, "9223372036854775807", NA, "0.5"))
+})
+
+test_that("a table without the annotations the query asks for is an error, not data read as a header", {
+  # The package asks for #datatype, #group and #default: without them the first data row of a
+  # block would be taken for its header.
+  plain <- csv(",result,table,_time,_value", ",_result,0,2024-01-01T00:00:00Z,1", ",_result,0,2024-01-01T00:00:01Z,2", "")
+  r <- decode_flux(plain)
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "annotation")
+  expect_null(r$table)
+  headless <- csv(",_result,0,2024-01-01T00:00:00Z,1", ",_result,0,2024-01-01T00:00:01Z,2", "")
+  expect_equal(decode_flux(headless)$status, 2L)
+  partial <- list(
+    no_default = csv("#datatype,string,long,double", "#group,false,false,false", ",result,table,v", ",,0,1", ""),
+    no_group = csv("#datatype,string,long,double", "#default,_result,,", ",result,table,v", ",,0,1", ""),
+    no_datatype = csv("#group,false,false,false", "#default,_result,,", ",result,table,v", ",,0,1", "")
+  )
+  for (name in names(partial)) {
+    r <- decode_flux(partial[[name]])
+    expect_equal(r$status, 2L, info = name)
+    expect_match(r$message, sub("no_", "#", name), info = name)
+  }
+  # a second table without annotations after a good one
+  second <- paste0(annotated("string,long,double", "false,false,false", ",result,table,v", ",,0,1"),
+                   csv(",result,table,v", ",,1,2", ""))
+  expect_equal(decode_flux(second)$status, 2L)
+  # annotations but no header row: the first data row must not become the header
+  no_header <- csv("#datatype,string,long,double", "#group,false,false,false", "#default,_result,,", ",,0,1", ",,0,2", "")
+  r <- decode_flux(no_header)
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "header")
+  # annotations that end (blank line or end of body) before any header
+  for (b in c(csv("#datatype,long", ""), csv("#datatype,string,long", "#group,false,false", "#default,_result,", ""))) {
+    r <- decode_flux(b)
+    expect_equal(r$status, 2L, info = b)
+    expect_match(r$message, "header", info = b)
+  }
+  # a #default that is not a value of its column's type, even if no cell uses it
+  bad_default <- csv("#datatype,string,long,double", "#group,false,false,false", "#default,_result,long,", ",result,table,v", ",,0,1", "")
+  r <- decode_flux(bad_default)
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "'long' is not a long")
+  used_default <- csv("#datatype,string,long,double,boolean,dateTime:RFC3339", "#group,false,false,false,false,false",
+                      "#default,_result,3,2.5,true,2024-01-01T00:00:00Z", ",result,table,v,b,t", ",,,,,", "")
+  df <- decode_flux(used_default, table_columns = TRUE)$table
+  expect_identical(list(df$table, df$v, df$b, as.numeric(df$t)), list(3L, 2.5, TRUE, 1704067200))
+  # annotations in any order, and unknown ones, are fine
+  ok <- csv("#group,false,false,false", "#unknown,x,y,z", "#default,_result,,", "#datatype,string,long,double", ",result,table,v", ",,0,1", "")
+  expect_identical(decode_flux(ok)$table$v, 1)
+})
+
+test_that("data columns named result or table are kept beside the annotation columns", {
+  body <- annotated("string,long,dateTime:RFC3339,string,string,long,double", "false,false,false,true,true,false,false",
+                    ",result,table,_time,_measurement,result,table,_value",
+                    ",_result,0,2024-01-01T00:00:00Z,m,win,7,1.5", ",_result,0,2024-01-01T00:00:01Z,m,loss,8,2.5")
+  r <- decode_flux(body)
+  expect_equal(r$status, 0L)
+  df <- r$table
+  expect_equal(names(df), c("_time", "_measurement", "result", "table", "_value"))
+  expect_identical(df$result, c("win", "loss"))
+  expect_identical(df$table, c(7L, 8L))
+  with_meta <- decode_flux(body, table_columns = TRUE)$table
+  expect_equal(names(with_meta), c("result", "table", "_time", "_measurement", "result.1", "table.1", "_value"))
+  expect_identical(with_meta$result, c("_result", "_result"))
+  expect_identical(with_meta$table, c(0L, 0L))
+  expect_identical(with_meta$result.1, c("win", "loss"))
+  expect_identical(with_meta$table.1, c(7L, 8L))
+  # a data `result` column in the group key is part of the series of a pivot
+  piv <- annotated("string,long,dateTime:RFC3339,string,string,double", "false,false,false,true,true,false",
+                   ",result,table,_time,result,_field,_value",
+                   ",_result,0,2024-01-01T00:00:00Z,a,f,1", ",_result,1,2024-01-01T00:00:00Z,b,f,2")
+  df <- decode_flux(piv, pivot = TRUE)$table
+  expect_equal(names(df), c("_time", "result", "f"))
+  expect_identical(df$result, c("a", "b"))
+  expect_identical(df$f, c(1, 2))
+})
+
+test_that("pivot keeps the rows of different results apart", {
+  # Two yield()s of the same series, time and field: two rows, each labelled with its result.
+  block <- function(result, table, value) {
+    c("#datatype,string,long,dateTime:RFC3339,string,string,double", "#group,false,false,false,true,true,false",
+      "#default,_result,,,,,", ",result,table,_time,_measurement,_field,_value",
+      sprintf(",%s,%d,2024-01-01T00:00:00Z,m,temp,%s", result, table, value), "")
+  }
+  body <- paste0(paste(c(block("raw", 0, "20.5"), block("smoothed", 0, "21")), collapse = "\r\n"), "\r\n")
+  df <- decode_flux(body, pivot = TRUE, table_columns = TRUE)$table
+  expect_equal(nrow(df), 2)
+  expect_identical(df$result, c("raw", "smoothed"))
+  expect_identical(df$temp, c(20.5, 21))
+  df <- decode_flux(body, pivot = TRUE)$table
+  expect_identical(df$temp, c(20.5, 21))
+  # within one result the fields of one series and time still meet in one row
+  two_fields <- paste0(paste(c(block("raw", 0, "20.5"), sub("temp", "hum", block("raw", 1, "40"))), collapse = "\r\n"), "\r\n")
+  df <- decode_flux(two_fields, pivot = TRUE)$table
+  expect_equal(nrow(df), 1)
+  expect_identical(c(df$temp, df$hum), c(20.5, 40))
+})
+
+test_that("value_empty_string reads an empty _value of a string table as the empty string", {
+  body <- csv("#datatype,string,long,dateTime:RFC3339,string,string,string", "#group,false,false,false,true,true,false",
+              "#default,_result,,,,,", ",result,table,_time,tag,_field,_value",
+              ",,0,2024-01-01T00:00:00Z,,s,", ",,0,2024-01-01T00:00:01Z,,s,x", "",
+              "#datatype,string,long,dateTime:RFC3339,string,string,double", "#group,false,false,false,true,true,false",
+              "#default,_result,,,,,", ",result,table,_time,tag,_field,_value",
+              ",,1,2024-01-01T00:00:00Z,,d,", "")
+  # Flux writes null and "" alike: without knowing the query, an empty cell is NA
+  expect_identical(decode_flux(body)$table$`_value`, c(NA, "x", NA))
+  long <- decode_flux_with(body, value_empty_string = TRUE)$table
+  expect_identical(long$`_value`, c("", "x", NA)) # the double table's empty cell stays NA
+  expect_true(all(is.na(long$tag))) # only _value: an absent tag is NA
+  wide <- decode_flux_with(body, value_empty_string = TRUE, pivot = TRUE)$table
+  expect_identical(wide$s, c("", "x"))
+  expect_true(all(is.na(wide$d)))
+})

@@ -137,3 +137,69 @@ for_each_server("Flux parameters are sent as values, never as query text", {
   expect_identical(typed$b, TRUE)
   expect_equal(as.numeric(typed$t), as.numeric(as.POSIXct("2024-10-27 02:30:00", tz = "UTC")))
 }, flux = TRUE) # 1.x from 1.9 on (1.13.2 tested); 1.8's Flux ignores them: refused above
+
+for_each_server("an empty string field reads back as \"\" through influx_timeseries, as on 1.x", {
+  # Flux writes a null and an empty string alike (an empty cell); a raw read of stored points has
+  # no null _value, so influx_timeseries knows the empty cell of a string field is "".
+  admin <- connect_admin(srv)
+  m <- fresh_name("emptystr")
+  t0 <- as.POSIXct("2024-01-01", tz = "UTC")
+  influx_write(admin, data.frame(time = t0 + 0:2, room = "a", s = c("", "x", ""), n = c(1, 2, 3)), m, tags = "room")
+  influx_write(admin, data.frame(time = t0 + 3, room = "a", n = 4), m, tags = "room") # no `s` at t0 + 3
+  con <- connect_reader(srv)
+  for (language in c("flux", "influxql")) {
+    df <- influx_timeseries(con, m, fields = c("s", "n"), start = t0 - 60, end = t0 + 60, tz = "UTC", language = language)
+    expect_identical(df$s, c("", "x", "", NA), info = language)
+    expect_identical(df$n, c(1, 2, 3, 4), info = language)
+    long <- influx_timeseries(con, m, fields = "s", start = t0 - 60, end = t0 + 60, tz = "UTC", language = language, shape = "long")
+    expect_identical(long$value, c("", "x", ""), info = language)
+    # windows without data are NA, windows whose last value is "" are ""
+    last <- influx_timeseries(con, m, fields = "s", start = t0, end = t0 + 5, aggregate = "last", every = "1s",
+                              fill = "null", tz = "UTC", language = language)
+    expect_identical(last$s, c("", "x", "", NA, NA), info = language)
+  }
+  # Free-form Flux cannot tell them apart: an empty cell stays NA (documented in influx_query()).
+  raw <- influx_query(con, paste(flux_range(srv, m), '|> filter(fn: (r) => r._field == "s")'))
+  expect_identical(raw$`_value`, c(NA, "x", NA))
+}, generations = "v2")
+
+test_that("a Flux server's tables without annotations are refused; two results stay apart in a pivot", {
+  fake <- start_fake_server()
+  on.exit(fake$stop())
+  at <- function(route) influx_connect(paste0(fake$url, "/", route), version = "v2", token = "t", org = "o")
+  q <- 'from(bucket: "b") |> range(start: -1h)'
+  e <- expect_error(influx_query(at("flux-no-annotations"), q), class = "influx_error_decode")
+  expect_match(conditionMessage(e), "#datatype #group #default")
+  df <- influx_query(at("flux-two-yields"), q, pivot = TRUE, table_columns = TRUE)
+  expect_identical(df$result, c("raw", "smoothed"))
+  expect_identical(df$temp, c(20.5, 21))
+})
+
+for_each_server("two yield()s of the same series and field stay two rows in a pivot", {
+  admin <- connect_admin(srv)
+  m <- fresh_name("yields")
+  t0 <- as.POSIXct("2024-01-01", tz = "UTC")
+  influx_write(admin, data.frame(time = t0 + 0:1, room = "a", temp = c(20, 22)), m, tags = "room")
+  q <- paste0("data = ", flux_range(srv, m), "\n",
+              'data |> yield(name: "raw")\n',
+              'data |> map(fn: (r) => ({r with _value: r._value * 10.0})) |> yield(name: "scaled")')
+  df <- influx_query(connect_reader(srv), q, pivot = TRUE, table_columns = TRUE, tz = "UTC")
+  df <- df[order(df$result, df$`_time`), ]
+  expect_equal(nrow(df), 4)
+  expect_identical(df$result, c("raw", "raw", "scaled", "scaled"))
+  expect_identical(df$temp, c(20, 22, 200, 220))
+  expect_identical(df$room, rep("a", 4))
+}, generations = "v2")
+
+for_each_server("data columns named result and table are kept beside the annotation columns", {
+  con <- connect_reader(srv)
+  q <- 'import "array"\narray.from(rows: [{result: "win", table: 7, v: 1.5}, {result: "loss", table: 8, v: 2.5}])'
+  df <- influx_query(con, q)
+  expect_equal(names(df), c("result", "table", "v"))
+  expect_identical(df$result, c("win", "loss"))
+  expect_identical(df$table, c(7L, 8L))
+  meta <- influx_query(con, q, table_columns = TRUE)
+  expect_equal(names(meta), c("result", "table", "result.1", "table.1", "v"))
+  expect_identical(meta$result, c("_result", "_result"))
+  expect_identical(meta$table.1, c(7L, 8L))
+}, generations = "v2")
