@@ -83,8 +83,9 @@ int parse_rfc3339_ns(const char *s, size_t len, int64_t *ns) {
   const int64_t min_s = INT64_MIN / 1000000000 - 1, min_frac = 1000000000 + INT64_MIN % 1000000000;
   if (secs > max_s || (secs == max_s && frac > max_frac)) return -1;
   if (secs < min_s || (secs == min_s && frac < min_frac)) return -1;
-  /* (secs + 1) first: min_s * 1e9 alone is below INT64_MIN. */
-  *ns = (secs + 1) * 1000000000 + (frac - 1000000000);
+  /* Below zero (secs + 1) first, as min_s * 1e9 alone is below INT64_MIN; at or above zero
+   * secs * 1e9 first, as (max_s + 1) * 1e9 is above INT64_MAX. */
+  *ns = secs < 0 ? (secs + 1) * 1000000000 + (frac - 1000000000) : secs * 1000000000 + frac;
   return 0;
 }
 
@@ -130,11 +131,11 @@ int parse_duration_ns(const char *s, size_t len, int64_t *ns) {
     else if (len - i >= 1 && s[i] == 'm') { unit = INT64_C(60000000000); i += 1; }
     else if (len - i >= 1 && s[i] == 'h') { unit = INT64_C(3600000000000); i += 1; }
     else return -1;
-    if (whole > (INT64_MAX - total) / unit) return -1;
-    /* frac < fscale <= 1e9 and unit <= 3.6e12: the product can overflow, so divide first. */
-    int64_t part = whole * unit + (unit >= fscale ? frac * (unit / fscale) : frac / (fscale / unit));
-    if (part > INT64_MAX - total) return -1;
-    total += part;
+    /* frac < fscale <= 1e9 and unit <= 3.6e12: the product can overflow, so divide first. The
+     * fraction's part is below one unit; whole * unit must fit beside it and the total so far. */
+    int64_t frac_part = unit >= fscale ? frac * (unit / fscale) : frac / (fscale / unit);
+    if (whole > (INT64_MAX - total - frac_part) / unit) return -1;
+    total += whole * unit + frac_part;
   }
   *ns = neg ? -total : total;
   return 0;

@@ -290,6 +290,38 @@ static size_t generated_seeds(unsigned char ***seeds, size_t **lens, size_t n) {
   return n + k;
 }
 
+/* The ends of int64 nanoseconds, where an intermediate product can overflow (UBSan aborts then):
+ * the exact values at both ends, and one nanosecond beyond is refused. Returns the checks run. */
+static long check_time_edges(void) {
+  struct { const char *text; int ok; int64_t ns; } times[] = {
+    {"2262-04-11T23:47:16.854775807Z", 1, INT64_MAX},
+    {"2262-04-11T23:47:16Z", 1, INT64_C(9223372036000000000)},
+    {"2262-04-11T23:47:16.854775808Z", 0, 0},
+    {"1677-09-21T00:12:43.145224192Z", 1, INT64_MIN},
+    {"1677-09-21T00:12:43.145224191Z", 0, 0},
+    {"1970-01-01T00:00:00Z", 1, 0},
+  };
+  struct { const char *text; int ok; int64_t ns; } durations[] = {
+    {"2562047h47m16.854775807s", 1, INT64_MAX},
+    {"2562047h", 1, INT64_C(9223369200000000000)},
+    {"2562047.99999h", 0, 0},
+    {"2562047h47m16.854775808s", 0, 0},
+    {"1.5h", 1, INT64_C(5400000000000)},
+  };
+  long n = 0;
+  for (size_t i = 0; i < sizeof times / sizeof times[0]; i++, n++) {
+    int64_t ns = 0;
+    int rc = parse_rfc3339_ns(times[i].text, strlen(times[i].text), &ns);
+    if ((rc == 0) != times[i].ok || (rc == 0 && ns != times[i].ns)) { fprintf(stderr, "time %s\n", times[i].text); abort(); }
+  }
+  for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++, n++) {
+    int64_t ns = 0;
+    int rc = parse_duration_ns(durations[i].text, strlen(durations[i].text), &ns);
+    if ((rc == 0) != durations[i].ok || (rc == 0 && ns != durations[i].ns)) { fprintf(stderr, "duration %s\n", durations[i].text); abort(); }
+  }
+  return n;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) { fprintf(stderr, "usage: fuzz ITERATIONS SEED...\n"); return 2; }
   long iterations = atol(argv[1]);
@@ -321,6 +353,7 @@ int main(int argc, char **argv) {
   free(lens);
   free(buf);
   long doubles = check_doubles(1000000);
-  printf("fuzz: %ld passed, 0 failed\n", iterations + nseeds + doubles);
+  long edges = check_time_edges();
+  printf("fuzz: %ld passed, 0 failed\n", iterations + nseeds + doubles + edges);
   return 0;
 }
