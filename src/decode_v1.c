@@ -267,12 +267,28 @@ static v1_status decode_messages(v1_decoder *d, const unsigned char *buf, size_t
   return V1_OK;
 }
 
+/* Results come in statement order, a statement's chunks under the same id: an id may repeat the
+ * last one or follow it, and stays below the number of statements sent (when known). Anything
+ * else (a body saying statement 1000000) would make a table for every id skipped. */
+static v1_status check_statement_id(v1_decoder *d, int64_t statement) {
+  int64_t last = d->ntables - 1;
+  if (last < 0 && statement != 0)
+    return fail(d, V1_ERR_MALFORMED, "statement_id %lld in the first result: ids start at 0", (long long) statement);
+  if (statement < last || statement > last + 1)
+    return fail(d, V1_ERR_MALFORMED, "statement_id %lld after %lld: ids rise by at most one per result",
+                (long long) statement, (long long) last);
+  if (d->max_statements > 0 && statement >= d->max_statements)
+    return fail(d, V1_ERR_MALFORMED, "statement_id %lld answers a query of %d statement%s",
+                (long long) statement, d->max_statements, d->max_statements == 1 ? "" : "s");
+  return V1_OK;
+}
+
 static v1_status decode_result(v1_decoder *d, const unsigned char *buf, size_t len, size_t *pos) {
   mp_item m, k, v;
   READ(&m);
   if (m.kind != MP_MAP) return fail(d, V1_ERR_MALFORMED, "a result is not a map");
   int64_t statement = -1;
-  int partial = 0;
+  int has_statement = 0, partial = 0;
   size_t at_series = 0, at_error = 0, at_messages = 0;
   for (uint32_t i = 0; i < m.len; i++) {
     READ_KEY(&k);
@@ -282,6 +298,7 @@ static v1_status decode_result(v1_decoder *d, const unsigned char *buf, size_t l
       if (is_id) {
         if (v.kind != MP_INT) return fail(d, V1_ERR_MALFORMED, "statement_id is not an integer");
         statement = v.i;
+        has_statement = 1;
       } else {
         partial = v.kind == MP_BOOL && v.boolean;
       }
@@ -295,27 +312,20 @@ static v1_status decode_result(v1_decoder *d, const unsigned char *buf, size_t l
   size_t end = *pos;
   d->results_seen++;
 
+  /* An error result is held to the same order as data (its id names the statement reported). */
+  if (has_statement) {
+    v1_status st = check_statement_id(d, statement);
+    if (st != V1_OK) return st;
+  }
   if (at_error) {
     *pos = at_error;
     READ(&v);
     /* An error result carries no statement_id: the statement after the last one seen. */
-    int stmt = statement >= 0 ? (int) statement : d->ntables;
+    int stmt = has_statement ? (int) statement : d->ntables;
     if (v.kind != MP_STR) return fail(d, V1_ERR_QUERY, "statement %d failed", stmt);
     return fail_text(d, V1_ERR_QUERY, stmt, &v);
   }
-  if (statement < 0) return fail(d, V1_ERR_MALFORMED, "a result has no statement_id");
-  /* Results come in statement order, a statement's chunks under the same id: an id may repeat the
-   * last one or follow it. Anything else (a body saying statement 1000000) would make a table
-   * for every id skipped. */
-  int64_t last = d->ntables - 1;
-  if (last < 0 && statement != 0)
-    return fail(d, V1_ERR_MALFORMED, "statement_id %lld in the first result: ids start at 0", (long long) statement);
-  if (statement < last || statement > last + 1)
-    return fail(d, V1_ERR_MALFORMED, "statement_id %lld after %lld: ids rise by at most one per result",
-                (long long) statement, (long long) last);
-  if (d->max_statements > 0 && statement >= d->max_statements)
-    return fail(d, V1_ERR_MALFORMED, "statement_id %lld answers a query of %d statement%s",
-                (long long) statement, d->max_statements, d->max_statements == 1 ? "" : "s");
+  if (!has_statement) return fail(d, V1_ERR_MALFORMED, "a result has no statement_id");
   table *t = statement_table(d, statement);
   if (t == NULL) return nomem(d);
 

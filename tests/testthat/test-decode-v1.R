@@ -363,6 +363,23 @@ test_that("statement ids start at 0 and rise by at most one per result", {
   expect_length(r$tables, 2)
 })
 
+test_that("an error result's statement id is held to the same order as data", {
+  err <- function(id) mp_map(statement_id = mp_int(id), error = mp_str("boom"))
+  # Beyond int: once cast to a negative or NA statement number, and a plain R error later.
+  for (id in c(2147483648, 7, -1)) {
+    r <- decode_v1(mp_map(results = mp_array(err(id))))
+    expect_equal(r$status, 2L, info = id)
+    expect_match(r$message, "statement_id", info = id)
+  }
+  r <- decode_v1(c(v1_response(v1_result(0)), v1_response(err(3))))
+  expect_equal(r$status, 2L)
+  # In order, an error names its statement.
+  r <- decode_v1(c(v1_response(v1_result(0)), mp_map(results = mp_array(err(1)))))
+  expect_equal(r$status, 1L)
+  expect_identical(r$message, "boom")
+  expect_equal(r$statement, 1L)
+})
+
 test_that("server messages and notices with NULs or invalid UTF-8 become valid R strings", {
   err <- mp_map(results = mp_array(mp_map(statement_id = mp_int(0),
                                           error = mp_str_bytes(c(with_nul("bad", "db"), as.raw(0xff))))))
