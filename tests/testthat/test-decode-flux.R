@@ -147,6 +147,25 @@ test_that("an error table after data is a query error", {
   expect_null(r$table)
 })
 
+test_that("server text in a Flux error becomes a valid R string", {
+  err_table <- function(message_bytes) c(charToRaw(csv("#datatype,string,string", "#group,true,true", "#default,,",
+                                                       ",error,reference")), charToRaw(",\""), message_bytes,
+                                         charToRaw("\",\r\n\r\n"))
+  r <- decode_flux(err_table(c(charToRaw("bad "), as.raw(c(0xff, 0xfe)), charToRaw(" byte"))))
+  expect_equal(r$status, 1L)
+  expect_true(validUTF8(r$message))
+  expect_identical(r$message, "bad \ufffd\ufffd byte")
+  # A message longer than the decoder keeps is cut between characters, not inside one.
+  long <- decode_flux(err_table(charToRaw(strrep("\u00e9", 3000))))
+  expect_true(validUTF8(long$message))
+  expect_gt(nchar(long$message), 500)
+  expect_false(grepl("\ufffd", long$message)) # nothing invented at the cut
+  # A cell quoted in a decoding error (a type the decoder does not know) likewise.
+  r <- decode_flux(c(charToRaw("#datatype,string,long,x"), as.raw(0xff), charToRaw("\r\n#group,false,false,false\r\n#default,_result,,\r\n,result,table,v\r\n,,0,1\r\n\r\n")))
+  expect_equal(r$status, 2L)
+  expect_true(validUTF8(r$message))
+})
+
 test_that("empty and blank bodies are empty results; broken ones are errors", {
   for (b in c("", "\r\n", "\n\n")) {
     r <- decode_flux(b)
