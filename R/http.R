@@ -42,7 +42,8 @@ server_message <- function(res) {
     }
   }
   if (is.null(msg) && length(body)) {
-    text <- rawToChar(body[seq_len(min(length(body), 2000L))])
+    head <- body[seq_len(min(length(body), 2000L))]
+    text <- rawToChar(head[head != as.raw(0)]) # an R string cannot hold a NUL
     Encoding(text) <- "UTF-8"
     if (validUTF8(text)) msg <- trimws(text)
   }

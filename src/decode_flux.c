@@ -53,33 +53,15 @@ void flux_free(flux_decoder *d) {
 static flux_status fail(flux_decoder *d, flux_status st, const char *fmt, ...) {
   if (d->status != FLUX_OK) return d->status;
   d->status = st;
+  /* The message quotes server text and becomes an R string: invalid UTF-8 replaced, and cut
+   * between characters. Formatted at twice the size first, so that the cut vsnprintf makes (which
+   * may split a character) lies beyond what is kept. */
+  char text[2 * sizeof d->message];
   va_list ap;
   va_start(ap, fmt);
-  int full = vsnprintf(d->message, sizeof d->message, fmt, ap);
+  vsnprintf(text, sizeof text, fmt, ap);
   va_end(ap);
-  /* The message quotes server text and becomes an R string: cut between characters, and with
-   * invalid UTF-8 replaced (a NUL cannot be inside: %s stops there). */
-  size_t n = strlen(d->message);
-  if (full > 0 && (size_t) full > n) { /* cut: drop a last character left incomplete */
-    size_t lead = n;
-    while (lead > 0 && ((unsigned char) d->message[lead - 1] & 0xC0) == 0x80) lead--;
-    if (lead > 0) {
-      unsigned char c = (unsigned char) d->message[lead - 1];
-      size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-      if (n - (lead - 1) < need) n = lead - 1;
-    }
-  }
-  d->message[n] = '\0';
-  if (!utf8_is_clean(d->message, n)) {
-    char repaired[UTF8_REPAIR_MAX(sizeof d->message)];
-    size_t m = utf8_repair(d->message, n, repaired);
-    if (m > sizeof d->message - 1) {
-      m = sizeof d->message - 1;
-      while (m > 0 && ((unsigned char) repaired[m] & 0xC0) == 0x80) m--;
-    }
-    memcpy(d->message, repaired, m);
-    d->message[m] = '\0';
-  }
+  utf8_copy_clean(d->message, sizeof d->message, text, strlen(text));
   return st;
 }
 

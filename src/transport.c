@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #endif
 #include "transport.h"
+#include "utf8.h"
 
 #include <Rinternals.h>
 #include <ctype.h>
@@ -89,9 +90,8 @@ typedef struct {
 static void copy_header_value(char *dst, size_t cap, const char *v, size_t n) {
   while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ')) n--;
   while (n > 0 && (*v == ' ' || *v == '\t')) { v++; n--; }
-  if (n >= cap) n = cap - 1;
-  memcpy(dst, v, n);
-  dst[n] = '\0';
+  /* Header values become R strings: valid UTF-8 without NULs, cut between characters. */
+  utf8_copy_clean(dst, cap, v, n);
 }
 
 static int header_is(const char *line, size_t n, const char *name, const char **value, size_t *vlen) {

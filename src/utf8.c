@@ -36,21 +36,31 @@ int utf8_is_clean(const char *s, size_t len) {
   return 1;
 }
 
-size_t utf8_repair(const char *s, size_t len, char *out) {
+/* The repaired copy of s[0, len), stopping before a character that would take it past `limit`
+ * bytes: output is cut between characters, never inside one. */
+static size_t repair_bounded(const char *s, size_t len, char *out, size_t limit) {
   const unsigned char *p = (const unsigned char *) s;
   size_t i = 0, o = 0, bad = 0;
   while (i < len) {
     if (p[i] == 0) { i++; continue; }
     size_t n = sequence(p + i, len - i, &bad);
-    if (n > 0) {
-      memcpy(out + o, p + i, n);
-      o += n;
-      i += n;
-    } else {
-      memcpy(out + o, "\xEF\xBF\xBD", 3);
-      o += 3;
-      i += bad;
-    }
+    const char *piece = n > 0 ? (const char *) p + i : "\xEF\xBF\xBD";
+    size_t piece_len = n > 0 ? n : 3;
+    if (piece_len > limit - o) break;
+    memcpy(out + o, piece, piece_len);
+    o += piece_len;
+    i += n > 0 ? n : bad;
   }
   return o;
+}
+
+size_t utf8_repair(const char *s, size_t len, char *out) {
+  return repair_bounded(s, len, out, UTF8_REPAIR_MAX(len));
+}
+
+size_t utf8_copy_clean(char *dst, size_t cap, const char *s, size_t len) {
+  if (cap == 0) return 0;
+  size_t n = repair_bounded(s, len, dst, cap - 1);
+  dst[n] = '\0';
+  return n;
 }

@@ -18,4 +18,8 @@ int utf8_is_clean(const char *s, size_t len);
  * its length. */
 size_t utf8_repair(const char *s, size_t len, char *out);
 
+/* Writes the repaired copy of s[0, len) to dst (cap bytes, cap > 0), NUL-terminated and, where it
+ * does not fit, cut between characters; returns its length. dst must not overlap s. */
+size_t utf8_copy_clean(char *dst, size_t cap, const char *s, size_t len);
+
 #endif

@@ -103,6 +103,12 @@ static void run_utf8(const unsigned char *buf, size_t len) {
   if (n > UTF8_REPAIR_MAX(len) || !utf8_is_clean(out, n)) abort();
   if (utf8_is_clean(s, len) && (n != len || memcmp(out, s, len) != 0)) abort();
   if (utf8_repair(out, n, again) != n || memcmp(again, out, n) != 0) abort();
+  /* A bounded copy is a clean prefix of the repair, cut between characters. */
+  char small[64];
+  size_t cap = 1 + (len % sizeof small);
+  size_t m = utf8_copy_clean(small, cap, s, len);
+  if (m >= cap || small[m] != '\0' || !utf8_is_clean(small, m) || memcmp(small, out, m) != 0) abort();
+  if (m < n && n - m >= 4 && cap - 1 - m >= 4) abort(); /* stopped although a character fitted */
   free(out);
   free(again);
 }

@@ -18,6 +18,8 @@
 #   /flux-typed/TYPE/... 200 a whole annotated CSV table with Content-Type TYPE (URL-encoded)
 #   /hashed-tokens/...  a 2.x that stores only a hash of each token (2.10.0): orgs, buckets, and
 #                       authorizations whose listing shows "token": "" (creating one shows it once)
+#   /header-bytes/...   500 with no body and an X-Influxdb-Error header holding invalid UTF-8
+#   /body-nul/...       500 text/plain whose body holds a NUL byte
 #   /quit               stops the server
 # and hostile answers to /query (issue 9), see the block below `doc`:
 #   /v1-nul/...          a value, a tag and a column name with NULs, a value with invalid UTF-8
@@ -196,6 +198,8 @@ repeat {
     "second-partial" = if (n == 1) http(204) else http(400, "Content-Type: application/json",
       charToRaw('{"error":"partial write: field type conflict: input field \\"v\\" is type string, already exists as type float dropped=1"}')),
     "always-503" = http(503, c("Content-Type: application/json", "Retry-After: 0"), charToRaw('{"error":"down"}')),
+    "header-bytes" = http(500, c("Content-Type: text/plain", "X-Influxdb-Error: bad \xff\xfe byte")),
+    "body-nul" = http(500, "Content-Type: text/plain", c(charToRaw("broken"), as.raw(0), charToRaw(" server"))),
     "flux-typed" = http(200, paste("Content-Type:", utils::URLdecode(strsplit(path, "/")[[1]][3])), charToRaw(paste0(
       "#datatype,string,long,double\r\n#group,false,false,false\r\n#default,_result,,\r\n",
       ",result,table,_value\r\n,,0,1.5\r\n\r\n"))),

@@ -138,6 +138,18 @@ test_that("bad arguments to influx_query are classed errors", {
   expect_error(influx_query(con, "SHOW DATABASES", params = list(1)), class = "influx_error_argument")
 })
 
+test_that("server text in headers and error bodies becomes a valid R string in a classed error", {
+  fake <- start_fake_server()
+  on.exit(fake$stop())
+  at <- function(route) influx_connect(paste0(fake$url, "/", route), version = "v1")
+  e <- expect_error(influx_query(at("header-bytes"), "SHOW DATABASES"), class = "influx_error_http_500")
+  expect_true(validUTF8(e$server_message))
+  expect_identical(e$server_message, "bad \ufffd\ufffd byte")
+  expect_true(validUTF8(conditionMessage(e)))
+  e <- expect_error(influx_query(at("body-nul"), "SHOW DATABASES"), class = "influx_error_http_500")
+  expect_identical(e$server_message, "broken server")
+})
+
 test_that("a misbehaving server gives classed errors and never partial data", {
   fake <- start_fake_server()
   on.exit(fake$stop())
