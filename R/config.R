@@ -182,10 +182,12 @@ as_flag <- function(x, what, call = NULL) {
   abort_config(sprintf("`%s` must be TRUE or FALSE, not %s", what, format_value(x)), call)
 }
 
-as_seconds <- function(x, what, call = NULL) {
+as_seconds <- function(x, what, call = NULL, finite = FALSE) {
   v <- suppressWarnings(as.numeric(x))
-  if (length(v) != 1 || is.na(v) || v <= 0) {
-    abort_config(sprintf("`%s` must be a positive number of seconds (Inf for no limit), not %s", what, format_value(x)), call)
+  if (length(v) != 1 || is.na(v) || v <= 0 || (finite && !is.finite(v))) {
+    abort_config(sprintf("`%s` must be a positive %snumber of seconds%s, not %s", what,
+                         if (finite) "finite " else "", if (finite) "" else " (Inf for no limit)",
+                         format_value(x)), call)
   }
   v
 }

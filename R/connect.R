@@ -20,7 +20,8 @@
 #' @section Time limits:
 #' A request has four limits, each a number of seconds (`Inf` for none):
 #'
-#' * `connect_timeout` (default 10): setting up the TCP and TLS connection;
+#' * `connect_timeout` (default 10): setting up the TCP and TLS connection
+#'   (finite: libcurl knows no connection attempt without a limit);
 #' * `first_byte_timeout` (default 600): from the last byte of the request
 #'   sent until the first byte of the answer's body. The server computes the
 #'   whole answer of an aggregate (a year-long median, a Flux `pivot()`)
@@ -119,7 +120,7 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
                total = "timeout")
   timeouts <- vapply(names(defaults), function(limit) {
     v <- s[[setting[[limit]]]]
-    if (is.null(v)) defaults[[limit]] else as_seconds(v, setting[[limit]], call)
+    if (is.null(v)) defaults[[limit]] else as_seconds(v, setting[[limit]], call, finite = limit == "connect")
   }, 0)
   handle <- .Call(C_handle_new, list(
     base_url = url$base, username = s$username, password = s$password, token = s$token,

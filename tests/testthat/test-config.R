@@ -141,4 +141,8 @@ test_that("the time limits come from every settings layer", {
   with_config(env = list(INFLUXDB_FIRST_BYTE_TIMEOUT = "soon"), {
     expect_error(influx_connect("http://127.0.0.1:1", version = "v1"), "first_byte_timeout", class = "influx_error_config")
   })
+  # libcurl has no unlimited connect: Inf would silently become its 300 s default, and the
+  # first-byte clock would start while the connection was still being set up.
+  expect_error(influx_connect("http://127.0.0.1:1", version = "v1", connect_timeout = Inf),
+               "connect_timeout.*finite", class = "influx_error_config")
 })
