@@ -2,6 +2,22 @@
 
 rscript <- function() file.path(R.home("bin"), "Rscript")
 
+# Runs `lines` in a child Rscript that has the package attached and `outfile` set to a file the
+# child may write its findings to; a crash there (the point of such tests) spares the test run.
+# Returns the child's exit status and what it wrote (character(0) if nothing).
+run_in_child <- function(lines) {
+  outfile <- tempfile("child")
+  script <- tempfile(fileext = ".R")
+  writeLines(c(
+    sprintf(".libPaths(c(%s))", paste(deparse(.libPaths()), collapse = "")),
+    "library(influxdbtoolkit)",
+    sprintf("outfile <- '%s'", outfile),
+    lines
+  ), script)
+  status <- system2(rscript(), c("--vanilla", shQuote(script)), stdout = FALSE, stderr = FALSE)
+  list(status = status, out = if (file.exists(outfile)) readLines(outfile) else character())
+}
+
 start_fake_server <- function() {
   portfile <- tempfile("fakeport")
   system2(rscript(), c("--vanilla", shQuote(test_path("fake-server.R")), shQuote(portfile)), wait = FALSE,

@@ -287,14 +287,10 @@ test_that("R code run while a request waits cannot close or reuse its connection
   skip_if_not(capabilities("tcltk"))
   fake <- start_fake_server()
   on.exit(fake$stop())
-  outfile <- tempfile("out")
-  script <- tempfile(fileext = ".R")
   # Tcl's event loop is polled with the interrupt check; its timer runs R code mid-request,
   # as an IDE's event loop or a GUI callback would. In a child, so a regression crashes it and
   # not the test run.
-  writeLines(c(
-    sprintf(".libPaths(c(%s))", paste(deparse(.libPaths()), collapse = "")),
-    "library(influxdbtoolkit)",
+  child <- run_in_child(c(
     "suppressWarnings(library(tcltk))",
     sprintf("con <- influx_connect('%s/first-byte-1500', version = 'v1')", fake$url),
     "seen <- character()",
@@ -304,9 +300,8 @@ test_that("R code run while a request waits cannot close or reuse its connection
     "}",
     ".Tcl(paste('after 300', .Tcl.callback(cb)))",
     "rows <- nrow(influx_query(con, 'SELECT v FROM m'))",
-    sprintf("writeLines(c(seen, rows, influxdbtoolkit:::handle_busy(con)), '%s')", outfile)
-  ), script)
-  system2(rscript(), c("--vanilla", shQuote(script)), stdout = FALSE, stderr = FALSE)
-  out <- readLines(outfile)
+    "writeLines(c(seen, rows, influxdbtoolkit:::handle_busy(con)), outfile)"
+  ))
+  out <- child$out
   expect_equal(out, c("influx_error_busy", "influx_error_busy", "2", "FALSE"))
 })

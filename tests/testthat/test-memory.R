@@ -61,11 +61,7 @@ test_that("a JSON document R cannot hold leaks nothing", {
 # alive, collect garbage, load again. R must neither crash at gc() nor at exit.
 test_that("unloading the package with live connections, then gc(), does not crash R", {
   skip_on_os("windows")
-  outfile <- tempfile("unload")
-  script <- tempfile(fileext = ".R")
-  writeLines(c(
-    sprintf(".libPaths(c(%s))", paste(deparse(.libPaths()), collapse = "")),
-    "library(influxdbtoolkit)",
+  child <- run_in_child(c(
     "kept <- influx_connect('http://127.0.0.1:9', version = 'v1')",
     "dropped <- influx_connect('http://127.0.0.1:9', version = 'v1')",
     "closed <- influx_connect('http://127.0.0.1:9', version = 'v1'); influx_disconnect(closed)",
@@ -79,12 +75,10 @@ test_that("unloading the package with live connections, then gc(), does not cras
     "again <- influx_connect('http://127.0.0.1:9', version = 'v1', connect_timeout = 2)",
     "r <- tryCatch(influx_ping(again), influx_error = function(e) class(e)[1])",
     "old <- tryCatch(influxdbtoolkit:::influx_http(kept, 'GET', '/ping'), influx_error = function(e) class(e)[1])",
-    sprintf("writeLines(c('survived', r, old), '%s')", outfile)
-  ), script)
-  status <- system2(rscript(), c("--vanilla", shQuote(script)), stdout = FALSE, stderr = FALSE)
-  expect_equal(status, 0) # 139 (SIGSEGV) when a finalizer points into the unloaded DLL
-  expect_true(file.exists(outfile))
-  out <- readLines(outfile)
+    "writeLines(c('survived', r, old), outfile)"
+  ))
+  expect_equal(child$status, 0) # 139 (SIGSEGV) when a finalizer points into the unloaded DLL
+  out <- child$out
   expect_equal(out[1], "survived")
   # The new copy of the package works; the connection from before the unload is closed.
   expect_match(out[2], "^influx_error_")
