@@ -29,10 +29,16 @@ start_fake_server <- function() {
   if (!file.exists(portfile)) stop("the fake server did not start")
   port <- as.integer(readLines(portfile))
   url <- sprintf("http://127.0.0.1:%d", port)
-  list(url = url, stop = function() {
-    con <- influx_connect(paste0(url, "/quit"), version = "v1")
-    try(influxdbtoolkit:::influx_http(con, "GET", "/", sink = "none"), silent = TRUE)
-  })
+  root <- influx_connect(url, version = "v1")
+  list(url = url,
+       # how many requests the server has had on a route (/seen counts them)
+       requests = function(route) {
+         as.integer(rawToChar(influxdbtoolkit:::influx_http(root, "GET", paste0("/seen/", route))$body))
+       },
+       stop = function() {
+         con <- influx_connect(paste0(url, "/quit"), version = "v1")
+         try(influxdbtoolkit:::influx_http(con, "GET", "/", sink = "none"), silent = TRUE)
+       })
 }
 
 # A listening socket that never accepts: the kernel completes the TCP handshake, so a request is

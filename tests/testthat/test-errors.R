@@ -179,10 +179,7 @@ test_that("a misbehaving server gives classed errors and never partial data", {
 test_that("a read-only connection refuses InfluxQL it cannot parse, and sends nothing", {
   fake <- start_fake_server()
   on.exit(fake$stop())
-  root <- influx_connect(fake$url, version = "v1")
-  sent <- function(route) {
-    as.integer(rawToChar(influxdbtoolkit:::influx_http(root, "GET", paste0("/seen/", route))$body))
-  }
+  sent <- fake$requests
   ro <- influx_connect(paste0(fake$url, "/ok"), version = "v1")
   # Each hides a change behind text the statement splitter cannot read to its end.
   unreadable <- c(
@@ -271,10 +268,7 @@ test_that("a request body the server stops reading fails on the stall limit", {
 test_that("redirects are not followed: a 3xx is an HTTP error naming the new location", {
   fake <- start_fake_server()
   on.exit(fake$stop())
-  root <- influx_connect(fake$url, version = "v1")
-  sent <- function(route) {
-    as.integer(rawToChar(influxdbtoolkit:::influx_http(root, "GET", paste0("/seen/", route))$body))
-  }
+  sent <- fake$requests
   con <- influx_connect(paste0(fake$url, "/redirect"), version = "v1", username = "u", password = "secret")
   e <- expect_error(influx_query(con, "SELECT v FROM m"), "/ok/query", class = "influx_error_http_307")
   expect_equal(e$location, "/ok/query")
