@@ -410,8 +410,3 @@ v1_status v1_finish(v1_decoder *d) {
   }
   return V1_OK;
 }
-
-v1_status v1_decode(v1_decoder *d, const void *data, size_t len) {
-  v1_status st = v1_feed(d, data, len);
-  return st != V1_OK ? st : v1_finish(d);
-}

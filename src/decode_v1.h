@@ -52,7 +52,5 @@ void v1_free(v1_decoder *d);
 v1_status v1_feed(v1_decoder *d, const void *data, size_t len);
 /* At the end of the stream: verifies nothing is left half-received and pads the tables. */
 v1_status v1_finish(v1_decoder *d);
-/* Decodes a complete body at once (fixtures, tests). */
-v1_status v1_decode(v1_decoder *d, const void *data, size_t len);
 
 #endif

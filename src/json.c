@@ -316,19 +316,6 @@ int json_parse(json_doc *doc, const char *text, size_t len) {
   return 0;
 }
 
-const json_node *json_get(const json_node *obj, const char *key) {
-  if (obj == NULL || obj->type != JSON_OBJECT) return NULL;
-  size_t n = strlen(key);
-  for (const json_node *c = obj->child; c; c = c->next)
-    if (c->key_len == n && memcmp(c->key, key, n) == 0) return c;
-  return NULL;
-}
-
-const char *json_get_string(const json_node *obj, const char *key) {
-  const json_node *v = json_get(obj, key);
-  return v && v->type == JSON_STRING ? v->str : NULL;
-}
-
 int json_write_string(bytebuf *out, const char *s, size_t len) {
   static const char hex[] = "0123456789abcdef";
   if (bytebuf_append(out, "\"", 1) != 0) return -1;

@@ -33,9 +33,6 @@ int json_parse(json_doc *doc, const char *text, size_t len);
 void json_free(json_doc *doc);
 /* Arena blocks that hold memory now: leak tests compare it before and after. */
 long json_live_blocks(void);
-const json_node *json_get(const json_node *obj, const char *key);
-/* The string member `key` of an object, or NULL. */
-const char *json_get_string(const json_node *obj, const char *key);
 
 /* Appends s as a quoted JSON string. 0 or -1. */
 int json_write_string(bytebuf *out, const char *s, size_t len);
