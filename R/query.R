@@ -104,8 +104,6 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
   if (!is.character(query) || length(query) != 1 || is.na(query) || !nzchar(trimws(query))) {
     abort_argument("`query` must be one non-empty string", call)
   }
-  bigint <- check_choice(bigint, c("integer64", "double", "character"), "bigint", call)
-  bad_strings <- check_choice(bad_strings, c("repair", "error"), "bad_strings", call)
   if (!is.logical(time_ns) || length(time_ns) != 1 || is.na(time_ns)) abort_argument("`time_ns` must be TRUE or FALSE", call)
   tz <- tz %||% con$tz
   check_tz(tz, call)
@@ -113,9 +111,6 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
   if (!is.null(database) && (!is.character(database) || length(database) != 1 || is.na(database))) {
     abort_argument("`database` must be one string", call)
   }
-  # Without bit64, integer64 columns could not be printed or computed on: use doubles, which warn
-  # when a value is not exact.
-  if (bigint == "integer64" && !requireNamespace("bit64", quietly = TRUE)) bigint <- "double"
   if (time_ns && !requireNamespace("bit64", quietly = TRUE)) {
     abort_argument("`time_ns = TRUE` needs the bit64 package (Debian: r-cran-bit64)", call)
   }
@@ -125,8 +120,8 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
     v <- get(flag)
     if (!is.logical(v) || length(v) != 1 || is.na(v)) abort_argument(sprintf("`%s` must be TRUE or FALSE", flag), call)
   }
-  frame <- list(tz = tz, bigint = bigint, time_ns = time_ns, pivot = pivot, table_columns = table_columns,
-                bad_strings = bad_strings)
+  frame <- decode_options(tz, bigint, bad_strings, call, time_ns = time_ns, pivot = pivot,
+                          table_columns = table_columns)
   if (language == "flux") return(flux_query(con, query, params, frame, call))
   require_capability(con, "influxql", "InfluxQL queries", call)
 
@@ -171,7 +166,7 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
     headers = "Accept: application/x-msgpack",
     sink = "v1", frame = frame, call = call
   )
-  frames <- v1_frames(res, query, statements, call, bad_strings)
+  frames <- v1_frames(res, query, statements, call, frame$bad_strings)
   if (length(frames) == 1L) frames[[1]] else frames
 }
 
@@ -181,6 +176,18 @@ detect_language <- function(query) {
   word <- toupper(regmatches(text, regexpr("^[A-Za-z]+", text)))
   influxql <- c("SELECT", "SHOW", "CREATE", "DROP", "DELETE", "ALTER", "GRANT", "REVOKE", "EXPLAIN", "KILL", "SET")
   if (length(word) && word %in% influxql) "influxql" else "flux"
+}
+
+# What the decoders are told (the `frame` of C_request): checked once here for every reader.
+decode_options <- function(tz, bigint, bad_strings, call, time_ns = FALSE, pivot = FALSE,
+                           table_columns = FALSE, value_empty_string = FALSE) {
+  bigint <- check_choice(bigint, c("integer64", "double", "character"), "bigint", call)
+  # Without bit64, integer64 columns could not be printed or computed on: use doubles, which warn
+  # when a value is not exact.
+  if (bigint == "integer64" && !requireNamespace("bit64", quietly = TRUE)) bigint <- "double"
+  list(tz = tz, bigint = bigint, time_ns = time_ns, pivot = pivot, table_columns = table_columns,
+       bad_strings = check_choice(bad_strings, c("repair", "error"), "bad_strings", call),
+       value_empty_string = value_empty_string)
 }
 
 flux_query <- function(con, query, params, frame, call) {

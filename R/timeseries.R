@@ -258,10 +258,9 @@ seconds_ns <- function(s) .Call(C_time_to_precision, as.double(s), "posixct", "n
 # without createEmpty (empty windows are added in R) every row comes from stored points, whose
 # values are never null, so an empty cell of a string field is "" (as InfluxQL returns it).
 series_flux <- function(con, query, tz, call) {
-  bigint <- check_choice(getOption("influxdbtoolkit.bigint", "integer64"), c("integer64", "double", "character"), "bigint", call)
-  if (bigint == "integer64" && !requireNamespace("bit64", quietly = TRUE)) bigint <- "double"
-  frame <- list(tz = tz, bigint = bigint, time_ns = FALSE, pivot = TRUE, table_columns = FALSE,
-                value_empty_string = TRUE)
+  frame <- decode_options(tz, getOption("influxdbtoolkit.bigint", "integer64"),
+                          getOption("influxdbtoolkit.bad_strings", "repair"), call,
+                          pivot = TRUE, value_empty_string = TRUE)
   flux_query(con, query, NULL, frame, call)
 }
 
