@@ -12,6 +12,7 @@
 #include <Rinternals.h>
 
 #include "columns.h"
+#include "decode_flux.h"
 #include "transport.h"
 
 /* NULL when x is not a string scalar (NA included). */
@@ -31,6 +32,8 @@ typedef struct {
 } frame_options;
 
 void frame_options_from_list(SEXP opts, frame_options *o);
+/* The Flux decoder's options from the same list (pivot, table_columns, value_empty_string). */
+flux_options flux_options_from_list(SEXP opts);
 /* One table as a data.frame; measurement column dropped when it holds a single name. */
 SEXP table_to_data_frame(const table *t, const frame_options *o);
 

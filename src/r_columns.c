@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode_flux.h"
 #include "decode_v1.h"
 #include "glue.h"
 #include "utf8.h"
@@ -16,6 +17,13 @@ void frame_options_from_list(SEXP opts, frame_options *o) {
   if (bigint && strcmp(bigint, "double") == 0) o->bigint = BIGINT_DOUBLE;
   if (bigint && strcmp(bigint, "character") == 0) o->bigint = BIGINT_CHARACTER;
   o->time_ns = Rf_asLogical(list_get(opts, "time_ns")) == TRUE;
+}
+
+flux_options flux_options_from_list(SEXP opts) {
+  flux_options fo = {Rf_asLogical(list_get(opts, "pivot")) == TRUE,
+                     Rf_asLogical(list_get(opts, "table_columns")) == TRUE,
+                     Rf_asLogical(list_get(opts, "value_empty_string")) == TRUE};
+  return fo;
 }
 
 static int na_at(const column *c, size_t i) { return c->na != NULL && c->na[i]; }

@@ -99,8 +99,7 @@ static SEXP decode_recorded(SEXP body, SEXP piece, SEXP opts, int flux) {
   guard_set(guard, d);
   d->flux = flux;
   if (flux) {
-    flux_options fo = {Rf_asLogical(list_get(opts, "pivot")) == TRUE, Rf_asLogical(list_get(opts, "table_columns")) == TRUE,
-                       Rf_asLogical(list_get(opts, "value_empty_string")) == TRUE};
+    flux_options fo = flux_options_from_list(opts);
     if (flux_init(&d->fx, &fo) != 0) Rf_error("out of memory");
   } else {
     v1_init(&d->v1);

@@ -190,9 +190,7 @@ SEXP C_request(SEXP handle, SEXP method, SEXP path, SEXP query, SEXP headers, SE
   s->kind = strcmp(k, "v1") == 0 ? SINK_V1 : strcmp(k, "flux") == 0 ? SINK_FLUX
           : strcmp(k, "raw") == 0 ? SINK_RAW : SINK_NONE;
   if (s->kind == SINK_FLUX) {
-    flux_options fo = {Rf_asLogical(list_get(opts, "pivot")) == TRUE,
-                       Rf_asLogical(list_get(opts, "table_columns")) == TRUE,
-                       Rf_asLogical(list_get(opts, "value_empty_string")) == TRUE};
+    flux_options fo = flux_options_from_list(opts);
     if (flux_init(&s->fdec, &fo) != 0) Rf_error("out of memory");
     s->fdec_ready = 1;
   }
