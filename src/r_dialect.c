@@ -6,6 +6,7 @@
 #include "decode_v1.h"
 #include "dialect_flux.h"
 #include "dialect_influxql.h"
+#include "dialect_sql.h"
 #include "glue.h"
 #include "json.h"
 #include "r_guard.h"
@@ -36,6 +37,8 @@ static SEXP quote_all(SEXP x, quote_fn fn) {
 SEXP C_iql_quote_ident(SEXP x) { return quote_all(x, iql_quote_ident); }
 SEXP C_iql_quote_string(SEXP x) { return quote_all(x, iql_quote_string); }
 SEXP C_flux_quote_string(SEXP x) { return quote_all(x, flux_quote_string); }
+SEXP C_sql_quote_ident(SEXP x) { return quote_all(x, sql_quote_ident); }
+SEXP C_sql_quote_string(SEXP x) { return quote_all(x, sql_quote_string); }
 
 /* 1-based position of the first call that writes data, 0 for none, NA when a string is open. */
 SEXP C_flux_write_call(SEXP query) {
@@ -183,7 +186,7 @@ static int64_t ns_value(SEXP x, const char *what) {
 }
 
 /* Query text for list(bucket, measurement, fields, where, group_by, window_start, data_start,
- * stop, aggregate, every, offset, create_empty, tz, zone_offset) in "influxql" or "flux". */
+ * stop, aggregate, every, offset, create_empty, tz, zone_offset) in "influxql", "flux" or "sql". */
 SEXP C_series_query(SEXP spec, SEXP language) {
   const char *lang = scalar_string_or_null(language);
   if (lang == NULL) Rf_error("language must be a string");
@@ -226,6 +229,7 @@ SEXP C_series_query(SEXP spec, SEXP language) {
   int st;
   if (strcmp(lang, "influxql") == 0) st = iql_series_query(b, &q);
   else if (strcmp(lang, "flux") == 0) st = flux_series_query(b, &q);
+  else if (strcmp(lang, "sql") == 0) st = sql_series_query(b, &q);
   else Rf_error("unknown language '%s'", lang);
   if (st != SQ_OK) Rf_error(st == SQ_INVALID ? "incomplete query specification" : "out of memory");
   SEXP out = PROTECT(Rf_ScalarString(mk_utf8_len((const char *) b->data, b->len)));
