@@ -1,7 +1,7 @@
 /* Mutation fuzzer for the plain-C cores, meant to run under AddressSanitizer, UndefinedBehavior-
  * Sanitizer and LeakSanitizer: the v1 MessagePack and Flux CSV decoders (fed in random pieces, the
  * latter with and without pivot), the JSON reader, the InfluxQL and Flux dialects, the line-protocol
- * writer, the UTF-8 repair, and the time, duration and base64 parsers. Seeds are the recorded
+ * writer, the UTF-8 repair, the SQL dialect (whose text is checked to be well formed), and the time, duration and base64 parsers. Seeds are the recorded
  * fixtures given on the command line and hostile bodies built here (generated_seeds): MessagePack
  * with container or integer map keys, out-of-range and skipping statement ids, NULs and invalid
  * UTF-8 in names, tags, values and messages, -2^63; Flux CSV without (all) annotations.
@@ -19,6 +19,7 @@
 #include "../../src/decode_v1.h"
 #include "../../src/dialect_flux.h"
 #include "../../src/dialect_influxql.h"
+#include "../../src/dialect_sql.h"
 #include "../../src/json.h"
 #include "../../src/lineproto.h"
 #include "../../src/series_index.h"
@@ -113,6 +114,89 @@ static void run_utf8(const unsigned char *buf, size_t len) {
   free(again);
 }
 
+/* Literals the SQL dialect writes itself: "time" and the second field "x" as identifiers; as
+ * strings "x", 'Int64', Arrow timestamp types, RFC 3339 times and 'N nanoseconds'. */
+static int sql_own_literal(const char *t, size_t k, char delim) {
+  if (k == 1 && t[0] == 'x') return 1;
+  if (delim == '"') return k == 4 && memcmp(t, "time", 4) == 0;
+  if (k == 5 && memcmp(t, "Int64", 5) == 0) return 1;
+  if (k > 22 && memcmp(t, "Timestamp(Nanosecond, ", 22) == 0) return 1;
+  if (k > 1 && t[0] >= '0' && t[0] <= '9' && t[k - 1] == 'Z') return 1;
+  return k > 12 && memcmp(t + k - 12, " nanoseconds", 12) == 0;
+}
+
+/* The SQL dialect's text is one statement: every quoted token closes and decodes (doubled
+ * delimiters) to the fuzzed name or one of the dialect's own literals; outside quotes, brackets
+ * balance and there is no ';' and no comment. Anything else aborts. */
+static void check_sql(const unsigned char *q, size_t n, const char *s, size_t slen) {
+  char *tok = malloc(n + 1);
+  int depth = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = (char) q[i];
+    if (c == '\'' || c == '"') {
+      size_t k = 0;
+      for (i++;; i++) {
+        if (i >= n) abort();
+        if ((char) q[i] == c) {
+          if (i + 1 < n && (char) q[i + 1] == c) { tok[k++] = c; i++; continue; }
+          break;
+        }
+        tok[k++] = (char) q[i];
+      }
+      if (!((k == slen && memcmp(tok, s, slen) == 0) || sql_own_literal(tok, k, c))) abort();
+      continue;
+    }
+    if (c == '(') depth++;
+    else if (c == ')' && --depth < 0) abort();
+    else if (c == ';') abort();
+    else if (i + 1 < n && ((c == '-' && q[i + 1] == '-') || (c == '/' && q[i + 1] == '*'))) abort();
+  }
+  if (depth != 0) abort();
+  free(tok);
+}
+
+/* A random time-series question with the text as every name, value and (sometimes) zone. */
+static void run_sql(const char *s, size_t len) {
+  static const int64_t everies[] = {900000000000LL, 3600000000000LL, 7200000000000LL, 86400000000000LL,
+                                    604800000000000LL, 1LL, 0LL, -3600000000000LL};
+  static const char *const zones[] = {NULL, "Europe/Zurich", "Asia/Kolkata", "Etc/GMT+5"};
+  const char *const fields[2] = {s, "x"};
+  const char *const values[2] = {s, "x"};
+  const char *const groups[2] = {s, "x"};
+  tag_filter where[2] = {{s, values, 1 + below(2)}, {"x", values, below(2)}};
+  series_query q;
+  memset(&q, 0, sizeof q);
+  q.measurement = s;
+  q.fields = fields;
+  q.nfields = 1 + below(2);
+  q.where = where;
+  q.nwhere = below(3);
+  q.group_by = groups;
+  q.ngroup = below(3);
+  q.data_start_ns = (int64_t) (next() % 4000000000000000000ULL);
+  q.window_start_ns = q.data_start_ns;
+  q.stop_ns = q.data_start_ns + (int64_t) below(1000000000000000ULL);
+  q.aggregate = (series_aggregate) below(AGG_STDDEV + 1);
+  q.every_ns = everies[below(sizeof everies / sizeof everies[0])];
+  q.offset_ns = below(2) ? 0 : (int64_t) (next() % 1000000000000000ULL) - 500000000000000LL;
+  q.create_empty = (int) below(2);
+  q.tz = below(5) == 0 ? s : zones[below(4)];
+  bytebuf b;
+  bytebuf_init(&b);
+  int st = sql_series_query(&b, &q);
+  if (st == SQ_NOMEM) abort();
+  if (st == SQ_OK) check_sql(b.data, b.len, s, len);
+  int invalid = (q.aggregate != AGG_NONE && q.every_ns <= 0) || (q.nwhere == 2 && where[1].nvalues == 0);
+  if (q.tz != s && (st == SQ_INVALID) != invalid) abort(); /* refused a valid one, or wrote an invalid one */
+  b.len = 0;
+  if (sql_quote_ident(&b, s, len) != 0) abort();
+  check_sql(b.data, b.len, s, len);
+  b.len = 0;
+  if (sql_quote_string(&b, s, len) != 0) abort();
+  check_sql(b.data, b.len, s, len);
+  bytebuf_free(&b);
+}
+
 static void run_text(const unsigned char *buf, size_t len) {
   run_utf8(buf, len);
   json_doc doc;
@@ -172,6 +256,7 @@ static void run_text(const unsigned char *buf, size_t len) {
   b.len = 0;
   if (flux_series_query(&b, &q) == SQ_NOMEM) abort();
   bytebuf_free(&b);
+  run_sql(s, len);
   /* neighbours over the bytes as missing flags and series ids */
   int *missing = malloc((len + 1) * sizeof *missing), *series = malloc((len + 1) * sizeof *series);
   long *prev = malloc((len + 1) * sizeof *prev), *nxt = malloc((len + 1) * sizeof *nxt);
