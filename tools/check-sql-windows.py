@@ -10,7 +10,10 @@ Not part of the package. Needs PyPI `datafusion` and `pyarrow` (e.g. in a venv u
 
 The table is shaped as InfluxDB 3 stores a measurement: time as Timestamp(ns) without a zone (UTC),
 tags as dictionary-encoded strings, fields float64 / int64, NULL where a point lacks a field.
-Points lie around the Zurich clock changes of 2024-03-31 and 2024-10-27, some on window edges."""
+Points lie around the Zurich clock changes of 2024-03-31 and 2024-10-27, some on window edges.
+A second part compares the SQL's windows with R/windows.R window_start() (the grid the R side
+completes) in zones with other clock changes (30-minute changes, half-hour offsets, a change at
+midnight)."""
 
 import json
 import math
@@ -138,6 +141,57 @@ def queries(specs):
     return json.loads(res.stdout)
 
 
+def r_window_starts(times, every, offset, zone):
+    """R/windows.R window_start() of each instant: the grid influx_timeseries() completes."""
+    script = ("x <- jsonlite::fromJSON(file('stdin'))\n"
+              "cat(jsonlite::toJSON(influxdbtoolkit:::window_start(as.double(x$t), x$every, x$offset, x$zone), digits = NA))\n")
+    res = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True,
+                         input=json.dumps(dict(t=times, every=every, offset=offset, zone=zone)))
+    if res.returncode != 0:
+        sys.exit("Rscript failed: " + res.stderr)
+    return [None if v is None else int(round(v)) for v in json.loads(res.stdout)]
+
+
+# Zones with other clock changes: half-hour offsets, a 30-minute change, a change at midnight.
+OTHER_ZONES = {"America/New_York": ["2024-03-10", "2024-11-03"], "Asia/Kolkata": ["2024-06-01"],
+               "Australia/Lord_Howe": ["2024-04-07", "2024-10-06"], "America/Santiago": ["2024-04-07", "2024-09-08"],
+               "Pacific/Chatham": ["2024-04-07", "2024-09-29"]}
+
+
+def check_other_zones():
+    """Windows of the SQL against R's window_start() for points every 7 minutes around other zones'
+    changes; returns the number of (zone, every) pairs that differ."""
+    differ = 0
+    for zone_name, days in OTHER_ZONES.items():
+        zone = ZoneInfo(zone_name)
+        times = []
+        for day in days:
+            mid = int(local(day + "T12:00", zone).timestamp())
+            times += list(range(mid - 3 * 86400, mid + 3 * 86400, 420))
+        rows = [(t, "a", 1.0, 1) for t in times]
+        ctx = datafusion.SessionContext()
+        ctx.register_record_batches("climate", [[table(rows)]])
+        for every in (900, 1800, 3600, 7200, 21600, 86400, 172800, 604800):
+            offset = 4 * 86400 if every % 604800 == 0 else 0
+            spec = dict(bucket="b", measurement="climate", fields=["temp"], where=["a"], group_by=[],
+                        window_start=min(times), data_start=min(times), stop=max(times) + 1, aggregate="count",
+                        every=every, offset=offset, create_empty=True, tz=zone_name, zone_offset=0)
+            got = ctx.sql(queries([spec])[0]).to_arrow_table()
+            got = dict(zip((t // NS for t in got.column("time").cast(pa.int64()).to_pylist()), got.column("temp").to_pylist()))
+            want = {}
+            for w in r_window_starts(times, every, offset, zone_name):
+                want[w] = want.get(w, 0) + 1
+            if got != want:
+                differ += 1
+                extra = sorted(set(got.items()) ^ set(want.items()), key=lambda x: (x[0] is None, x[0] or 0))
+                print(f"{zone_name} every {every}s: SQL and R's window_start() differ:")
+                for w, n in extra[:8]:
+                    side = "SQL" if got.get(w) == n else "R"
+                    text = "NA" if w is None else datetime.fromtimestamp(w, zone).isoformat()
+                    print(f"   {side}: window {text} with {n} points")
+    return differ
+
+
 def table(rows):
     times = pa.array([r[0] * NS for r in rows], type=pa.timestamp("ns"))
     sensor = pa.array([r[1] for r in rows]).dictionary_encode().cast(pa.dictionary(pa.int32(), pa.string()))
@@ -209,7 +263,9 @@ def main():
         for a, b in zip(starts, starts[1:]):
             if b - a <= 8 * 86400:
                 print("  ", datetime.fromtimestamp(a, zurich).strftime("%Y-%m-%d %a %H:%M %Z"), (b - a) / 3600)
-    return 1 if failed else 0
+    differ = check_other_zones()
+    print(f"{len(OTHER_ZONES)} more zones x 8 window lengths: {differ} differ from R's window_start()")
+    return 1 if failed or differ else 0
 
 
 if __name__ == "__main__":
