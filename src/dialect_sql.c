@@ -312,6 +312,10 @@ static int windows_query(bytebuf *out, const series_query *q) {
   return bytebuf_append_str(out, "1");
 }
 
+/* The answer has the columns time, the group_by tags in their order, the fields in their order,
+ * under the names asked for, sorted by tags then time. time is a Timestamp(ns) without zone (UTC):
+ * the point's time, or its window's start. Aggregates keep the field's type, except mean, median
+ * and stddev (double) and count (int64). Only windows with data come back. */
 int sql_series_query(bytebuf *out, const series_query *q) {
   if (q->nfields == 0 || q->measurement == NULL) return SQ_INVALID;
   if (q->aggregate < AGG_NONE || q->aggregate > AGG_STDDEV) return SQ_INVALID;
