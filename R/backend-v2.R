@@ -31,11 +31,18 @@ compat_target.influx_v2_connection <- function(con, target, call) {
   if (!v2_token(con)) return(list(db = target, rp = NULL))
   cached <- con$cache[[paste0("dbrp:", target)]]
   if (!is.null(cached)) return(cached)
-  bucket <- v2_find_bucket(con, target, call)
+  as_given <- list(db = target, rp = NULL)
+  # A token allowed to query but not to read buckets or mappings addresses the name as given.
+  lookup <- function(expr) {
+    tryCatch(list(value = expr), influx_error_http_401 = function(e) NULL, influx_error_http_403 = function(e) NULL)
+  }
+  bucket <- lookup(v2_find_bucket(con, target, call))$value
   # A name that is no bucket is the database name of a mapping, as 1.x-compatible clients use it.
-  if (is.null(bucket)) return(list(db = target, rp = NULL))
-  mappings <- v2_api(con, "GET", "/api/v2/dbrps", query = c(orgID = bucket$orgID, bucketID = bucket$id),
-                     call = call)$content
+  if (is.null(bucket)) return(as_given)
+  got <- lookup(v2_api(con, "GET", "/api/v2/dbrps", query = c(orgID = bucket$orgID, bucketID = bucket$id),
+                       call = call)$content)
+  if (is.null(got)) return(as_given)
+  mappings <- got$value
   if (length(mappings) == 0) {
     abort_config(sprintf(paste("bucket '%s' has no DBRP mapping, so InfluxQL cannot reach it: create one",
                                "(POST /api/v2/dbrps, or `influx v1 dbrp create`) or use Flux"), target), call)
@@ -315,8 +322,7 @@ schema_query <- function(con, template, bucket, call, imports = "influxdata/infl
   range <- "start: 1677-09-21T00:12:43.145224194Z, stop: 2262-04-11T23:47:16.854775806Z"
   text <- paste0(paste0("import ", vapply(imports, flux_string, ""), collapse = "\n"), "\n\n",
                  sprintf(template, flux_string(bucket), range))
-  frame <- decode_options(con$tz, getOption("influxdbtoolkit.bigint", "integer64"),
-                          getOption("influxdbtoolkit.bad_strings", "repair"), call)
+  frame <- default_decoding(con$tz, call)
   flux_query(con, text, NULL, frame, v2_org(con, call), call)
 }
 

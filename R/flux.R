@@ -80,8 +80,6 @@ flux_params_extern <- function(params, call) {
 # without createEmpty (empty windows are added in R) every row comes from stored points, whose
 # values are never null, so an empty cell of a string field is "" (as InfluxQL returns it).
 series_flux <- function(con, query, tz, org, call) {
-  frame <- decode_options(tz, getOption("influxdbtoolkit.bigint", "integer64"),
-                          getOption("influxdbtoolkit.bad_strings", "repair"), call,
-                          pivot = TRUE, value_empty_string = TRUE)
+  frame <- default_decoding(tz, call, pivot = TRUE, value_empty_string = TRUE)
   flux_query(con, query, NULL, frame, org, call)
 }

@@ -107,16 +107,14 @@ v1_frames <- function(res, query, statements, call, bad_strings = "repair") {
 
 # A statement with the package's default decoding (exploration and administration).
 influxql_read <- function(con, query, dbrp, call) {
-  frame <- decode_options(con$tz, getOption("influxdbtoolkit.bigint", "integer64"),
-                          getOption("influxdbtoolkit.bad_strings", "repair"), call)
+  frame <- default_decoding(con$tz, call)
   influxql_query(con, query, dbrp, NULL, frame, call)
 }
 
 # The fetch of series_by_chunks(): one query text of the InfluxQL dialect against `target`.
 influxql_series_fetch <- function(con, target, tz, call) {
   dbrp <- compat_target(con, target, call)
-  frame <- decode_options(tz, getOption("influxdbtoolkit.bigint", "integer64"),
-                          getOption("influxdbtoolkit.bad_strings", "repair"), call)
+  frame <- default_decoding(tz, call)
   function(text) influxql_query(con, text, dbrp, NULL, frame, call)
 }
 

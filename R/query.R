@@ -66,9 +66,10 @@
 #'   when a value is not exactly representable) or `"character"`. Columns whose values all fit are always
 #'   plain integers.
 #' @param time_ns Add a `time_ns` column with exact nanoseconds since the epoch.
-#' @param language `"auto"` (InfluxQL when the text starts with an InfluxQL
-#'   keyword such as `SELECT` or `SHOW`, Flux otherwise), `"influxql"` or
-#'   `"flux"`.
+#' @param language `"auto"` (the server's choice: on 1.x and 2.x InfluxQL
+#'   when the text starts with an InfluxQL keyword such as `SELECT` or `SHOW`,
+#'   Flux otherwise), or a language of the server: `"influxql"` or `"flux"`.
+#'   A language the server does not speak raises `influx_error_unsupported`.
 #' @param pivot Flux only: one column per `_field` (rows matched by result,
 #'   series and `_time`, so two `yield()`s never share a row), as Flux's
 #'   `pivot()` would return, done while decoding.
@@ -133,6 +134,13 @@ check_language <- function(con, language, call) {
     abort_unsupported(con, sprintf("queries in %s", language), call)
   }
   language
+}
+
+# The decoding of queries the package writes itself (exploration, time series): influx_query()'s
+# defaults.
+default_decoding <- function(tz, call, ...) {
+  decode_options(tz, getOption("influxdbtoolkit.bigint", "integer64"),
+                 getOption("influxdbtoolkit.bad_strings", "repair"), call, ...)
 }
 
 # What the decoders are told (the `frame` of C_request): checked once here for every reader.

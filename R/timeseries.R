@@ -67,9 +67,10 @@
 #' @param group_by Tags kept as columns, one series per combination of their
 #'   values (default: the tags named in `where`); other tags are aggregated
 #'   together.
-#' @param language `"auto"` (Flux on 2.x connected with a token, InfluxQL
-#'   otherwise), `"influxql"` (also on 2.x, through its 1.x-compatible endpoint
-#'   and a DBRP mapping) or `"flux"` (2.x).
+#' @param language `"auto"` (the server's choice: Flux on 2.x connected with a
+#'   token, InfluxQL otherwise), `"influxql"` (also on 2.x, through its
+#'   1.x-compatible endpoint and the bucket's DBRP mapping, see
+#'   [influx_target]) or `"flux"` (2.x).
 #' @param progress Show a progress bar over chunks.
 #' @return A data frame sorted by the `group_by` tags and time, with the query
 #'   texts sent in the attribute `"queries"`.

@@ -133,6 +133,14 @@ test_that("a bucket without a DBRP mapping: InfluxQL says so instead of asking a
   expect_identical(fake$requests("no-dbrp"), 4L) # buckets + dbrps, twice
 })
 
+test_that("a token that may not read buckets or mappings queries the name as given", {
+  fake <- start_fake_server()
+  on.exit(fake$stop())
+  con <- influx_connect(paste0(fake$url, "/status-403"), version = "v2", token = "t", org = "o", bucket = "b")
+  e <- expect_error(influx_query(con, "SELECT v FROM m"), class = "influx_error_http_403")
+  expect_identical(e$path, "/query") # the lookups were refused too, and the query was still sent
+})
+
 for_each_server("a 2.x connection writes and reads the same bucket, whatever its `database` says", {
   con <- influx_connect(srv$url, token = srv$token, org = srv$org, bucket = "influxtk_test",
                         database = "influxtk_not_a_bucket", writable = TRUE)
