@@ -22,7 +22,7 @@ backend_capabilities.influx_v1_connection <- function(con) {
 query_languages.influx_v1_connection <- function(con) c("influxql", if (has_capability(con, "flux")) "flux")
 
 #' @export
-default_query_language.influx_v1_connection <- function(con, query) detect_language(query)
+default_query_language.influx_v1_connection <- function(con, query) con$query_language %||% detect_language(query)
 
 #' @export
 run_query.influx_v1_connection <- function(con, query, language, target, params, frame, call) {

@@ -14,7 +14,7 @@ backend_capabilities.influx_v2_connection <- function(con) c(flux = TRUE, flux_p
 query_languages.influx_v2_connection <- function(con) c("flux", "influxql")
 
 #' @export
-default_query_language.influx_v2_connection <- function(con, query) detect_language(query)
+default_query_language.influx_v2_connection <- function(con, query) con$query_language %||% detect_language(query)
 
 #' @export
 run_query.influx_v2_connection <- function(con, query, language, target, params, frame, call) {

@@ -12,8 +12,8 @@
 #' `INFLUXDB_TOKEN`, `INFLUXDB_ORG`, `INFLUXDB_BUCKET`, `INFLUXDB_WRITABLE`,
 #' and also `INFLUXDB_TIMEOUT`, `INFLUXDB_CONNECT_TIMEOUT`,
 #' `INFLUXDB_FIRST_BYTE_TIMEOUT`, `INFLUXDB_STALL_TIMEOUT`,
-#' `INFLUXDB_VERIFY_TLS`, `INFLUXDB_CA_BUNDLE`, `INFLUXDB_TZ`, `INFLUXDB_GZIP`
-#' and `INFLUXDB_PROFILE` (the profile to use).
+#' `INFLUXDB_VERIFY_TLS`, `INFLUXDB_CA_BUNDLE`, `INFLUXDB_TZ`, `INFLUXDB_GZIP`,
+#' `INFLUXDB_QUERY_LANGUAGE` and `INFLUXDB_PROFILE` (the profile to use).
 #'
 #' Credentials never go into URLs: 1.x gets HTTP Basic authentication, 2.x an
 #' `Authorization: Token` header. The password or token is kept inside the C
@@ -74,6 +74,10 @@
 #' @param ca_bundle Path of a CA certificate bundle to verify TLS with.
 #' @param gzip Ask for gzip-compressed responses. Default: yes unless the
 #'   server is on this machine, where compression costs more than it saves.
+#' @param query_language The language [influx_query()] uses when its
+#'   `language` is `"auto"`: one of the server's languages. Default: told from
+#'   the query's text (on 1.x and 2.x, InfluxQL when it starts with an InfluxQL
+#'   keyword, Flux otherwise).
 #' @return An `influx_connection`.
 #' @seealso [influx_ping()], [influx_disconnect()], [influx_query()]
 #' @export
@@ -89,7 +93,7 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
                            timeout = NULL, verify_tls = NULL, tz = "Europe/Zurich",
                            writable = FALSE, profile = NULL, connect_timeout = NULL,
                            ca_bundle = NULL, gzip = NULL, first_byte_timeout = NULL,
-                           stall_timeout = NULL) {
+                           stall_timeout = NULL, query_language = NULL) {
   call <- sys.call()
   explicit <- list(
     url = url, version = if (!missing(version)) version, database = database,
@@ -97,7 +101,7 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
     timeout = timeout, verify_tls = verify_tls, tz = if (!missing(tz)) tz,
     writable = if (!missing(writable)) writable, connect_timeout = connect_timeout,
     ca_bundle = ca_bundle, gzip = gzip, first_byte_timeout = first_byte_timeout,
-    stall_timeout = stall_timeout
+    stall_timeout = stall_timeout, query_language = query_language
   )
   explicit <- explicit[!vapply(explicit, is.null, TRUE)]
   for (key in names(explicit)) {
@@ -145,6 +149,7 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
     username = s$username,
     auth = if (!is.null(s$token)) "token" else if (!is.null(s$username)) "basic" else "none",
     tz = tz,
+    query_language = if (!is.null(s$query_language)) tolower(s$query_language),
     writable = if (is.null(s$writable)) FALSE else as_flag(s$writable, "writable", call),
     verify_tls = if (is.null(s$verify_tls)) TRUE else as_flag(s$verify_tls, "verify_tls", call),
     timeouts = timeouts,
@@ -163,6 +168,11 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
   }
   con <- structure(fields, class = connection_class(fields$generation))
   con$capabilities <- backend_capabilities(con)
+  if (!is.null(con$query_language) && !con$query_language %in% query_languages(con)) {
+    abort_config(sprintf("`query_language` must be one of %s for %s, not %s",
+                         paste0('"', query_languages(con), '"', collapse = ", "), backend_label(con),
+                         format_value(con$query_language)), call)
+  }
   con
 }
 

@@ -184,3 +184,25 @@ for_each_server("InfluxQL reaches a bucket through its DBRP mapping's database n
   # the mapping's database name, which is no bucket, is taken as it is
   expect_identical(influx_query(con, "SELECT v FROM m", database = mapped)$v, c(7, 8))
 }, generations = "v2")
+
+test_that("a connection's query_language is what language = \"auto\" means", {
+  fake <- start_fake_server()
+  on.exit(fake$stop())
+  flux_text <- 'from(bucket: "b") |> range(start: -1h)'
+  # Detected from the text: Flux, whose endpoint gets MessagePack here and says so.
+  detected <- influx_connect(paste0(fake$url, "/ok"), version = "v1")
+  expect_error(influx_query(detected, flux_text), "annotated CSV", class = "influx_error_decode")
+  # Set on the connection: the same text goes to /query as InfluxQL.
+  # (writable: read-only connections send only statements that read, which this text is not)
+  set <- influx_connect(paste0(fake$url, "/ok"), version = "v1", query_language = "InfluxQL", writable = TRUE)
+  expect_identical(set$query_language, "influxql")
+  expect_identical(influx_query(set, flux_text)$v, c(1L, 2L))
+  expect_error(influx_connect(fake$url, version = "v1", query_language = "sql"), "query_language",
+               class = "influx_error_config")
+  withr_env <- Sys.getenv("INFLUXDB_QUERY_LANGUAGE", NA)
+  Sys.setenv(INFLUXDB_QUERY_LANGUAGE = "flux")
+  on.exit(if (is.na(withr_env)) Sys.unsetenv("INFLUXDB_QUERY_LANGUAGE") else Sys.setenv(INFLUXDB_QUERY_LANGUAGE = withr_env),
+          add = TRUE)
+  from_env <- influx_connect(fake$url, version = "v2", token = "t", org = "o")
+  expect_identical(from_env$query_language, "flux")
+})
