@@ -6,15 +6,26 @@ for_each_server("a time range is deleted, only for the tags asked", {
   t <- as.POSIXct("2024-10-27 00:00:00", tz = "UTC") + (0:5) * 3600
   df <- data.frame(time = rep(t, 3), room = rep(c("a", "b", "c c"), each = 6), v = seq_len(18) + 0.5, stringsAsFactors = FALSE)
   influx_write(admin, df, m, tags = "room")
-  influx_delete(admin, m, t[2], t[5], where = list(room = c("a", "c c")))
-  back <- influx_query(connect_reader(srv), sprintf("SELECT v, room FROM %s", m))
-  gone <- df$room != "b" & df$time >= t[2] & df$time < t[5]
-  expect_equal(sort(back$v), sort(df$v[!gone]))
-  # text times are read in the connection's time zone (Europe/Zurich): 03:00 CET is 02:00 UTC
-  influx_delete(admin, m, "2024-10-27 03:00", "2024-10-27 04:00")
-  back <- influx_query(connect_reader(srv), sprintf("SELECT v FROM %s", m))
-  expect_false(any(as.numeric(back$time) == as.numeric(t[3])))
-  expect_equal(nrow(back), sum(!gone) - 1)
+  if (srv$generation == "v3") {
+    # 3.x has no delete of points by time range: refused naming version and operation, before
+    # anything is sent, and every point is still there.
+    e <- expect_error(influx_delete(admin, m, t[2], t[5], where = list(room = c("a", "c c"))),
+                      class = "influx_error_unsupported")
+    expect_match(conditionMessage(e), "3\\.")
+    expect_match(conditionMessage(e), "delet")
+    expect_error(influx_delete(admin, m, t[2], t[5], dry_run = TRUE), class = "influx_error_unsupported")
+    expect_equal(sort(influx_query(connect_reader(srv), sprintf("SELECT v, room FROM %s", m))$v), sort(df$v))
+  } else {
+    influx_delete(admin, m, t[2], t[5], where = list(room = c("a", "c c")))
+    back <- influx_query(connect_reader(srv), sprintf("SELECT v, room FROM %s", m))
+    gone <- df$room != "b" & df$time >= t[2] & df$time < t[5]
+    expect_equal(sort(back$v), sort(df$v[!gone]))
+    # text times are read in the connection's time zone (Europe/Zurich): 03:00 CET is 02:00 UTC
+    influx_delete(admin, m, "2024-10-27 03:00", "2024-10-27 04:00")
+    back <- influx_query(connect_reader(srv), sprintf("SELECT v FROM %s", m))
+    expect_false(any(as.numeric(back$time) == as.numeric(t[3])))
+    expect_equal(nrow(back), sum(!gone) - 1)
+  }
 })
 
 for_each_server("a measurement is dropped", {
@@ -38,10 +49,16 @@ for_each_server("databases and buckets are created with retention and dropped", 
     expect_true("short" %in% influx_query(admin, paste("SHOW RETENTION POLICIES ON", db))$name)
     influx_drop_retention_policy(admin, "short", database = db)
     expect_false("short" %in% influx_query(admin, paste("SHOW RETENTION POLICIES ON", db))$name)
-  } else {
+  } else if (srv$generation == "v2") {
     b <- influxdbtoolkit:::v2_bucket(admin, db, NULL)
     expect_equal(b$retentionRules[[1]]$everySeconds, 30 * 86400)
     expect_error(influx_create_retention_policy(admin, "short", "1d", database = db), class = "influx_error_unsupported")
+  } else {
+    # 3.x keeps one retention period per database, and no retention policies beside it
+    rp <- influx_retention_policies(admin, database = db)
+    expect_equal(as.numeric(rp$duration[rp$default], units = "secs"), 30 * 86400)
+    expect_error(influx_create_retention_policy(admin, "short", "1d", database = db), class = "influx_error_unsupported")
+    expect_error(influx_drop_retention_policy(admin, "autogen", database = db), class = "influx_error_unsupported")
   }
   influx_drop_database(admin, db)
   expect_false(db %in% influx_databases(admin)$name)
@@ -54,7 +71,24 @@ for_each_server("users are created, listed and dropped", {
   expect_true(u %in% influx_users(admin)$name)
   influx_drop_user(admin, u)
   expect_false(u %in% influx_users(admin)$name)
-})
+}, generations = c("v1", "v2"))
+
+for_each_server("3.x has no users, grants or read-only tokens: each is refused naming version and operation", {
+  admin <- connect_admin(srv)
+  for (attempt in list(
+    quote(influx_users(admin)),
+    quote(influx_create_user(admin, "u", "pw")),
+    quote(influx_create_user(admin, "u", "pw", dry_run = TRUE)),
+    quote(influx_drop_user(admin, "u")),
+    quote(influx_grant(admin, "u", "influxtk_test", "read")),
+    quote(influx_revoke(admin, "u", "influxtk_test", "read")),
+    # 3.x Core's tokens are admin tokens: none can be limited to reading a database
+    quote(influx_create_token(admin, "influxdbtoolkit test reader", read = "influxtk_test"))
+  )) {
+    e <- expect_error(eval(attempt), class = "influx_error_unsupported", label = deparse(attempt))
+    expect_match(conditionMessage(e), "3\\.", label = deparse(attempt))
+  }
+}, generations = "v3")
 
 for_each_server("a read-only user reads, and the server refuses its writes", {
   admin <- connect_admin(srv)
@@ -101,6 +135,11 @@ for_each_server("changes are refused on read-only connections; dry runs say what
   expect_error(influx_create_user(ro, "x", "y"), class = "influx_error_readonly")
   expect_error(influx_drop_user(ro, "x"), class = "influx_error_readonly")
   expect_true("influxtk_test" %in% influx_databases(ro)$name)
+  if (srv$generation == "v3") {
+    expect_error(influx_delete(ro, "m", "2024-10-27 04:30", "2024-10-27 05:00", dry_run = TRUE), class = "influx_error_unsupported")
+    expect_error(influx_create_user(ro, "u", "secret", dry_run = TRUE), class = "influx_error_unsupported")
+    return(invisible())
+  }
   d <- influx_delete(ro, "m\"x", "2024-10-27 04:30", "2024-10-27 05:00", where = list(`r'oom` = c("a", "b\"c")), dry_run = TRUE)
   if (srv$generation == "v1") {
     expect_equal(d, paste0("DELETE FROM \"m\\\"x\" WHERE time >= '2024-10-27T03:30:00.000000000Z' AND ",

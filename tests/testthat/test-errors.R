@@ -1,30 +1,51 @@
 # Every failure is a classed condition with the server's words, and nothing half-done is returned.
 
 for_each_server("wrong or missing credentials are classed 401 errors", {
-  bad <- influx_connect(srv$url, username = srv$username, password = "wrong", database = "influxtk_test")
+  if (srv$generation == "v3") {
+    # 3.x wants its token even for /ping, so a wrong one fails at connect already
+    expect_error(influx_connect(srv$url, token = "wrong"), class = "influx_error_http_401")
+    bad <- influx_connect(srv$url, version = "v3", token = "wrong", database = "influxtk_test")
+    anonymous <- influx_connect(srv$url, version = "v3", database = "influxtk_test")
+  } else {
+    bad <- influx_connect(srv$url, username = srv$username, password = "wrong", database = "influxtk_test")
+    anonymous <- influx_connect(srv$url)
+  }
   e <- expect_error(influx_query(bad, "SHOW DATABASES"), class = "influx_error_http_401")
   expect_equal(e$status, 401L)
-  expect_match(e$server_message, if (srv$generation == "v1") "authorization failed" else "nauthorized")
+  expect_match(e$server_message, switch(srv$generation, v1 = "authorization failed", v2 = "nauthorized", v3 = "not authenticated"))
   expect_s3_class(e, "influx_error_http")
-  anonymous <- influx_connect(srv$url)
   expect_error(influx_query(anonymous, "SHOW DATABASES"), class = "influx_error_http_401")
 })
 
 for_each_server("a missing database is a query error naming the statement", {
   con <- connect_reader(srv)
-  e <- expect_error(influx_query(con, "SHOW MEASUREMENTS; SELECT * FROM m", database = "no_such_db"),
-                    class = "influx_error_query")
-  expect_match(e$server_message, "database not found")
-  # SHOW MEASUREMENTS on a missing database is an empty result; the SELECT fails.
-  expect_equal(e$statement, 2L)
-  expect_match(conditionMessage(e), "statement 2 \\(SELECT \\* FROM m\\)")
+  if (srv$generation == "v3") {
+    # one statement per request on 3.x; in InfluxQL and in SQL alike
+    for (language in c("influxql", "sql")) {
+      e <- expect_error(influx_query(con, "SELECT * FROM m", database = "no_such_db", language = language),
+                        class = "influx_error_query")
+      expect_match(e$server_message, "database not found", info = language)
+    }
+  } else {
+    e <- expect_error(influx_query(con, "SHOW MEASUREMENTS; SELECT * FROM m", database = "no_such_db"),
+                      class = "influx_error_query")
+    expect_match(e$server_message, "database not found")
+    # SHOW MEASUREMENTS on a missing database is an empty result; the SELECT fails.
+    expect_equal(e$statement, 2L)
+    expect_match(conditionMessage(e), "statement 2 \\(SELECT \\* FROM m\\)")
+  }
 })
 
 for_each_server("parse errors are HTTP 400 with the server's message, over GET and POST", {
   e <- expect_error(influx_query(connect_reader(srv), "SELECT FROM x"), class = "influx_error_http_400")
-  expect_match(e$server_message, "pars(e|ing) query: found FROM")
+  expect_match(e$server_message, if (srv$generation == "v3") "parsing error" else "pars(e|ing) query: found FROM")
   e <- expect_error(influx_query(connect_admin(srv), "SELECT FROM x"), class = "influx_error_http_400")
-  expect_equal(e$method, "POST")
+  # 1.x and 2.x take changes only by POST, so a writable connection posts; 3.x's queries have both
+  if (srv$generation != "v3") expect_equal(e$method, "POST")
+  if (srv$generation == "v3") {
+    e <- expect_error(influx_query(connect_reader(srv), "SELECT FROM x", language = "sql"), class = "influx_error_http_400")
+    expect_match(e$server_message, "SQL error|Error during planning")
+  }
 })
 
 for_each_server("unknown endpoints are 404", {
@@ -38,7 +59,8 @@ for_each_server("a read-only connection refuses changes before sending anything"
   expect_error(influx_query(ro, "SELECT * INTO copy FROM m"), class = "influx_error_readonly")
   expect_true("influxtk_test" %in% influx_databases(ro)$name)
   # Pointed at a port where nothing listens: a request would be a transport error.
-  nowhere <- influx_connect("http://127.0.0.1:9", version = srv$generation)
+  nowhere <- influx_connect("http://127.0.0.1:9", version = srv$generation,
+                            query_language = if (srv$generation == "v3") "influxql")
   expect_error(influx_query(nowhere, "CREATE DATABASE x"), class = "influx_error_readonly")
 })
 

@@ -113,21 +113,19 @@ for_each_server("influxdbGetTimeseries: every func x agg x valueType, as compute
 for_each_server("influxdbGetTimeseries keeps a one-row result, drops NA rows and takes user and password", {
   con <- connect_admin(srv)
   ms <- legacy_measurements(srv, con)
-  one <- influxdbGetTimeseries(srv$url, NULL, srv$username, srv$password, database = "influxtk_test",
-                               measurement = ms[["temp"]], datetimeStart = "2024-03-20 00:00",
-                               datetimeEnd = "2024-03-21 00:00", func = "max", agg = "1d")
+  legacy <- function(...) do.call(influxdbGetTimeseries, c(list(srv$url, NULL), legacy_args(srv), list(...)))
+  one <- legacy(database = "influxtk_test", measurement = ms[["temp"]], datetimeStart = "2024-03-20 00:00",
+                datetimeEnd = "2024-03-21 00:00", func = "max", agg = "1d")
   expect_identical(nrow(one), 1L)
   expect_identical(names(one), c("time", ms[["temp"]]))
   expect_identical(format(one$time, "%Y-%m-%d %H:%M:%S %Z"), "2024-03-20 00:00:00 CET")
   # the gap on 2024-03-27 08:00-14:00 is empty hours: with fill null they are dropped, with a number kept
-  gap <- list(srv$url, NULL, srv$username, srv$password, database = "influxtk_test", measurement = ms[["temp"]],
+  gap <- list(database = "influxtk_test", measurement = ms[["temp"]],
               datetimeStart = "2024-03-27 06:00", datetimeEnd = "2024-03-27 16:00", func = "mean", agg = "1h")
-  expect_identical(nrow(do.call(influxdbGetTimeseries, gap)), 4L)
-  expect_identical(nrow(do.call(influxdbGetTimeseries, c(gap, fill = 0))), 10L)
-  raw <- influxdbGetTimeseries(srv$url, NULL, srv$username, srv$password, database = "influxtk_test",
-                               measurement = ms[["temp"]], datetimeStart = "2024-03-20 00:00",
-                               datetimeEnd = "2024-03-20 03:00")
+  expect_identical(nrow(do.call(legacy, gap)), 4L)
+  expect_identical(nrow(do.call(legacy, c(gap, fill = 0))), 10L)
+  raw <- legacy(database = "influxtk_test", measurement = ms[["temp"]], datetimeStart = "2024-03-20 00:00",
+                datetimeEnd = "2024-03-20 03:00")
   expect_true(all(as.double(raw$time) == round(as.double(raw$time))))
-  expect_error(influxdbGetTimeseries(srv$url, NULL, srv$username, srv$password, database = "influxtk_test",
-                                     measurement = ms[["temp"]], func = "avg"), class = "influx_error_argument")
+  expect_error(legacy(database = "influxtk_test", measurement = ms[["temp"]], func = "avg"), class = "influx_error_argument")
 })

@@ -13,7 +13,7 @@ for_each_server("influxdbCon returns a working connection from host, port, user 
 for_each_server("influxdbGetDatabases hides _internal and returns a name column", {
   port <- sub("^.*:", "", srv$url)
   all <- influx_databases(connect_reader(srv), system = TRUE)$name
-  system_dbs <- if (srv$generation == "v1") "_internal" else c("_monitoring", "_tasks")
+  system_dbs <- switch(srv$generation, v1 = "_internal", v2 = c("_monitoring", "_tasks"), v3 = "_internal")
   expect_true(all(system_dbs %in% all))
   dbs <- do.call(influxdbGetDatabases, c(list("127.0.0.1", port = port), legacy_args(srv)))
   expect_s3_class(dbs, "data.frame")
@@ -39,7 +39,8 @@ for_each_server("influxdbGetMeasurements and influxdbGetFieldKeys have the old s
   expect_equal(fk, data.frame(fieldKey = c("count", "value")))
   empty <- influxdbGetFieldKeys(admin, database = "influxtk_test", datapoint = "no_such_measurement")
   expect_equal(empty, data.frame(fieldKey = character()))
-  expect_error(influxdbGetMeasurements("127.0.0.1", port, "admin", "wrong", database = "influxtk_test"),
+  wrong <- if (srv$generation == "v3") list(token = "wrong") else list(user = "admin", pwd = "wrong")
+  expect_error(do.call(influxdbGetMeasurements, c(list("127.0.0.1", port), wrong, list(database = "influxtk_test"))),
                class = "influx_error_http_401")
 })
 

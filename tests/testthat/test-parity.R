@@ -1,5 +1,6 @@
 # One data set on every server; a matrix of influx_timeseries() calls must return the same data
-# frame everywhere, and the frame the oracle (helper-parity.R) computes from the points.
+# frame everywhere (3.x through its SQL dialect), and the frame the oracle (helper-parity.R)
+# computes from the points.
 
 parity_days <- list(
   spring = c("2024-03-30 17:10", "2024-04-01 06:30"),
@@ -64,6 +65,18 @@ for_each_server("InfluxQL and Flux agree on 2.x for every aggregate across both 
     flux <- strip_queries(do.call(influx_timeseries, c(args, language = "flux")))
     iql <- strip_queries(do.call(influx_timeseries, c(args, language = "influxql")))
     expect_equal(flux, iql, tolerance = 1e-12, label = paste(day, agg, every))
+  }
+})
+
+for_each_server("InfluxQL and SQL agree on 3.x for every aggregate across both DST days", generations = "v3", {
+  con <- connect_admin(srv)
+  m <- parity_measurement(srv, con)
+  for (day in names(parity_days)) for (agg in parity_aggregates) for (every in c("1h", "1d")) {
+    args <- list(con, m, c("meter", "temp"), start = parity_days[[day]][1], end = parity_days[[day]][2],
+                 where = list(sensor = c("a", "b")), aggregate = agg, every = every, fill = "null", tz = parity_tz)
+    sql <- strip_queries(do.call(influx_timeseries, c(args, language = "sql")))
+    iql <- strip_queries(unless_standin_lacks(do.call(influx_timeseries, c(args, language = "influxql"))))
+    expect_equal(sql, iql, tolerance = 1e-12, label = paste(day, agg, every))
   }
 })
 

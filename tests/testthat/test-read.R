@@ -1,5 +1,14 @@
-# The behavioural read suite: raw line protocol goes in through each server's own /write, and
-# influx_query() must give back exactly those values, types, tags and instants.
+# The behavioural read suite: raw line protocol goes in through each server's own write endpoint,
+# and influx_query() must give back exactly those values, types, tags and instants. On 3.x each
+# question is asked in InfluxQL (its /api/v3/query_influxql) and, as its SQL twin, in SQL: both
+# must give the frame 1.x and 2.x give.
+
+# The SQL twin of an InfluxQL frame: the same rows in the same order, the same columns and classes.
+expect_same_frame <- function(sql, iql, label = "SQL twin") {
+  attr(sql, "queries") <- attr(iql, "queries") <- NULL
+  rownames(sql) <- rownames(iql) <- NULL
+  expect_identical(sql, iql, label = label)
+}
 
 lp_escape_key <- function(x) gsub("([,= ])", "\\\\\\1", x)
 lp_escape_measurement <- function(x) gsub("([, ])", "\\\\\\1", x)
@@ -20,8 +29,13 @@ for_each_server("hostile names and values come back exactly", {
                    c("1711846800000000001", "1711846800000000002", "1711850400123456789", "1711850400123456790"))
   write_lines(admin, lines)
   con <- connect_reader(srv)
-  df <- influx_query(con, paste("SELECT * FROM", influxdbtoolkit:::iql_ident(m), "GROUP BY *"), time_ns = TRUE)
+  df <- influx_query(con, select_all(m, "influxql"), time_ns = TRUE)
   df <- df[order(as.character(df$time_ns)), ]
+  if (srv$generation == "v3") {
+    cols <- paste(sql_ident(c("time", "plain", "ta g=k,ey", "b", "f", "fi=eld \"x\"", "i")), collapse = ", ")
+    sql <- influx_query(con, sprintf("SELECT %s FROM %s ORDER BY time", cols, sql_ident(m)), time_ns = TRUE, language = "sql")
+    expect_same_frame(sql, df)
+  }
   expect_equal(names(df), c("time", "time_ns", "plain", "ta g=k,ey", "b", "f", "fi=eld \"x\"", "i"))
   expect_equal(as.character(df$time_ns), c("1711846800000000001", "1711846800000000002", "1711850400123456789", "1711850400123456790"))
   expect_equal(df$`ta g=k,ey`, tag_values[c(1, 2, 3, 1)])
@@ -43,6 +57,10 @@ for_each_server("field types are kept as the server stores them", {
     sprintf("%s,room=a f=3 1700000002000000000", m)
   ))
   df <- influx_query(connect_reader(srv), sprintf("SELECT f, i, s, b FROM %s", m))
+  if (srv$generation == "v3") {
+    expect_same_frame(influx_query(connect_reader(srv, language = "sql"), sprintf("SELECT time, f, i, s, b FROM %s ORDER BY time", m)), df)
+  }
+  expect_identical(names(df), c("time", "f", "i", "s", "b"))
   expect_identical(df$f, c(1, 2.5, 3))
   expect_identical(df$i, c(1L, -2L, NA))
   expect_identical(df$s, c("1", "x", NA))
@@ -53,6 +71,11 @@ for_each_server("field types are kept as the server stores them", {
   expect_identical(agg$total, -1L)
   expect_equal(agg$avg, 6.5 / 3)
   expect_equal(as.numeric(agg$time), 0)
+  if (srv$generation == "v3") {
+    # SQL has no time column for an aggregate over everything; the values and types are InfluxQL's
+    sql <- influx_query(connect_reader(srv, language = "sql"), sprintf("SELECT count(f) AS n, sum(i) AS total, avg(f) AS avg FROM %s", m))
+    expect_same_frame(sql, agg[c("n", "total", "avg")])
+  }
 })
 
 for_each_server("times are exact and shown in Zurich time on both sides of each DST change", {
@@ -67,10 +90,15 @@ for_each_server("times are exact and shown in Zurich time on both sides of each 
   expect_identical(round(as.numeric(df$time) * 1e6), secs * 1e6 + 123456)
   utc_df <- influx_query(connect_reader(srv), sprintf("SELECT v FROM %s", m), tz = "UTC")
   expect_equal(format(utc_df$time, "%H:%M"), c("00:30", "01:30", "00:30", "01:30"))
+  if (srv$generation == "v3") {
+    sql <- connect_reader(srv, language = "sql")
+    expect_same_frame(influx_query(sql, sprintf("SELECT time, v FROM %s ORDER BY time", m)), df)
+    expect_same_frame(influx_query(sql, sprintf("SELECT time, v FROM %s ORDER BY time", m), tz = "UTC"), utc_df)
+  }
   # Daily windows aligned to Zurich midnight: 23 and 25 hour days hold their points.
-  days <- influx_query(connect_reader(srv), paste(
+  days <- unless_standin_lacks(influx_query(connect_reader(srv), paste(
     sprintf("SELECT count(v) FROM %s WHERE time >= '2024-03-30T23:00:00Z' AND time < '2024-10-28T00:00:00Z'", m),
-    "GROUP BY time(1d) fill(none) tz('Europe/Zurich')"))
+    "GROUP BY time(1d) fill(none) tz('Europe/Zurich')")))
   expect_equal(format(days$time, "%Y-%m-%d %H:%M %Z"), c("2024-03-31 00:00 CET", "2024-10-27 00:00 CEST"))
   expect_equal(days$count, c(2L, 2L))
 })
@@ -89,6 +117,11 @@ for_each_server("GROUP BY series are stacked into one data frame, across many ch
   expect_true(all(df$floor == "f1"))
   expect_equal(sort(df$v[df$room == "r07"]), 1:40 + 0.5)
   expect_false(is.unsorted(df$time[df$room == "r01"]))
+  if (srv$generation == "v3") {
+    # series are ordered by their tags, points by time within each
+    sql <- influx_query(connect_reader(srv, language = "sql"), sprintf("SELECT time, floor, room, v FROM %s ORDER BY floor, room, time", m))
+    expect_same_frame(sql, df)
+  }
 })
 
 for_each_server("several statements, empty results and SHOW queries have sensible shapes", {
@@ -97,10 +130,18 @@ for_each_server("several statements, empty results and SHOW queries have sensibl
   write_lines(admin, sprintf("%s,sensor=s1 value=1 1700000000000000000", m))
   con <- connect_reader(srv)
   q <- sprintf("SELECT value FROM %s; SELECT value FROM %s WHERE time > now(); SHOW TAG VALUES FROM %s WITH KEY = \"sensor\"", m, m, m)
-  res <- influx_query(con, q)
-  expect_type(res, "list")
-  expect_equal(names(res), c(sprintf("SELECT value FROM %s", m), sprintf("SELECT value FROM %s WHERE time > now()", m),
-                             sprintf("SHOW TAG VALUES FROM %s WITH KEY = \"sensor\"", m)))
+  if (srv$generation == "v3") {
+    # 3.x takes one InfluxQL statement per request and says so (influxdb3_server's
+    # InfluxqlSingleStatement); each statement alone gives what 1.x gives for it.
+    e <- expect_error(influx_query(con, q), class = "influx_error")
+    expect_match(paste(conditionMessage(e), e$server_message), "only one InfluxQl statement per query")
+    res <- lapply(strsplit(q, "; ", fixed = TRUE)[[1]], function(one) influx_query(con, one))
+  } else {
+    res <- influx_query(con, q)
+    expect_type(res, "list")
+    expect_equal(names(res), c(sprintf("SELECT value FROM %s", m), sprintf("SELECT value FROM %s WHERE time > now()", m),
+                               sprintf("SHOW TAG VALUES FROM %s WITH KEY = \"sensor\"", m)))
+  }
   expect_equal(res[[1]]$value, 1)
   expect_s3_class(res[[2]], "data.frame")
   expect_equal(nrow(res[[2]]), 0)
@@ -127,6 +168,15 @@ for_each_server("integers beyond 32 bits follow the bigint choice", {
   expect_equal(influx_query(con, q, bigint = "character")$n, c("3", "9007199254740993"))
   expect_warning(d <- influx_query(con, q, bigint = "double")$n, "lost precision")
   expect_equal(d, c(3, 9007199254740992))
+  if (srv$generation == "v3") {
+    sql <- sprintf("SELECT time, n FROM %s ORDER BY time", m)
+    for (bigint in c("integer64", "character")) {
+      expect_same_frame(influx_query(con, sql, bigint = bigint, language = "sql"), influx_query(con, q, bigint = bigint),
+                        label = paste("SQL twin, bigint", bigint))
+    }
+    expect_warning(d <- influx_query(con, sql, bigint = "double", language = "sql")$n, "lost precision")
+    expect_equal(d, c(3, 9007199254740992))
+  }
 })
 
 for_each_server("bind parameters are sent as values, never as query text", {
@@ -134,8 +184,19 @@ for_each_server("bind parameters are sent as values, never as query text", {
   m <- fresh_name("params")
   write_lines(admin, sprintf("%s,room=%s v=%d %d000000000", m, c("O'Brien", "x"), 1:2, 1700000000 + 1:2))
   con <- connect_reader(srv)
-  df <- influx_query(con, sprintf("SELECT v FROM %s WHERE room = $room AND time >= $t", m),
-                     params = list(room = "O'Brien", t = as.POSIXct("2023-11-14 22:13:21", tz = "UTC")))
+  if (srv$generation == "v3") {
+    sql <- connect_reader(srv, language = "sql")
+    df <- influx_query(sql, sprintf("SELECT time, v FROM %s WHERE room = $room AND time >= $t", m),
+                       params = list(room = "O'Brien", t = as.POSIXct("2023-11-14 22:13:21", tz = "UTC")))
+    expect_equal(df$v, 1)
+    expect_equal(as.numeric(df$time), 1700000001)
+    none <- influx_query(sql, sprintf("SELECT v FROM %s WHERE room = $room", m), params = list(room = "x' OR ''='"))
+    expect_equal(nrow(none), 0)
+    n <- influx_query(sql, sprintf("SELECT count(*) AS n FROM %s WHERE v >= $low", m), params = list(low = 1.5))
+    expect_identical(n$n, 1L)
+  }
+  df <- unless_standin_lacks(influx_query(con, sprintf("SELECT v FROM %s WHERE room = $room AND time >= $t", m),
+                     params = list(room = "O'Brien", t = as.POSIXct("2023-11-14 22:13:21", tz = "UTC"))))
   expect_equal(df$v, 1)
   none <- influx_query(con, sprintf("SELECT v FROM %s WHERE room = $room", m), params = list(room = "x' OR ''='"))
   expect_equal(nrow(none), 0)
@@ -149,6 +210,15 @@ for_each_server("ping reports the server and the connection prints without secre
   expect_true(p$rtt >= 0)
   expect_equal(con$generation, srv$generation)
   out <- capture.output(print(con))
-  expect_false(any(grepl(srv$password, out, fixed = TRUE)))
+  expect_false(any(grepl(server_secret(srv), out, fixed = TRUE)))
   expect_output(print(p), "answered in")
 })
+
+for_each_server("Flux is refused on 3.x, naming the version, before anything is sent", {
+  con <- connect_reader(srv)
+  e <- expect_error(influx_query(con, 'from(bucket: "influxtk_test") |> range(start: -1h)', language = "flux"),
+                    class = "influx_error_unsupported")
+  expect_match(conditionMessage(e), "3\\.")
+  expect_error(influx_timeseries(con, "m", "v", start = "2024-01-01", end = "2024-01-02", language = "flux"),
+               class = "influx_error_unsupported")
+}, generations = "v3")
