@@ -6,6 +6,8 @@
 #
 # The generics (con is an influx_<gen>_connection; target is what influx_target() decided):
 #   backend_label(con)                          "InfluxDB 1.x": printing and error messages
+#   finish_connect(con, handle_opts, call)      the connection once its generation is known (e.g.
+#                                               a handle with another authorization scheme)
 #   backend_capabilities(con)                   named logicals (flux, flux_params, buckets), refined
 #                                               at connect by the server's version
 #   query_languages(con)                        the languages influx_query() accepts on it
@@ -24,6 +26,8 @@
 #   list_field_keys(con, target, measurement, call)        influx_field_keys()
 #   list_retention_policies(con, target, call)  influx_retention_policies()
 #   write_endpoint(con, target, precision, call)  path and query string of a write request
+#   rejected_lines(con, error)                  the lines of a failed write batch the server names
+#                                               (data.frame(line, message)), or NULL
 #   delete_points(con, target, measurement, start_ns, end_ns, where, dry_run, call)  influx_delete()
 #   drop_measurement(con, target, measurement, dry_run, call)  influx_drop_measurement()
 #   create_database(con, name, seconds, dry_run, call)     influx_create_database()
@@ -37,7 +41,7 @@
 #   delete_token(con, id, dry_run, call)
 
 # Major version -> generation. A generation is registered here and written as backend-v<N>.R.
-generations <- c("1" = "v1", "2" = "v2")
+generations <- c("1" = "v1", "2" = "v2", "3" = "v3")
 
 # The classes of a connection to `generation`, e.g. c("influx_v2_connection", "influx_connection").
 connection_class <- function(generation) c(paste0("influx_", generation, "_connection"), "influx_connection")
@@ -55,11 +59,6 @@ normalize_version <- function(version, call = NULL) {
   if (v %in% c("auto", "")) return("auto")
   major <- version_major(v)
   if (!is.na(major) && major %in% names(generations)) return(generations[[major]])
-  if (identical(major, "3")) {
-    # 3.x's 1.x-compatible /query refuses MessagePack, so the 1.x backend cannot stand in for it.
-    influx_abort("influx_error_unsupported", "InfluxDB 3 is not supported by this build of influxdbtoolkit",
-                 version = version, operation = "connect", call = call)
-  }
   abort_config(sprintf("`version` must be \"auto\", %s, not %s",
                        paste0('"', generations, '"', collapse = ", "), format_value(version)), call)
 }
@@ -83,6 +82,10 @@ require_capability <- function(con, capability, operation, call = NULL) {
 backend_label <- function(con) UseMethod("backend_label")
 #' @export
 backend_label.influx_connection <- function(con) "InfluxDB"
+
+finish_connect <- function(con, handle_opts, call) UseMethod("finish_connect")
+#' @export
+finish_connect.influx_connection <- function(con, handle_opts, call) con
 
 backend_capabilities <- function(con) UseMethod("backend_capabilities")
 #' @export
@@ -153,6 +156,10 @@ list_retention_policies.influx_connection <- function(con, target, call) {
 write_endpoint <- function(con, target, precision, call) UseMethod("write_endpoint")
 #' @export
 write_endpoint.influx_connection <- function(con, target, precision, call) abort_unsupported(con, "writing", call)
+
+rejected_lines <- function(con, error) UseMethod("rejected_lines")
+#' @export
+rejected_lines.influx_connection <- function(con, error) NULL
 
 delete_points <- function(con, target, measurement, start_ns, end_ns, where, dry_run, call) UseMethod("delete_points")
 #' @export

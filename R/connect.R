@@ -129,13 +129,14 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
     v <- s[[setting[[limit]]]]
     if (is.null(v)) defaults[[limit]] else as_seconds(v, setting[[limit]], call, finite = limit == "connect")
   }, 0)
-  handle <- .Call(C_handle_new, list(
+  handle_opts <- list(
     base_url = url$base, username = s$username, password = s$password, token = s$token,
     timeout = timeouts[["total"]], connect_timeout = timeouts[["connect"]],
     first_byte_timeout = timeouts[["first_byte"]], stall_timeout = timeouts[["stall"]],
     verify_tls = if (is.null(s$verify_tls)) TRUE else as_flag(s$verify_tls, "verify_tls", call),
     ca_bundle = s$ca_bundle, gzip = gzip, user_agent = user_agent()
-  ))
+  )
+  handle <- .Call(C_handle_new, handle_opts)
   fields <- list(
     handle = handle,
     url = url$base,
@@ -166,7 +167,7 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
     fields$server_version <- ping$version
     fields$server_build <- ping$build
   }
-  con <- structure(fields, class = connection_class(fields$generation))
+  con <- finish_connect(structure(fields, class = connection_class(fields$generation)), handle_opts, call)
   con$capabilities <- backend_capabilities(con)
   if (!is.null(con$query_language) && !con$query_language %in% query_languages(con)) {
     abort_config(sprintf("`query_language` must be one of %s for %s, not %s",

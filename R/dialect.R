@@ -4,3 +4,4 @@
 iql_ident <- function(x) .Call(C_iql_quote_ident, as.character(x))
 iql_string <- function(x) .Call(C_iql_quote_string, as.character(x))
 flux_string <- function(x) .Call(C_flux_quote_string, as.character(x))
+sql_ident <- function(x) .Call(C_sql_quote_ident, as.character(x))

@@ -51,6 +51,13 @@ server_message <- function(res) {
   if (is.null(msg)) "" else as.character(msg)[1]
 }
 
+# The `data` member of a JSON error body (3.x lists the refused lines of a write there), or NULL.
+server_data <- function(res) {
+  if (length(res$body) == 0 || length(res$body) > 1e6 || as.integer(res$body[1]) != 0x7b) return(NULL) # "{"
+  parsed <- .Call(C_json_parse, res$body)
+  if (isTRUE(parsed$ok) && is.list(parsed$value)) parsed$value$data else NULL
+}
+
 raise_http_error <- function(res, method, path, call) {
   status <- res$status
   msg <- server_message(res)
@@ -64,7 +71,7 @@ raise_http_error <- function(res, method, path, call) {
       method, path, if (nzchar(msg)) paste0(": ", msg) else "",
       if (!is.null(location)) sprintf(" (a redirect to %s, which is not followed: connect to that address)", location) else ""
     ),
-    status = status, server_message = msg, method = method, path = path,
+    status = status, server_message = msg, server_data = server_data(res), method = method, path = path,
     retry_after = res$retry_after, location = location, call = call
   )
 }

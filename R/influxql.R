@@ -5,28 +5,7 @@
 # `dbrp`: the database (and retention policy) as /query knows them, from compat_target(); NULL
 # for none (SHOW DATABASES).
 influxql_query <- function(con, query, dbrp, params, frame, call) {
-  statements <- .Call(C_iql_split, query)
-  # The splitter gives up (NULL) on an unclosed quote, regular expression or block comment, and
-  # above 100,000 statements. What it cannot read it cannot vouch for: refuse it (fail closed).
-  readable <- is.list(statements) && is.logical(statements$read_only) && !anyNA(statements$read_only)
-  if (!con$writable && !readable) {
-    influx_abort(
-      "influx_error_readonly",
-      paste("refusing InfluxQL that could not be split into statements (an unclosed quote,",
-            "regular expression or /* comment, or more than 100,000 statements) on a read-only",
-            "connection: nothing was sent"),
-      statement = query, call = call
-    )
-  }
-  if (!con$writable && !all(statements$read_only)) {
-    bad <- statements$text[!statements$read_only][1]
-    influx_abort(
-      "influx_error_readonly",
-      sprintf("refusing a statement that is not a read (SELECT without INTO, SHOW, EXPLAIN) on a read-only connection; open it with writable = TRUE to change data: %s",
-              abbreviate_text(bad)),
-      statement = bad, call = call
-    )
-  }
+  statements <- influxql_statements(con, query, call)
 
   # The decoder rejects results for statements that were not sent (0 when the count is unknown).
   frame$statements <- if (is.null(statements)) 0L else length(statements$text)
@@ -49,6 +28,34 @@ influxql_query <- function(con, query, dbrp, params, frame, call) {
   )
   frames <- v1_frames(res, query, statements, call, frame$bad_strings)
   if (length(frames) == 1L) frames[[1]] else frames
+}
+
+# The statements of InfluxQL text (.Call(C_iql_split)), refused with influx_error_readonly on a
+# read-only connection unless every one is a read.
+influxql_statements <- function(con, query, call) {
+  statements <- .Call(C_iql_split, query)
+  # The splitter gives up (NULL) on an unclosed quote, regular expression or block comment, and
+  # above 100,000 statements. What it cannot read it cannot vouch for: refuse it (fail closed).
+  readable <- is.list(statements) && is.logical(statements$read_only) && !anyNA(statements$read_only)
+  if (!con$writable && !readable) {
+    influx_abort(
+      "influx_error_readonly",
+      paste("refusing InfluxQL that could not be split into statements (an unclosed quote,",
+            "regular expression or /* comment, or more than 100,000 statements) on a read-only",
+            "connection: nothing was sent"),
+      statement = query, call = call
+    )
+  }
+  if (!con$writable && !all(statements$read_only)) {
+    bad <- statements$text[!statements$read_only][1]
+    influx_abort(
+      "influx_error_readonly",
+      sprintf("refusing a statement that is not a read (SELECT without INTO, SHOW, EXPLAIN) on a read-only connection; open it with writable = TRUE to change data: %s",
+              abbreviate_text(bad)),
+      statement = bad, call = call
+    )
+  }
+  statements
 }
 
 # The text starts with an InfluxQL keyword (after comments): InfluxQL; anything else is Flux.
@@ -179,10 +186,14 @@ influxql_retention_policies <- function(con, target, call) {
   dbrp <- compat_target(con, target, call)
   df <- influxql_read(con, paste("SHOW RETENTION POLICIES ON", iql_ident(dbrp$db)), dbrp, call)
   if (nrow(df) == 0) return(retention_frame(character(), numeric(), numeric(), integer(), logical()))
-  seconds <- function(x) vapply(as.character(x), function(d) as.numeric(.Call(C_parse_duration, d)) / 1e9, 0, USE.NAMES = FALSE)
-  duration <- seconds(df$duration)
-  retention_frame(df$name, ifelse(duration == 0, Inf, duration), seconds(df$shardGroupDuration),
+  duration <- duration_text_seconds(df$duration)
+  retention_frame(df$name, ifelse(duration == 0, Inf, duration), duration_text_seconds(df$shardGroupDuration),
                   as.integer(df$replicaN), as.logical(df$default))
+}
+
+# "168h0m0s" (a retention duration as SHOW RETENTION POLICIES gives it) -> seconds
+duration_text_seconds <- function(x) {
+  vapply(as.character(x), function(d) as.numeric(.Call(C_parse_duration, d)) / 1e9, 0, USE.NAMES = FALSE)
 }
 
 # ("a" = "x", "b" = c("y", "z")) -> ("a" = 'x') AND ("b" = 'y' OR "b" = 'z')

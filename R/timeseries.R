@@ -154,7 +154,9 @@ series_by_chunks <- function(series, fetch) {
     every = if (!is.null(s$every)) s$every * 1e9, offset = offset * 1e9,
     # Flux answers only windows with data: complete_windows() adds the others, and Flux
     # without createEmpty has no null values, so an empty string stays "" (see series_flux()).
-    create_empty = s$language == "influxql" && !identical(s$fill, "none") && !is.null(s$every),
+    # SQL (3.x) answers only windows with data too; with create_empty, count is 0 where other
+    # fields of the window have data, as InfluxQL's fill(null) gives it.
+    create_empty = s$language != "flux" && !identical(s$fill, "none") && !is.null(s$every),
     tz = if (!s$tz %in% c("UTC", "GMT")) s$tz
   )
   n <- length(chunks$stop)

@@ -268,7 +268,7 @@ send_batches <- function(con, b, target, precision, gzip, max_retries, call) {
         Sys.sleep(backoff_seconds(attempt, res))
         next
       }
-      write_failed(res, b, k, attempt, call)
+      write_failed(res, b, k, attempt, call, rejected_lines(con, res))
     }
   }
   invisible(structure(list(rows = b$rows, points = sum(b$lines), batches = length(b$batches),
@@ -289,7 +289,8 @@ backoff_seconds <- function(attempt, e) {
   base * stats::runif(1, 0.5, 1.5)
 }
 
-write_failed <- function(e, b, k, attempts, call) {
+# `rejected`: the lines of the batch the server names as refused (rejected_lines()), or NULL.
+write_failed <- function(e, b, k, attempts, call, rejected = NULL) {
   first <- b$first[[k]]
   last <- b$last[[k]]
   n <- b$rows
@@ -297,18 +298,38 @@ write_failed <- function(e, b, k, attempts, call) {
   not_sent <- if (last < n) c(last + 1L, n) else integer()
   span <- function(r) if (length(r)) sprintf("%d-%d", r[1], r[2]) else "none"
   partial <- inherits(e, "influx_error_http_400")
+  if (!is.null(rejected)) {
+    # Line k of a batch is row first + k - 1 when every row of it became one line (no row
+    # without fields dropped, no comment line); otherwise the row is not known.
+    exact <- b$lines[[k]] == last - first + 1
+    rejected <- data.frame(row = if (exact) as.integer(first + rejected$line - 1L) else rep(NA_integer_, nrow(rejected)),
+                           line = as.integer(rejected$line), message = as.character(rejected$message),
+                           stringsAsFactors = FALSE)
+  }
   msg <- sprintf(
     "writing stopped at batch %d of %d (rows %d-%d)%s: %s\nrows written: %s; rows not sent: %s%s",
     k, length(b$batches), first, last, if (attempts > 0) sprintf(" after %d retries", attempts) else "",
     conditionMessage(e), span(written), span(not_sent),
-    if (partial) "\nthe server may have kept some points of the failed batch (a partial write); its message names the refused ones" else ""
+    if (!is.null(rejected)) rejected_text(rejected, b$lines[[k]])
+    else if (partial) "\nthe server may have kept some points of the failed batch (a partial write); its message names the refused ones" else ""
   )
   fields <- unclass(e)
   fields$message <- NULL
   fields$call <- NULL
   do.call(influx_abort, c(list(c("influx_error_write", setdiff(class(e), c("influx_error", "error", "condition"))), msg),
                           fields, list(rows_written = written, rows_failed = c(first, last), rows_not_sent = not_sent,
-                                       call = call)), quote = TRUE)
+                                       rejected = rejected, call = call)), quote = TRUE)
+}
+
+# What the server said about each refused line of a partial write (the others of the batch
+# were kept).
+rejected_text <- function(rejected, lines) {
+  shown <- utils::head(rejected, 5L)
+  where <- ifelse(is.na(shown$row), sprintf("line %d of the batch", shown$line), sprintf("row %d", shown$row))
+  paste0(sprintf("\nthe server kept the other %d points of the failed batch and refused %d:", lines - nrow(rejected),
+                 nrow(rejected)),
+         paste0("\n  ", where, ": ", shown$message, collapse = ""),
+         if (nrow(rejected) > 5L) sprintf("\n  ... and %d more (see the error's `rejected`)", nrow(rejected) - 5L) else "")
 }
 
 #' @export

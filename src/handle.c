@@ -77,7 +77,10 @@ SEXP C_handle_new(SEXP opts) {
     size_t len = strlen(token) + 32;
     h->token_header = malloc(len);
     if (h->token_header == NULL) Rf_error("out of memory");
-    snprintf(h->token_header, len, "Authorization: Token %s", token);
+    /* "Token" (2.x) unless told otherwise: InfluxDB 3 documents "Bearer". */
+    const char *scheme = scalar_string_or_null(list_get(opts, "auth_scheme"));
+    if (scheme == NULL || strcmp(scheme, "Bearer") != 0) scheme = "Token";
+    snprintf(h->token_header, len, "Authorization: %s %s", scheme, token);
   }
   h->connect_timeout_ms = ms_opt(opts, "connect_timeout", 10000);
   h->timeout_ms = ms_opt(opts, "timeout", 0);

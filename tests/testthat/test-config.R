@@ -97,7 +97,6 @@ test_that("bad settings are classed errors", {
     expect_error(influx_connect("ftp://127.0.0.1", version = "v1"), class = "influx_error_config")
     expect_error(influx_connect("127.0.0.1:8086", version = "v1"), class = "influx_error_config")
     expect_error(influx_connect("http://127.0.0.1:1", version = "v9"), class = "influx_error_config")
-    expect_error(influx_connect("http://127.0.0.1:1", version = "v3"), class = "influx_error_unsupported")
     expect_error(influx_connect("http://127.0.0.1:1", version = "v1", tz = "Mars/Olympus"), class = "influx_error_argument")
     expect_error(influx_connect("http://127.0.0.1:1", version = "v1", timeout = -1), class = "influx_error_config")
     expect_error(influx_connect("http://127.0.0.1:1", version = "v1", writable = "maybe"), class = "influx_error_config")

@@ -55,17 +55,17 @@ test_that("a connection's class names its generation", {
   expect_output(print(v2), "InfluxDB 2.x \\(v2, flux/influxql\\)")
 })
 
-test_that("InfluxDB 3 is refused as unsupported, and nothing suggests version = \"v1\" for it", {
+test_that("InfluxDB 3 is its own generation: by version or by /ping, and nothing points it at the 1.x backend", {
   for (v in c("3", "v3", "3.1.0")) {
-    e <- expect_error(influx_connect("http://127.0.0.1:9", version = v), class = "influx_error_unsupported")
-    expect_match(conditionMessage(e), "InfluxDB 3 is not supported by this build")
-    expect_false(grepl("v1", conditionMessage(e), fixed = TRUE))
+    con <- influx_connect("http://127.0.0.1:9", version = v, token = "t")
+    expect_identical(class(con), c("influx_v3_connection", "influx_connection"))
+    expect_output(print(con), "InfluxDB 3.x \\(v3, sql/influxql\\)")
   }
   fake <- start_fake_server()
   on.exit(fake$stop())
-  e <- expect_error(influx_connect(paste0(fake$url, "/v3")), class = "influx_error_unsupported")
-  expect_match(conditionMessage(e), "InfluxDB 3 is not supported")
-  expect_identical(e$operation, "connect")
+  con <- influx_connect(paste0(fake$url, "/v3"))
+  expect_s3_class(con, "influx_v3_connection")
+  expect_identical(con$server_version, "3.1.0")
 })
 
 test_that("a generation without a method for an operation raises influx_error_unsupported naming both", {

@@ -1,0 +1,383 @@
+# InfluxDB 3 (Core and Enterprise): SQL and InfluxQL over /api/v3/query_sql and
+# /api/v3/query_influxql, answered in JSON lines (format=jsonl) and decoded in C as they arrive;
+# writes to /api/v3/write_lp; databases under /api/v3/configure. A database holds tables
+# (measurements) whose tags and fields are columns; retention is per database. No Flux, no
+# deletes by time range, no users, grants or retention policies. Authorization is a bearer token
+# (a user name and password, as older scripts pass them, give the password as the token). Every
+# method for influx_v3_connection is here (the generics are listed in backend.R).
+
+#' @export
+backend_label.influx_v3_connection <- function(con) "InfluxDB 3.x"
+
+# 3.x documents "Authorization: Bearer <token>" (it also takes "Token" and Basic with the token
+# as password, which the version probe may have used): one handle with the bearer token.
+#' @export
+finish_connect.influx_v3_connection <- function(con, handle_opts, call) {
+  token <- handle_opts$token %||% handle_opts$password
+  if (is.null(token)) return(con)
+  .Call(C_handle_close, con$handle)
+  con$handle <- .Call(C_handle_new, utils::modifyList(handle_opts, list(
+    token = token, username = NULL, password = NULL, auth_scheme = "Bearer")))
+  con$auth <- "token"
+  con
+}
+
+#' @export
+query_languages.influx_v3_connection <- function(con) c("sql", "influxql")
+
+# The text cannot tell SQL from InfluxQL (both start with SELECT): SQL unless the connection says
+# otherwise (query_language = "influxql", for InfluxQL reports moved to 3.x).
+#' @export
+default_query_language.influx_v3_connection <- function(con, query) con$query_language %||% "sql"
+
+# SQL on 3.x can only read: the server refuses DDL, DML and SET (DataFusion's SQLOptions), so a
+# read-only connection needs no check of its own. InfluxQL is checked as on 1.x, and as 3.x takes
+# one statement per request, several statements are sent one by one (a list, as on 1.x).
+#' @export
+run_query.influx_v3_connection <- function(con, query, language, target, params, frame, call) {
+  if (language == "sql") {
+    return(v3_query(con, "sql", query, target, params, v3_star_hints(con, "sql", query, target, frame, call), call))
+  }
+  statements <- influxql_statements(con, query, call)
+  texts <- if (is.list(statements) && length(statements$text)) statements$text else query
+  frame$measurement <- TRUE
+  frames <- lapply(texts, function(text) {
+    v3_influxql_shape(v3_query(con, "influxql", text, target, params,
+                               v3_star_hints(con, "influxql", text, target, frame, call), call))
+  })
+  if (length(frames) == 1L) return(frames[[1]])
+  stats::setNames(frames, texts)
+}
+
+#' @export
+series_language.influx_v3_connection <- function(con, language, call) {
+  if (language == "influxql") {
+    abort_unsupported(con, "time series through InfluxQL (3.x has no tz(); use language = \"sql\")", call)
+  }
+  "sql"
+}
+
+# The SQL dialect (dialect_sql.c) in chunks of at most getOption("influxdbtoolkit.v3_chunk_hours",
+# 72) hours cut at window boundaries: 3.x Core refuses a query over more than 432 Parquet files,
+# about 72 hours with its defaults. A chunk refused all the same is halved until it passes or is
+# one window. Names the table lacks are answered as 1.x and 2.x answer them, without a query.
+#' @export
+read_series.influx_v3_connection <- function(con, series, call) {
+  s <- series
+  empty <- bind_frames(list(), c("time", s$group_by, s$fields), s$tz, text_columns = s$group_by)
+  attr(empty, "queries") <- character()
+  schema <- v3_columns(con, s$target, s$measurement, call)
+  tags <- names(schema)[schema == "tag"]
+  present <- intersect(s$fields, names(schema)[!schema %in% c("tag", "timestamp")])
+  # A filter on a tag the table lacks matches nothing (the empty value aside, which 1.x matches too).
+  if (length(present) == 0 || any(!names(s$where) %in% tags & !vapply(s$where, function(v) "" %in% v, NA))) return(empty)
+  missing_groups <- setdiff(s$group_by, tags)
+  s$fields <- present
+  s$group_by <- intersect(s$group_by, tags)
+  s$where <- s$where[names(s$where) %in% tags]
+  frame <- default_decoding(s$tz, call)
+  types <- c(time = "timestamp", stats::setNames(rep("string", length(s$group_by)), s$group_by),
+             vapply(present, function(f) v3_result_type(schema[[f]], s$aggregate), ""))
+  frame$types <- types
+  frame$columns <- names(types)
+  fetch <- function(text) v3_query(con, "sql", text, s$target, NULL, frame, call)
+  chunks <- v3_chunks(s)
+  parts <- lapply(seq_along(chunks$stop), function(i) {
+    v3_series_range(s, chunks$data_start[i], chunks$stop[i], fetch)
+  })
+  # A field the table lacks is NA, as when no chunk answers it.
+  out <- bind_frames(parts, c("time", s$group_by, series$fields), s$tz, text_columns = s$group_by)
+  # GROUP BY a tag no point has gives its empty value on 1.x: the same here.
+  for (g in missing_groups) out[[g]] <- rep("", nrow(out))
+  out <- out[c("time", series$group_by, series$fields)]
+  attr(out, "queries") <- unlist(lapply(parts, attr, "queries"))
+  out
+}
+
+#' @export
+list_databases.influx_v3_connection <- function(con, system, call) {
+  res <- influx_http(con, "GET", "/api/v3/configure/database", query = c(format = "jsonl"),
+                     headers = "Accept: application/json", sink = "jsonl",
+                     frame = default_decoding(con$tz, call), call = call)
+  df <- v3_decoded(res, "the database list", NULL, default_decoding(con$tz, call), call)
+  names <- as.character(df[["iox::database"]] %||% character())
+  if (!isTRUE(system)) names <- names[!startsWith(names, "_")]
+  data.frame(name = sort(names, method = "radix"), stringsAsFactors = FALSE)
+}
+
+#' @export
+list_measurements.influx_v3_connection <- function(con, target, call) {
+  schema <- v3_schema(con, target, NULL, call)
+  data.frame(name = sort(unique(schema$table), method = "radix"), stringsAsFactors = FALSE)
+}
+
+#' @export
+list_tag_keys.influx_v3_connection <- function(con, target, measurement, call) {
+  schema <- v3_columns(con, target, measurement, call)
+  data.frame(key = sort(names(schema)[schema == "tag"], method = "radix"), stringsAsFactors = FALSE)
+}
+
+#' @export
+list_tag_values.influx_v3_connection <- function(con, target, measurement, key, call) {
+  schema <- v3_columns(con, target, measurement, call)
+  if (!identical(schema[key][[1]], "tag")) return(data.frame(value = character(), stringsAsFactors = FALSE))
+  col <- sql_ident(key)
+  q <- sprintf("SELECT DISTINCT CAST(%s AS VARCHAR) AS value FROM %s WHERE %s IS NOT NULL", col, sql_ident(measurement), col)
+  df <- v3_query(con, "sql", q, target, NULL, v3_frame(con, c(value = "string"), call), call)
+  data.frame(value = sort(df$value, method = "radix"), stringsAsFactors = FALSE)
+}
+
+#' @export
+list_field_keys.influx_v3_connection <- function(con, target, measurement, call) {
+  schema <- v3_schema(con, target, measurement, call)
+  keep <- !schema$type %in% c("tag", "timestamp") & !is.na(schema$type)
+  schema <- schema[keep, , drop = FALSE]
+  schema <- schema[order(schema$table, schema$column, method = "radix"), , drop = FALSE]
+  names <- c(float = "float", int = "integer", uint = "unsigned", string = "string", bool = "boolean")
+  out <- data.frame(field = schema$column, type = unname(names[schema$type]), stringsAsFactors = FALSE)
+  if (is.null(measurement)) out <- cbind(measurement = schema$table, out, stringsAsFactors = FALSE)
+  out
+}
+
+# A 3.x database has one retention period (none: forever), shown as 1.x shows a database's only
+# retention policy, autogen.
+#' @export
+list_retention_policies.influx_v3_connection <- function(con, target, call) {
+  frame <- v3_frame(con, c(`iox::database` = "string", name = "string", duration = "string"), call)
+  df <- v3_query(con, "influxql", paste("SHOW RETENTION POLICIES ON", iql_ident(target)), target, NULL, frame, call)
+  df <- df[df[["iox::database"]] %in% target, , drop = FALSE]
+  if (nrow(df) == 0) return(retention_frame(character(), numeric(), numeric(), integer(), logical()))
+  duration <- duration_text_seconds(df$duration)
+  retention_frame(df$name, ifelse(duration == 0, Inf, duration), NA_real_, 1L, TRUE)
+}
+
+# accept_partial: the good lines of a batch are kept, as 1.x and 2.x keep them, and the refused
+# ones are listed (rejected_lines()).
+#' @export
+write_endpoint.influx_v3_connection <- function(con, target, precision, call) {
+  list(path = "/api/v3/write_lp", query = c(db = target, precision = precision, accept_partial = "true"))
+}
+
+# {"error": "partial write of line protocol occurred", "data": [{"error_message", "line_number",
+# "original_line"}, ...]}, or with accept_partial = false one object as `data`; line_number
+# counts the lines that are points (not blank lines or comments), from 1.
+#' @export
+rejected_lines.influx_v3_connection <- function(con, error) {
+  data <- error$server_data
+  if (is.list(data) && !is.null(data$line_number)) data <- list(data)
+  if (!is.list(data) || length(data) == 0) return(NULL)
+  line <- vapply(data, function(d) if (is.numeric(d$line_number)) as.integer(d$line_number) else NA_integer_, 0L)
+  message <- vapply(data, function(d) if (is.character(d$error_message)) d$error_message else NA_character_, "")
+  if (anyNA(line)) return(NULL)
+  data.frame(line = line, message = message, stringsAsFactors = FALSE)
+}
+
+#' @export
+create_database.influx_v3_connection <- function(con, name, seconds, dry_run, call) {
+  body <- to_json(c(list(db = name), if (!is.null(seconds)) list(retention_period = paste0(seconds, "s"))))
+  if (dry_run) return(body)
+  influx_http(con, "POST", "/api/v3/configure/database", body = charToRaw(body),
+              headers = "Content-Type: application/json", call = call)
+  invisible(body)
+}
+
+#' @export
+drop_database.influx_v3_connection <- function(con, name, dry_run, call) {
+  what <- sprintf("DELETE /api/v3/configure/database?db=%s", name)
+  if (dry_run) return(what)
+  influx_http(con, "DELETE", "/api/v3/configure/database", query = c(db = name), call = call)
+  invisible(what)
+}
+
+# 3.x Core has admin tokens only (Enterprise adds database tokens): none limited to databases.
+#' @export
+create_token.influx_v3_connection <- function(con, description, read, write, dry_run, call) {
+  abort_unsupported(con, "tokens limited to databases (3.x Core has admin tokens only)", call)
+}
+
+# Tokens are deleted by name.
+#' @export
+delete_token.influx_v3_connection <- function(con, id, dry_run, call) {
+  what <- sprintf("DELETE /api/v3/configure/token?token_name=%s", id)
+  if (dry_run) return(what)
+  influx_http(con, "DELETE", "/api/v3/configure/token", query = c(token_name = id), call = call)
+  invisible(what)
+}
+
+# ---- queries -------------------------------------------------------------------------------
+
+# One query in `language` ("sql" or "influxql") against database `db` (NULL: none, for SHOW
+# DATABASES), decoded as the lines arrive into one data frame.
+v3_query <- function(con, language, query, db, params, frame, call) {
+  body <- paste0("{", if (!is.null(db)) paste0('"db":', .Call(C_json_quote, enc2utf8(db)), ","),
+                 '"q":', .Call(C_json_quote, enc2utf8(query)), ',"format":"jsonl"',
+                 if (length(params)) paste0(',"params":', encode_params(params, call)), "}")
+  res <- tryCatch(
+    influx_http(con, "POST", paste0("/api/v3/query_", language), body = charToRaw(body),
+                headers = c("Content-Type: application/json", "Accept: application/json"),
+                sink = "jsonl", frame = frame, call = call),
+    influx_error_http = function(e) v3_query_failed(e, language, query, call)
+  )
+  v3_decoded(res, "the query", query, frame, call)
+}
+
+v3_decoded <- function(res, what, query, frame, call) {
+  if (res$decode_status == -1L) {
+    influx_abort("influx_error_decode", sprintf("expected JSON lines for %s, got '%s'", what, res$content_type),
+                 detail = res$content_type, call = call)
+  }
+  if (res$decode_status != 0L) {
+    influx_abort("influx_error_decode", sprintf("the answer to %s could not be decoded: %s", what, res$decode_message),
+                 detail = res$decode_message, call = call)
+  }
+  finish_frame(res$tables[[1]], frame$bad_strings, call)
+}
+
+# Text that is InfluxQL rather than SQL (what a report moved from 1.x sends): a few markers that
+# SQL does not have.
+influxql_markers <- c(
+  "GROUP BY time(...)" = "\\bGROUP\\s+BY\\s+.*\\btime\\s*\\(", "fill()" = "\\)\\s*fill\\s*\\(",
+  "SHOW" = "^\\s*SHOW\\s", "a regular expression match" = "[=!]~\\s*/", "tz()" = "\\btz\\s*\\(\\s*'",
+  "a duration literal" = "now\\(\\)\\s*-\\s*[0-9]+(ns|u|ms|s|m|h|d|w)\\b", "SLIMIT/SOFFSET" = "\\bS(LIMIT|OFFSET)\\s+[0-9]"
+)
+
+# An HTTP error of a query as influx_error_query with the server's message (the HTTP classes and
+# fields kept), influx_error_file_limit when 3.x Core refused to read that many Parquet files.
+v3_query_failed <- function(e, language, query, call) {
+  if (inherits(e, c("influx_error_http_401", "influx_error_http_403"))) stop(e)
+  msg <- e$server_message
+  classes <- c("influx_error_query", setdiff(class(e), c("influx_error", "error", "condition")))
+  hint <- ""
+  if (grepl("file limit", msg, ignore.case = TRUE) && grepl("parquet files", msg, ignore.case = TRUE)) {
+    classes <- c("influx_error_file_limit", classes)
+    hint <- paste0("\nInfluxDB 3 Core reads at most a fixed number of Parquet files per query (432 by default, about ",
+                   "72 hours of data): ask for a shorter time range, or use influx_timeseries(), which fetches ",
+                   "long ranges in chunks")
+  } else if (language == "sql") {
+    found <- names(influxql_markers)[vapply(influxql_markers, grepl, NA, x = query, ignore.case = TRUE, perl = TRUE)]
+    if (length(found)) {
+      hint <- sprintf("\nthe query looks like InfluxQL (%s), and SQL is the default on InfluxDB 3: use language = \"influxql\" (or connect with query_language = \"influxql\")",
+                      paste(found, collapse = ", "))
+    }
+  }
+  fields <- unclass(e)
+  fields$message <- NULL
+  fields$call <- NULL
+  do.call(influx_abort, c(list(classes, sprintf("InfluxDB 3 could not run the %s query: %s%s",
+                                                if (language == "sql") "SQL" else "InfluxQL", msg, hint)),
+                          fields, list(statement = NA_integer_, query = query, call = call)), quote = TRUE)
+}
+
+# The 1.x shape of an InfluxQL answer: the decoder already made `iox::measurement` a
+# `measurement` column where several measurements came back; SHOW DATABASES names its column
+# `name` (and lists no deleted database), SHOW RETENTION POLICIES drops the database column.
+v3_influxql_shape <- function(df) {
+  db <- df[["iox::database"]]
+  if (is.null(db)) return(df)
+  if ("name" %in% names(df)) return(df[setdiff(names(df), "iox::database")])
+  if ("deleted" %in% names(df)) df <- df[!df$deleted %in% TRUE, setdiff(names(df), "deleted"), drop = FALSE]
+  names(df)[names(df) == "iox::database"] <- "name"
+  rownames(df) <- NULL
+  df
+}
+
+# `SELECT * FROM <one table>`: the table's columns and types from information_schema, so that a
+# column null in every row still comes back, with its type.
+v3_star_hints <- function(con, language, query, db, frame, call) {
+  if (is.null(db)) return(frame)
+  ident <- if (language == "sql") '"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_]*)' else '"((?:[^"\\\\]|\\\\.)+)"|([A-Za-z_][A-Za-z0-9_]*)'
+  m <- regmatches(query, regexec(paste0("^\\s*SELECT\\s+\\*\\s+FROM\\s+(?:", ident,
+                                        ")(\\s+(WHERE|ORDER|LIMIT|OFFSET)\\b.*)?\\s*;?\\s*$"), query, ignore.case = TRUE, perl = TRUE))[[1]]
+  if (length(m) == 0) return(frame)
+  table <- if (nzchar(m[2])) {
+    if (language == "sql") gsub('""', '"', m[2], fixed = TRUE) else gsub('\\\\(.)', "\\1", m[2])
+  } else if (language == "sql") tolower(m[3]) else m[3] # unquoted SQL names are folded to lower case
+  types <- v3_columns(con, db, table, call)
+  if (length(types) == 0) return(frame)
+  types[types == "tag"] <- "string" # a tag is text; SELECT * lists it among the fields, as 1.x does
+  frame$types <- types[!is.na(types)]
+  frame$columns <- names(frame$types)
+  frame
+}
+
+# ---- schema --------------------------------------------------------------------------------
+
+# information_schema.columns of database `db` (one table, or all with NULL):
+# data.frame(table, column, type) with the decoder's type names (NA for a type it has none for).
+v3_schema <- function(con, db, table, call) {
+  q <- paste("SELECT table_name, column_name, data_type FROM information_schema.columns",
+             "WHERE table_schema = 'iox'", if (!is.null(table)) "AND table_name = $table")
+  frame <- v3_frame(con, c(table_name = "string", column_name = "string", data_type = "string"), call)
+  df <- v3_query(con, "sql", q, db, if (!is.null(table)) list(table = table), frame, call)
+  type <- df$data_type
+  out <- rep(NA_character_, length(type))
+  out[startsWith(type, "Dictionary(")] <- "tag"
+  out[startsWith(type, "Timestamp(")] <- "timestamp"
+  map <- c(Float64 = "float", Int64 = "int", UInt64 = "uint", Boolean = "bool", Utf8 = "string",
+           LargeUtf8 = "string", Utf8View = "string")
+  known <- type %in% names(map)
+  out[known] <- map[type[known]]
+  data.frame(table = df$table_name, column = df$column_name, type = out, stringsAsFactors = FALSE)
+}
+
+# The columns of one table as a named vector of types (empty when there is no such table).
+v3_columns <- function(con, db, table, call) {
+  schema <- v3_schema(con, db, table, call)
+  stats::setNames(schema$type, schema$column)
+}
+
+# The decoding of the package's own queries, with the answer's columns and types fixed.
+v3_frame <- function(con, types, call) {
+  frame <- default_decoding(con$tz, call)
+  frame$types <- types
+  frame$columns <- names(types)
+  frame
+}
+
+# The type of an aggregate of a column of type `type`.
+v3_result_type <- function(type, aggregate) {
+  if (is.null(aggregate)) return(type)
+  if (aggregate == "count") return("int")
+  if (aggregate %in% c("mean", "median", "stddev")) return("float")
+  type
+}
+
+# ---- long ranges ---------------------------------------------------------------------------
+
+# The first cut of [start, end): window-aligned chunks of at most v3_chunk_hours of time each
+# (at least one window), as list(data_start, stop).
+v3_chunks <- function(s) {
+  span <- getOption("influxdbtoolkit.v3_chunk_hours", 72) * 3600
+  if (!is.numeric(span) || length(span) != 1 || !(span > 0)) abort_argument("option influxdbtoolkit.v3_chunk_hours must be a positive number", NULL)
+  if (is.null(s$every)) {
+    bounds <- unique(c(seq(s$start, s$end, by = span), s$end))
+    k <- seq_len(length(bounds) - 1L)
+    return(list(data_start = bounds[k], stop = bounds[k + 1L]))
+  }
+  old <- options(influxdbtoolkit.chunk_windows = max(1, floor(span / s$every)))
+  on.exit(options(old))
+  chunks <- query_chunks(s$start, s$end, s$every, s$offset, s$tz)
+  list(data_start = chunks$data_start, stop = chunks$stop)
+}
+
+# [from, to) through the dialect; a refusal for too many files halves the range at a window
+# boundary (points: at its middle) until it is one window.
+v3_series_range <- function(s, from, to, fetch) {
+  s$start <- from
+  s$end <- to
+  s$progress <- FALSE
+  tryCatch(series_by_chunks(s, fetch), influx_error_file_limit = function(e) {
+    cuts <- if (is.null(s$every)) {
+      if (to - from > 0.002) from + (to - from) / 2 else numeric()
+    } else {
+      g <- window_grid(window_start(from, s$every, s$offset, s$tz), to, s$every, s$offset, s$tz)
+      g[g > from & g < to]
+    }
+    if (length(cuts) == 0) stop(e)
+    mid <- cuts[ceiling(length(cuts) / 2)]
+    parts <- list(v3_series_range(s, from, mid, fetch), v3_series_range(s, mid, to, fetch))
+    out <- bind_frames(parts, c("time", s$group_by, s$fields), s$tz, text_columns = s$group_by)
+    attr(out, "queries") <- c(attr(parts[[1]], "queries"), attr(parts[[2]], "queries"))
+    out
+  })
+}
