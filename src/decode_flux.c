@@ -599,3 +599,24 @@ flux_status flux_finish(flux_decoder *d) {
   if (table_finish(d->out) != 0) return nomem(d);
   return FLUX_OK;
 }
+
+/* ---- the common decoder interface (decoder.h) ------------------------------------------------ */
+
+static int vt_init(void *s, const decoder_options *opt) {
+  flux_options fo = {opt->pivot, opt->table_columns, opt->value_empty_string};
+  return flux_init(s, &fo);
+}
+static int vt_feed(void *s, const void *data, size_t len) { return (int) flux_feed(s, data, len); }
+static int vt_finish(void *s) { return (int) flux_finish(s); }
+static void vt_free(void *s) { flux_free(s); }
+static const char *vt_message(void *s) { return ((flux_decoder *) s)->message; }
+/* Every table of every result in one. */
+static size_t vt_ntables(void *s) { (void) s; return 1; }
+static table *vt_table(void *s, size_t i) { (void) i; return ((flux_decoder *) s)->out; }
+
+static const char *const flux_content_types[] = {"text/csv", "application/csv", NULL};
+
+const decoder_vtable flux_decoder_vtable = {
+  "flux", flux_content_types, sizeof(flux_decoder), vt_init, vt_feed, vt_finish, vt_free, vt_message,
+  vt_ntables, vt_table, NULL, NULL
+};

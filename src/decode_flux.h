@@ -16,13 +16,14 @@
 
 #include "bytebuf.h"
 #include "columns.h"
+#include "decoder.h"
 
 typedef enum {
-  FLUX_OK = 0,
-  FLUX_ERR_QUERY,     /* an error table in the stream */
-  FLUX_ERR_MALFORMED,
-  FLUX_ERR_TRUNCATED,
-  FLUX_ERR_NOMEM
+  FLUX_OK = DECODE_OK,
+  FLUX_ERR_QUERY = DECODE_ERR_QUERY,     /* an error table in the stream */
+  FLUX_ERR_MALFORMED = DECODE_ERR_MALFORMED,
+  FLUX_ERR_TRUNCATED = DECODE_ERR_TRUNCATED,
+  FLUX_ERR_NOMEM = DECODE_ERR_NOMEM
 } flux_status;
 
 typedef enum {
@@ -80,5 +81,8 @@ int flux_init(flux_decoder *d, const flux_options *opt);
 void flux_free(flux_decoder *d);
 flux_status flux_feed(flux_decoder *d, const void *data, size_t len);
 flux_status flux_finish(flux_decoder *d);
+
+/* The decoder above behind the common interface: "flux", text/csv and application/csv. */
+extern const decoder_vtable flux_decoder_vtable;
 
 #endif

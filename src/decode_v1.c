@@ -410,3 +410,31 @@ v1_status v1_finish(v1_decoder *d) {
   }
   return V1_OK;
 }
+
+/* ---- the common decoder interface (decoder.h) ------------------------------------------------ */
+
+static int vt_init(void *s, const decoder_options *opt) {
+  v1_init(s);
+  v1_expect_statements(s, opt->statements);
+  return 0;
+}
+static int vt_feed(void *s, const void *data, size_t len) { return (int) v1_feed(s, data, len); }
+static int vt_finish(void *s) { return (int) v1_finish(s); }
+static void vt_free(void *s) { v1_free(s); }
+static const char *vt_message(void *s) { return ((v1_decoder *) s)->message; }
+/* One table per statement, in statement order. */
+static size_t vt_ntables(void *s) { return (size_t) ((v1_decoder *) s)->ntables; }
+static table *vt_table(void *s, size_t i) { return ((v1_decoder *) s)->tables[i]; }
+static int vt_error_statement(void *s) { return ((v1_decoder *) s)->error_statement; }
+static const char *vt_notices(void *s, size_t *len) {
+  v1_decoder *d = s;
+  *len = d->notices.len;
+  return (const char *) d->notices.data;
+}
+
+static const char *const v1_content_types[] = {"application/x-msgpack", NULL};
+
+const decoder_vtable v1_decoder_vtable = {
+  "v1", v1_content_types, sizeof(v1_decoder), vt_init, vt_feed, vt_finish, vt_free, vt_message,
+  vt_ntables, vt_table, vt_error_statement, vt_notices
+};

@@ -14,14 +14,15 @@
 
 #include "bytebuf.h"
 #include "columns.h"
+#include "decoder.h"
 #include "msgpack.h"
 
 typedef enum {
-  V1_OK = 0,
-  V1_ERR_QUERY,     /* the server reported an error for the request or a statement */
-  V1_ERR_MALFORMED, /* bytes that are not a v1 response */
-  V1_ERR_TRUNCATED, /* the stream ended inside a document or before the last chunk */
-  V1_ERR_NOMEM
+  V1_OK = DECODE_OK,
+  V1_ERR_QUERY = DECODE_ERR_QUERY,     /* the server reported an error for the request or a statement */
+  V1_ERR_MALFORMED = DECODE_ERR_MALFORMED, /* bytes that are not a v1 response */
+  V1_ERR_TRUNCATED = DECODE_ERR_TRUNCATED, /* the stream ended inside a document or before the last chunk */
+  V1_ERR_NOMEM = DECODE_ERR_NOMEM
 } v1_status;
 
 /* The name given to the column that holds the series name when a statement returns several. */
@@ -52,5 +53,8 @@ void v1_free(v1_decoder *d);
 v1_status v1_feed(v1_decoder *d, const void *data, size_t len);
 /* At the end of the stream: verifies nothing is left half-received and pads the tables. */
 v1_status v1_finish(v1_decoder *d);
+
+/* The decoder above behind the common interface: "v1", application/x-msgpack. */
+extern const decoder_vtable v1_decoder_vtable;
 
 #endif
