@@ -9,7 +9,7 @@
 
 #include "timeparse.h"
 
-int flux_init(flux_decoder *d, const flux_options *opt) {
+static int flux_init(flux_decoder *d, const flux_options *opt) {
   memset(d, 0, sizeof *d);
   d->opt = *opt;
   bytebuf_init(&d->pending);
@@ -24,7 +24,7 @@ int flux_init(flux_decoder *d, const flux_options *opt) {
   return d->out ? 0 : -1;
 }
 
-void flux_free(flux_decoder *d) {
+static void flux_free(flux_decoder *d) {
   table_free(d->out);
   d->out = NULL;
   bytebuf_free(&d->pending);
@@ -561,7 +561,7 @@ static flux_status record(flux_decoder *d, const char *rec, size_t n) {
   return data_row(d);
 }
 
-flux_status flux_feed(flux_decoder *d, const void *data, size_t len) {
+static flux_status flux_feed(flux_decoder *d, const void *data, size_t len) {
   if (d->status != FLUX_OK) return d->status;
   if (bytebuf_append(&d->pending, data, len) != 0) return nomem(d);
   const char *buf = (const char *) d->pending.data;
@@ -591,7 +591,7 @@ flux_status flux_feed(flux_decoder *d, const void *data, size_t len) {
   return FLUX_OK;
 }
 
-flux_status flux_finish(flux_decoder *d) {
+static flux_status flux_finish(flux_decoder *d) {
   if (d->status != FLUX_OK) return d->status;
   if (d->pending.len > 0 || d->in_quote)
     return fail(d, FLUX_ERR_TRUNCATED, "the response ended inside a record (%zu bytes left over)", d->pending.len);

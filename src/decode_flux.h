@@ -77,12 +77,8 @@ typedef struct {
   bytebuf scratch;
 } flux_decoder;
 
-int flux_init(flux_decoder *d, const flux_options *opt);
-void flux_free(flux_decoder *d);
-flux_status flux_feed(flux_decoder *d, const void *data, size_t len);
-flux_status flux_finish(flux_decoder *d);
-
-/* The decoder above behind the common interface: "flux", text/csv and application/csv. */
+/* The decoder, reached only through the common interface: "flux", text/csv and application/csv;
+ * one table, every result in it. */
 extern const decoder_vtable flux_decoder_vtable;
 
 #endif

@@ -7,7 +7,7 @@
 
 #include "utf8.h"
 
-void v1_init(v1_decoder *d) {
+static void v1_init(v1_decoder *d) {
   memset(d, 0, sizeof *d);
   bytebuf_init(&d->pending);
   bytebuf_init(&d->notices);
@@ -15,9 +15,9 @@ void v1_init(v1_decoder *d) {
   d->error_statement = -1;
 }
 
-void v1_expect_statements(v1_decoder *d, int n) { d->max_statements = n > 0 ? n : 0; }
+static void v1_expect_statements(v1_decoder *d, int n) { d->max_statements = n > 0 ? n : 0; }
 
-void v1_free(v1_decoder *d) {
+static void v1_free(v1_decoder *d) {
   for (int i = 0; i < d->ntables; i++) table_free(d->tables[i]);
   free(d->tables);
   free(d->colmap);
@@ -380,7 +380,7 @@ static v1_status decode_document(v1_decoder *d, const unsigned char *buf, size_t
   return V1_OK;
 }
 
-v1_status v1_feed(v1_decoder *d, const void *data, size_t len) {
+static v1_status v1_feed(v1_decoder *d, const void *data, size_t len) {
   if (d->status != V1_OK) return d->status;
   if (bytebuf_append(&d->pending, data, len) != 0) return nomem(d);
   for (;;) {
@@ -396,7 +396,7 @@ v1_status v1_feed(v1_decoder *d, const void *data, size_t len) {
   }
 }
 
-v1_status v1_finish(v1_decoder *d) {
+static v1_status v1_finish(v1_decoder *d) {
   if (d->status != V1_OK) return d->status;
   if (d->pending.len > 0)
     return fail(d, V1_ERR_TRUNCATED, "the response ended inside a document (%zu bytes left over)",

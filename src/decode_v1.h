@@ -45,16 +45,10 @@ typedef struct {
   int max_statements; /* statements sent, when the caller knows (0: unknown) */
 } v1_decoder;
 
-void v1_init(v1_decoder *d);
-/* Results then name statements 0 to n - 1 only (a one-statement query cannot yield ten tables). */
-void v1_expect_statements(v1_decoder *d, int n);
-void v1_free(v1_decoder *d);
-/* Feeds bytes; returns V1_OK, or the status of the first error (later feeds are ignored). */
-v1_status v1_feed(v1_decoder *d, const void *data, size_t len);
-/* At the end of the stream: verifies nothing is left half-received and pads the tables. */
-v1_status v1_finish(v1_decoder *d);
-
-/* The decoder above behind the common interface: "v1", application/x-msgpack. */
+/* The decoder, reached only through the common interface: "v1", application/x-msgpack. Its
+ * statements option bounds the statement ids (a one-statement query cannot yield ten tables);
+ * feed takes chunked documents as they complete; finish checks nothing is left half-received
+ * and pads the tables. */
 extern const decoder_vtable v1_decoder_vtable;
 
 #endif

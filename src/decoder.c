@@ -42,7 +42,8 @@ const decoder_vtable *decoder_by_name(const char *name) {
   return NULL;
 }
 
-int media_type_is(const char *ctype, const char *want) {
+/* Whether a Content-Type value names the media type `want` (lower case). */
+static int media_type_is(const char *ctype, const char *want) {
   size_t n = strlen(want);
   while (*ctype == ' ' || *ctype == '\t') ctype++;
   for (size_t i = 0; i < n; i++)
@@ -51,14 +52,14 @@ int media_type_is(const char *ctype, const char *want) {
   return next == '\0' || next == ';' || next == ' ' || next == '\t';
 }
 
-int decoder_takes(const decoder_vtable *vt, const char *ctype) {
-  if (ctype == NULL) return 0;
+static int decoder_takes(const decoder_vtable *vt, const char *ctype) {
   for (const char *const *t = vt->content_types; *t != NULL; t++)
     if (media_type_is(ctype, *t)) return 1;
   return 0;
 }
 
 const decoder_vtable *decoder_for_content_type(const char *ctype) {
+  if (ctype == NULL) return NULL;
   for (size_t i = 0; registry[i] != NULL; i++)
     if (decoder_takes(registry[i], ctype)) return registry[i];
   return NULL;

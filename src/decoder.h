@@ -36,7 +36,9 @@ typedef struct {
 
 typedef struct decoder_vtable {
   const char *name;                   /* what R names it: "v1", "flux" */
-  const char *const *content_types;   /* media types it reads, lower case, NULL-terminated */
+  /* Media types it reads, lower case, NULL-terminated; no two decoders share one (the lookup
+   * takes the first). */
+  const char *const *content_types;
   size_t state_size;                  /* bytes of state; init receives them zeroed */
   /* 0, or -1 when memory ran out (free is still called). */
   int (*init)(void *state, const decoder_options *opt);
@@ -69,15 +71,11 @@ void decoder_close(decoder *d);
 
 /* The registered decoder called `name`, or NULL. */
 const decoder_vtable *decoder_by_name(const char *name);
-/* The registered decoder that reads the media type of a Content-Type value, or NULL. */
+/* The registered decoder that reads the media type of a Content-Type value (NULL: none). Media
+ * types compare as RFC 9110 says: type and subtype case-insensitively, parameters ignored
+ * ("Text/CSV; charset=utf-8" is text/csv), never by prefix ("text/csvx" is another type). */
 const decoder_vtable *decoder_for_content_type(const char *ctype);
-/* Whether vt reads the media type of a Content-Type value. */
-int decoder_takes(const decoder_vtable *vt, const char *ctype);
 /* The i-th registered decoder, NULL past the last (for tests that try every decoder). */
 const decoder_vtable *decoder_at(size_t i);
-/* Whether a Content-Type value names the media type `want` (lower case): type and subtype compare
- * case-insensitively and may be followed by parameters ("text/csv; charset=utf-8"), not by more
- * of a name ("text/csvx"). */
-int media_type_is(const char *ctype, const char *want);
 
 #endif

@@ -41,7 +41,7 @@ static void state_release(void *s) { state_free(s); }
 static int sink(void *ctx, const char *data, size_t len, long status, const char *ctype) {
   request_state *s = ctx;
   int ok = status >= 200 && status < 300;
-  if (s->kind == SINK_DECODE && (s->decoding || (ok && decoder_takes(s->dec.vt, ctype)))) {
+  if (s->kind == SINK_DECODE && (s->decoding || (ok && decoder_for_content_type(ctype) == s->dec.vt))) {
     s->decoding = 1;
     return s->dec.vt->feed(s->dec.state, data, len) == DECODE_OK ? 0 : 1;
   }
