@@ -88,7 +88,7 @@ test_that("the decoders' own entry points are the named decoder", {
 for_each_server("a live query and its recorded body give identical data frames", {
   con <- connect_admin(srv)
   m <- fresh_name("dec")
-  write_lines(con, c(sprintf('%s,room=k\\ ü,site=a temp=21.5,n=3i,ok=true,note="x,\\"y\\"" 1711839600000000001', m),
+  write_lines(con, c(sprintf('%s,room=k\\ \u00fc,site=a temp=21.5,n=3i,ok=true,note="x,\\"y\\"" 1711839600000000001', m),
                      sprintf("%s,room=b temp=-0.25,n=-9223372036854775807i 1711839660000000000", m),
                      sprintf("%s,site=z n=9223372036854775807i 1711839720000000000", m)))
   db <- "influxtk_test"
