@@ -5,9 +5,7 @@
 #include "dialect_flux.h"
 #include "dialect_influxql.h"
 #include "glue.h"
-#include "json.h"
 #include "r_guard.h"
-#include "series_index.h"
 #include "series_query.h"
 
 typedef int (*quote_fn)(bytebuf *, const char *, size_t);
@@ -66,19 +64,6 @@ SEXP C_iql_split(SEXP query) {
   SET_VECTOR_ELT(out, 1, kw);
   SET_VECTOR_ELT(out, 2, ro);
   UNPROTECT(4);
-  return out;
-}
-
-/* A JSON string literal for each element (Flux request bodies). */
-SEXP C_json_quote(SEXP x) {
-  const char *s = scalar_string_or_null(x);
-  if (s == NULL) Rf_error("expected one string");
-  bytebuf *b;
-  SEXP guard = PROTECT(guard_bytebuf(&b));
-  if (json_write_string(b, s, strlen(s)) != 0) Rf_error("out of memory");
-  SEXP out = PROTECT(Rf_ScalarString(mk_utf8_len((const char *) b->data, b->len)));
-  guard_release(guard);
-  UNPROTECT(2);
   return out;
 }
 
@@ -163,28 +148,5 @@ SEXP C_series_query(SEXP spec, SEXP language) {
   SEXP out = PROTECT(Rf_ScalarString(mk_utf8_len((const char *) b->data, b->len)));
   guard_release(guard);
   UNPROTECT(2);
-  return out;
-}
-
-/* list(prev, next): 1-based neighbours with a value in the same series (NA: none); see
- * series_index.h. */
-SEXP C_series_neighbours(SEXP missing, SEXP series) {
-  if (TYPEOF(missing) != LGLSXP || TYPEOF(series) != INTSXP || XLENGTH(missing) != XLENGTH(series))
-    Rf_error("missing must be logical and series integer, of the same length");
-  size_t n = (size_t) XLENGTH(missing);
-  if (n > (size_t) INT_MAX) Rf_error("too many rows");
-  long *prev = (long *) R_alloc(n + 1, sizeof *prev), *next = (long *) R_alloc(n + 1, sizeof *next);
-  series_neighbours(LOGICAL(missing), INTEGER(series), n, prev, next);
-  const char *names[] = {"prev", "next", ""};
-  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
-  SEXP p = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t) n));
-  SEXP x = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t) n));
-  for (size_t i = 0; i < n; i++) {
-    INTEGER(p)[i] = prev[i] < 0 ? NA_INTEGER : (int) prev[i] + 1;
-    INTEGER(x)[i] = next[i] < 0 ? NA_INTEGER : (int) next[i] + 1;
-  }
-  SET_VECTOR_ELT(out, 0, p);
-  SET_VECTOR_ELT(out, 1, x);
-  UNPROTECT(3);
   return out;
 }
