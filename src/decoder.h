@@ -2,12 +2,21 @@
  * into "a decoder" and recorded bodies take exactly the same calls as live ones.
  *
  * A decoder is a decoder_vtable: a name (what R asks for: sink = "v1"), the media types it reads,
- * the size of its state and the functions below. The registry (decoder.c) lists every decoder;
- * adding one is filling a vtable in its own decode_X.c and adding it to that list.
+ * the size of its state and the functions below. Life of a decoder: init once, feed the bytes in
+ * pieces of any size as they arrive, finish at the end of the stream, then read its tables (only
+ * when finish returned DECODE_OK), then free. The first error sticks: later feeds and finish
+ * return it again, and message() says what it was.
  *
- * Life of a decoder: init once, feed the bytes in pieces of any size as they arrive, finish at the
- * end of the stream, then read its tables (only when finish returned DECODE_OK), then free. The
- * first error sticks: later feeds and finish return it again, and message() says what it was. */
+ * Adding a decoder "x":
+ *   1. decode_x.c: the decoder in plain C, returning decode_status values, and at its end
+ *      `const decoder_vtable x_decoder_vtable = {"x", x_content_types, sizeof(x_decoder), ...};`
+ *      declared `extern` in decode_x.h;
+ *   2. decoder.c: `&x_decoder_vtable,` in the registry (and decode_x.h included);
+ *   3. Makefile: src/decode_x.c in the fuzz target (the fuzzer runs every registered decoder);
+ *   4. options it needs: a field in decoder_options, read from R's list in r_decode.c
+ *      (decoder_options_from_list).
+ * R then reads with sink = "x" (C_request) and decodes recorded bodies with
+ * .Call(C_decode_recorded, body, piece, "x", opts); no other C changes. */
 #ifndef INFLUXTK_DECODER_H
 #define INFLUXTK_DECODER_H
 
@@ -48,7 +57,10 @@ typedef struct decoder_vtable {
   void (*free)(void *state);
   /* Why feed or finish failed: NUL-terminated valid UTF-8 without NULs (it becomes an R string). */
   const char *(*message)(void *state);
-  /* After finish returned DECODE_OK: the results, each one data frame in R. The decoder owns
+  /* After finish returned DECODE_OK: the results (columns.h tables, every column padded to
+   * nrow by table_finish), each one data frame in R (table_to_data_frame, r_columns.c): a
+   * ROLE_MEASUREMENT column only when it holds several names, the value column "time" first,
+   * ROLE_TAG columns sorted by name, then the other columns in their order. The decoder owns
    * them until free; the caller may empty them as it converts them. */
   size_t (*ntables)(void *state);
   table *(*table)(void *state, size_t i);
