@@ -547,7 +547,6 @@ static flux_status data_row(flux_decoder *d) {
 
 static flux_status record(flux_decoder *d, const char *rec, size_t n) {
   if (n > 0 && rec[n - 1] == '\r') n--;
-  d->records++;
   if (n == 0) { /* a blank line ends a table block */
     if (d->ncols != 0 && !d->have_header) return fail(d, FLUX_ERR_MALFORMED, "annotations without a table header");
     reset_block(d);

@@ -64,7 +64,6 @@ typedef struct {
   int idx_result, idx_table, idx_field, idx_value, idx_time;
   int have_datatypes, have_group, have_default;
   int open_table;        /* a header or row since the last blank line */
-  size_t records;
 
   /* pivot state */
   bytebuf series_keys;

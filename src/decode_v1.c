@@ -310,7 +310,6 @@ static v1_status decode_result(v1_decoder *d, const unsigned char *buf, size_t l
     SKIP();
   }
   size_t end = *pos;
-  d->results_seen++;
 
   /* An error result is held to the same order as data (its id names the statement reported). */
   if (has_statement) {

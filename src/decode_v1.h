@@ -37,7 +37,6 @@ typedef struct {
   bytebuf pending;    /* bytes of the document being received */
   mp_scanner scan;
   int last_partial;   /* the last result said more chunks follow */
-  int results_seen;
   size_t documents;
   bytebuf notices;    /* server messages ("level\ttext\n") to surface as warnings */
   int32_t *colmap;    /* scratch: series column -> table column */
