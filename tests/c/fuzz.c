@@ -1,7 +1,9 @@
 /* Mutation fuzzer for the plain-C cores, meant to run under AddressSanitizer, UndefinedBehavior-
- * Sanitizer and LeakSanitizer: the v1 MessagePack and Flux CSV decoders (fed in random pieces, the
- * latter with and without pivot), the JSON reader, the InfluxQL and Flux dialects, the line-protocol
- * writer, the UTF-8 repair, the SQL dialect (whose text is checked to be well formed), and the time, duration and base64 parsers. Seeds are the recorded
+ * Sanitizer and LeakSanitizer: every registered decoder (decoder.h: v1 MessagePack, Flux CSV, ...)
+ * through the interface request.c uses, fed in random pieces with random options, the decoder
+ * registry's lookups, the JSON reader, the InfluxQL and Flux dialects, the line-protocol writer,
+ * the UTF-8 repair, the SQL dialect (whose text is checked to be well formed), and the time,
+ * duration and base64 parsers. Seeds are the recorded
  * fixtures given on the command line and hostile bodies built here (generated_seeds): MessagePack
  * with container or integer map keys, out-of-range and skipping statement ids, NULs and invalid
  * UTF-8 in names, tags, values and messages, -2^63; Flux CSV without (all) annotations.
@@ -15,8 +17,7 @@
 #include <string.h>
 
 #include "../../src/bytebuf.h"
-#include "../../src/decode_flux.h"
-#include "../../src/decode_v1.h"
+#include "../../src/decoder.h"
 #include "../../src/dialect_flux.h"
 #include "../../src/dialect_influxql.h"
 #include "../../src/dialect_sql.h"
@@ -68,32 +69,88 @@ static size_t mutate(unsigned char *buf, size_t len, size_t cap) {
   return len;
 }
 
-static void run_decoder(const unsigned char *buf, size_t len) {
-  v1_decoder d;
-  v1_init(&d);
-  v1_expect_statements(&d, (int) below(3)); /* 0: count unknown */
+/* One decoder through the common interface (decoder.h), as request.c and r_decode.c use it: the
+ * bytes fed in random pieces, or in one when whole, finished (a failed feed must make finish
+ * report the same error), the tables checked, freed. The outcome goes to *out. */
+typedef struct { int status; size_t ntables, rows, cols; } decoded;
+
+static void decode_once(const decoder_vtable *vt, const decoder_options *opt, const unsigned char *buf,
+                        size_t len, int whole, decoded *out) {
+  decoder d;
+  if (decoder_open(&d, vt, opt) != 0) abort();
+  int st = DECODE_OK;
   size_t off = 0;
-  while (off < len) {
-    size_t n = 1 + below(len - off < 64 ? len - off : 64);
-    if (v1_feed(&d, buf + off, n) != V1_OK) break;
+  while (off < len && st == DECODE_OK) {
+    size_t n = whole ? len : 1 + below(len - off < 64 ? len - off : 64);
+    st = vt->feed(d.state, buf + off, n);
     off += n;
   }
-  if (d.status == V1_OK) v1_finish(&d);
-  v1_free(&d);
+  int fin = vt->finish(d.state);
+  if (fin < DECODE_OK || fin > DECODE_ERR_NOMEM || (st != DECODE_OK && fin != st)) abort();
+  *out = (decoded) {fin, 0, 0, 0};
+  if (fin != DECODE_OK) {
+    const char *m = vt->message(d.state);
+    if (m == NULL || !utf8_is_clean(m, strlen(m))) abort();
+  } else {
+    out->ntables = vt->ntables(d.state);
+    for (size_t i = 0; i < out->ntables; i++) {
+      const table *t = vt->table(d.state, i);
+      if (t == NULL) abort();
+      for (size_t c = 0; c < t->ncol; c++) if (t->cols[c].n != t->nrow) abort(); /* padded to every row */
+      out->rows += t->nrow;
+      out->cols += t->ncol;
+    }
+  }
+  size_t nlen = 0;
+  const char *notices = vt->notices ? vt->notices(d.state, &nlen) : NULL;
+  if (nlen > 0 && (notices == NULL || !utf8_is_clean(notices, nlen))) abort();
+  decoder_close(&d);
 }
 
-static void run_flux(const unsigned char *buf, size_t len, int pivot) {
-  flux_decoder d;
-  flux_options o = {pivot, !pivot, pivot};
-  if (flux_init(&d, &o) != 0) abort();
-  size_t off = 0;
-  while (off < len) {
-    size_t n = 1 + below(len - off < 64 ? len - off : 64);
-    if (flux_feed(&d, buf + off, n) != FLUX_OK) break;
-    off += n;
+/* Random options (statements 0: unknown); the way the body is cut must change nothing. */
+static void run_decoder(const decoder_vtable *vt, const unsigned char *buf, size_t len) {
+  decoder_options opt = {(int) below(3), (int) below(2), (int) below(2), (int) below(2)};
+  decoded pieces, whole;
+  decode_once(vt, &opt, buf, len, 0, &pieces);
+  decode_once(vt, &opt, buf, len, 1, &whole);
+  if (pieces.status != whole.status || pieces.ntables != whole.ntables || pieces.rows != whole.rows ||
+      pieces.cols != whole.cols) {
+    fprintf(stderr, "%s: %zu bytes decode to status %d (%zu tables, %zu rows) in pieces, %d (%zu, %zu) whole\n",
+            vt->name, len, pieces.status, pieces.ntables, pieces.rows, whole.status, whole.ntables, whole.rows);
+    abort();
   }
-  if (d.status == FLUX_OK) flux_finish(&d);
-  flux_free(&d);
+}
+
+static void run_decoders(const unsigned char *buf, size_t len) {
+  for (size_t i = 0; decoder_at(i) != NULL; i++) run_decoder(decoder_at(i), buf, len);
+}
+
+/* The registry: each decoder found by its name and by each of its media types, whatever their
+ * case and parameters, and nothing by a longer name or a missing one. Returns the checks run. */
+static long check_registry(void) {
+  long n = 0;
+  char ctype[160];
+  for (size_t i = 0; decoder_at(i) != NULL; i++) {
+    const decoder_vtable *vt = decoder_at(i);
+    if (decoder_by_name(vt->name) != vt) abort();
+    for (const char *const *t = vt->content_types; *t != NULL; t++, n += 4) {
+      snprintf(ctype, sizeof ctype, "%s", *t);
+      for (char *c = ctype; *c; c++) if (*c >= 'a' && *c <= 'z' && (c - ctype) % 2) *c = (char) (*c - 32);
+      if (decoder_for_content_type(ctype) != vt) abort();
+      snprintf(ctype, sizeof ctype, " %s; charset=utf-8", *t);
+      if (decoder_for_content_type(ctype) != vt) abort();
+      snprintf(ctype, sizeof ctype, "%sx", *t);
+      if (decoder_for_content_type(ctype) != NULL) abort();
+      snprintf(ctype, sizeof ctype, "%.*s", (int) strlen(*t) - 1, *t);
+      if (decoder_for_content_type(ctype) != NULL) abort();
+    }
+  }
+  if (decoder_by_name("raw") != NULL || decoder_by_name("") != NULL || decoder_for_content_type("") != NULL ||
+      decoder_for_content_type(NULL) != NULL || decoder_for_content_type("text/plain; x=text/csv") != NULL) abort();
+  if (decoder_by_name("v1") == NULL || decoder_by_name("flux") == NULL ||
+      decoder_for_content_type("application/x-msgpack") != decoder_by_name("v1") ||
+      decoder_for_content_type("Text/CSV;charset=utf-8") != decoder_by_name("flux")) abort();
+  return n + 3;
 }
 
 /* Repair gives clean UTF-8 within its bound, is the identity on clean input, and is idempotent. */
@@ -426,17 +483,14 @@ int main(int argc, char **argv) {
   cap = 2 * cap + 64;
   unsigned char *buf = malloc(cap);
   for (int i = 0; i < nseeds; i++) {
-    run_decoder(seeds[i], lens[i]);
-    run_flux(seeds[i], lens[i], 0);
-    run_flux(seeds[i], lens[i], 1);
+    for (int r = 0; r < 4; r++) run_decoders(seeds[i], lens[i]); /* options at random */
     run_text(seeds[i], lens[i]);
   }
   for (long it = 0; it < iterations; it++) {
     int k = (int) below((size_t) nseeds);
     memcpy(buf, seeds[k], lens[k]);
     size_t len = mutate(buf, lens[k], cap);
-    run_decoder(buf, len);
-    run_flux(buf, len, (int) (it & 1));
+    run_decoders(buf, len);
     run_text(buf, len);
   }
   for (int i = 0; i < nseeds; i++) free(seeds[i]);
@@ -445,6 +499,7 @@ int main(int argc, char **argv) {
   free(buf);
   long doubles = check_doubles(1000000);
   long edges = check_time_edges();
-  printf("fuzz: %ld passed, 0 failed\n", iterations + nseeds + doubles + edges);
+  long registry = check_registry();
+  printf("fuzz: %ld passed, 0 failed\n", iterations + nseeds + doubles + edges + registry);
   return 0;
 }
