@@ -10,6 +10,8 @@
 #' Every call here changes the server: it needs a connection opened with
 #' `writable = TRUE`, and `dry_run = TRUE` returns what would be sent.
 #' What a server generation cannot do raises `influx_error_unsupported`.
+#' On 3.x a database has one retention period (`retention`, sent as
+#' `retention_period`); it has no retention policies.
 #'
 #' @param con A writable connection from [influx_connect()].
 #' @param name Name of the database, bucket or retention policy.
@@ -68,7 +70,9 @@ influx_drop_retention_policy <- function(con, name, database = NULL, dry_run = F
 #' privileges are granted per database with `influx_grant()` and
 #' `influx_revoke()`. On 2.x, access is carried by API tokens scoped to
 #' buckets: `influx_create_token()`, `influx_tokens()`, `influx_delete_token()`.
-#' A call a generation cannot do raises `influx_error_unsupported`.
+#' A call a generation cannot do raises `influx_error_unsupported`. InfluxDB 3
+#' Core has no users and only admin tokens: `influx_delete_token()` deletes one
+#' by its name; listing and creating tokens are unsupported there.
 #'
 #' All calls but the listings change the server: they need `writable = TRUE`
 #' and offer `dry_run`.

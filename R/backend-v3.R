@@ -71,7 +71,6 @@ read_series.influx_v3_connection <- function(con, series, call) {
   present <- intersect(s$fields, names(schema)[!schema %in% c("tag", "timestamp")])
   # A filter on a tag the table lacks matches nothing (the empty value aside, which 1.x matches too).
   if (length(present) == 0 || any(!names(s$where) %in% tags & !vapply(s$where, function(v) "" %in% v, NA))) return(empty)
-  missing_groups <- setdiff(s$group_by, tags)
   s$fields <- present
   s$group_by <- intersect(s$group_by, tags)
   s$where <- s$where[names(s$where) %in% tags]
@@ -85,11 +84,8 @@ read_series.influx_v3_connection <- function(con, series, call) {
   parts <- lapply(seq_along(chunks$stop), function(i) {
     v3_series_range(s, chunks$data_start[i], chunks$stop[i], fetch)
   })
-  # A field the table lacks is NA, as when no chunk answers it.
-  out <- bind_frames(parts, c("time", s$group_by, series$fields), s$tz, text_columns = s$group_by)
-  # GROUP BY a tag no point has gives its empty value on 1.x: the same here.
-  for (g in missing_groups) out[[g]] <- rep("", nrow(out))
-  out <- out[c("time", series$group_by, series$fields)]
+  # A field or tag the table lacks is NA, as when no chunk answers it (and as 1.x answers it).
+  out <- bind_frames(parts, c("time", series$group_by, series$fields), s$tz, text_columns = series$group_by)
   attr(out, "queries") <- unlist(lapply(parts, attr, "queries"))
   out
 }
@@ -230,7 +226,19 @@ v3_decoded <- function(res, what, query, frame, call) {
     influx_abort("influx_error_decode", sprintf("the answer to %s could not be decoded: %s", what, res$decode_message),
                  detail = res$decode_message, call = call)
   }
-  finish_frame(res$tables[[1]], frame$bad_strings, call)
+  df <- finish_frame(res$tables[[1]], frame$bad_strings, call)
+  if (nrow(df) == 0 && length(frame$types)) df <- v3_empty_typed(df, frame$types, frame$tz)
+  df
+}
+
+# A hinted column of an answer without rows has its hinted type (the decoder leaves it logical).
+v3_empty_typed <- function(df, types, tz) {
+  empty <- list(timestamp = .POSIXct(numeric(), tz = tz), float = numeric(), int = integer(), uint = integer(),
+                bool = logical(), string = character(), tag = character())
+  for (col in intersect(names(df), names(types))) {
+    if (is.logical(df[[col]]) && !is.null(empty[[types[[col]]]])) df[[col]] <- empty[[types[[col]]]]
+  }
+  df
 }
 
 # Text that is InfluxQL rather than SQL (what a report moved from 1.x sends): a few markers that

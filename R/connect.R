@@ -1,6 +1,7 @@
 #' Connect to an InfluxDB server
 #'
-#' Opens a connection to InfluxDB 1.x (user name and password) or 2.x (token).
+#' Opens a connection to InfluxDB 1.x (user name and password), 2.x (token)
+#' or 3.x (token; a user name and password give the password as the token).
 #' The connection's class names the server generation, e.g.
 #' `c("influx_v2_connection", "influx_connection")`.
 #' Every setting can come from the arguments, the environment, a `.env` file
@@ -16,7 +17,8 @@
 #' `INFLUXDB_QUERY_LANGUAGE` and `INFLUXDB_PROFILE` (the profile to use).
 #'
 #' Credentials never go into URLs: 1.x gets HTTP Basic authentication, 2.x an
-#' `Authorization: Token` header. The password or token is kept inside the C
+#' `Authorization: Token` header, 3.x `Authorization: Bearer` (its `/ping`
+#' needs the token too). The password or token is kept inside the C
 #' connection object only and never printed.
 #'
 #' @section Time limits:
@@ -48,12 +50,12 @@
 #'
 #' @param url Server address, `http://host:port` or `https://...`, optionally
 #'   with a path prefix when the server sits behind a reverse proxy.
-#' @param version `"auto"` (ask the server's `/ping`), `"v1"` or `"v2"`.
+#' @param version `"auto"` (ask the server's `/ping`), `"v1"`, `"v2"` or `"v3"`.
 #'   With an explicit version no request is made until the first call.
 #' @param database Default database (1.x) of every call (see [influx_target]).
 #' @param username,password 1.x credentials (on 2.x, those of a v1
 #'   authorization, which the 1.x-compatible endpoints accept).
-#' @param token 2.x API token (needed for Flux and the 2.x API).
+#' @param token 2.x API token (needed for Flux and the 2.x API); 3.x token.
 #' @param org,bucket 2.x organisation and default bucket of every call (see
 #'   [influx_target]).
 #' @param timeout Seconds a whole request may take (default: no limit; see
@@ -77,7 +79,8 @@
 #' @param query_language The language [influx_query()] uses when its
 #'   `language` is `"auto"`: one of the server's languages. Default: told from
 #'   the query's text (on 1.x and 2.x, InfluxQL when it starts with an InfluxQL
-#'   keyword, Flux otherwise).
+#'   keyword, Flux otherwise); on 3.x, `"sql"` (set `"influxql"` for reports
+#'   written in InfluxQL).
 #' @return An `influx_connection`.
 #' @seealso [influx_ping()], [influx_disconnect()], [influx_query()]
 #' @export

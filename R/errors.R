@@ -12,6 +12,8 @@
 #' * `influx_error_query`: a statement failed although the request as a whole
 #'   succeeded (HTTP 200). Fields: `server_message`, `statement` (1-based),
 #'   `query`.
+#' * `influx_error_file_limit` (an `influx_error_query`): InfluxDB 3 Core
+#'   refused a query that would read more Parquet files than its limit.
 #' * `influx_error_transport`, with `influx_error_timeout`,
 #'   `influx_error_connection_refused`, `influx_error_dns` or `influx_error_tls`:
 #'   no HTTP answer. Fields: `curl_code`, `url`. A timeout also has the class

@@ -5,7 +5,11 @@
 #' buckets, listed through the API page by page, and the rest is asked with
 #' Flux's `schema` functions over the bucket's whole time range (not their
 #' default of the last 30 days); a 2.x connection with a user name and password
-#' asks InfluxQL through the 1.x-compatible endpoint instead.
+#' asks InfluxQL through the 1.x-compatible endpoint instead. On 3.x, databases
+#' come from `/api/v3/configure/database`, the schema from
+#' `information_schema.columns`, tag values from `SELECT DISTINCT` over the
+#' table, and the retention of a database (one per database, `Inf` for none)
+#' from `SHOW RETENTION POLICIES`, as 1.x's `autogen`.
 #'
 #' @param con A connection from [influx_connect()].
 #' @param system Include system databases (`_internal` on 1.x) or buckets

@@ -52,8 +52,26 @@
 #' `influx_error_query` or `influx_error_http`. Flux that writes (`to()`,
 #' `wideTo()`, `http.post()`) is refused on a read-only connection.
 #'
+#' @section InfluxDB 3:
+#' SQL (the default) goes to `/api/v3/query_sql`, InfluxQL to
+#' `/api/v3/query_influxql`, both answered in JSON lines and decoded in C as
+#' they arrive into ONE data frame, typed as above (uint64 as on 2.x; a column
+#' null in every row is left out by the server: for `SELECT * FROM <table>` the
+#' package asks `information_schema.columns` and keeps it, typed). `params`
+#' bind `$name` placeholders. InfluxQL answers have the 1.x shape (a
+#' `measurement` column only for several measurements, `SHOW DATABASES` as
+#' `name`); several InfluxQL statements are sent one by one and give a list.
+#' 3.x plans SQL without DDL, DML or `SET`, so SQL cannot change data there.
+#' A failed query raises `influx_error_query` with the server's message (and
+#' the `influx_error_http_*` classes); SQL that looks like InfluxQL
+#' (`GROUP BY time(...)`, `fill()`, `SHOW`, ...) says to use
+#' `language = "influxql"`. 3.x Core refuses a query over more Parquet files
+#' than its limit (432 by default, about 72 hours of data): that is an
+#' `influx_error_file_limit` (also an `influx_error_query`) whose message
+#' suggests a shorter range or [influx_timeseries()], which splits long ranges.
+#'
 #' @param con A connection from [influx_connect()].
-#' @param query InfluxQL text.
+#' @param query Query text (InfluxQL, Flux or SQL).
 #' @inheritParams influx_target
 #' @param params Named list of parameters, sent as values and never pasted into
 #'   the query: strings, numbers, logicals or `POSIXct` times. InfluxQL:
@@ -68,7 +86,8 @@
 #' @param time_ns Add a `time_ns` column with exact nanoseconds since the epoch.
 #' @param language `"auto"` (the server's choice: on 1.x and 2.x InfluxQL
 #'   when the text starts with an InfluxQL keyword such as `SELECT` or `SHOW`,
-#'   Flux otherwise), or a language of the server: `"influxql"` or `"flux"`.
+#'   Flux otherwise; on 3.x SQL, or the connection's `query_language`), or a
+#'   language of the server: `"influxql"`, `"flux"` or (3.x) `"sql"`.
 #'   A language the server does not speak raises `influx_error_unsupported`.
 #' @param pivot Flux only: one column per `_field` (rows matched by result,
 #'   series and `_time`, so two `yield()`s never share a row), as Flux's

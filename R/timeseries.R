@@ -42,7 +42,12 @@
 #' windows (or, for points, more than `getOption("influxdbtoolkit.chunk_seconds")`,
 #' a month, but in at most 50 requests) are fetched in chunks cut at window boundaries, with a progress bar
 #' (from the cli package, when installed) in interactive sessions and none
-#' while knitting. The chunks are joined once, column by column.
+#' while knitting. The chunks are joined once, column by column. On InfluxDB
+#' 3.x (SQL) a request covers at most `getOption("influxdbtoolkit.v3_chunk_hours", 72)`
+#' hours, as 3.x Core reads at most 432 Parquet files (about 72 hours) per
+#' query; a chunk it refuses all the same is halved at a window boundary.
+#' Measurements, fields and tags a 3.x table lacks give what 1.x gives (no
+#' rows, or `NA` columns), not an error.
 #'
 #' @param con A connection from [influx_connect()].
 #' @param measurement Measurement name.
@@ -70,7 +75,7 @@
 #' @param language `"auto"` (the server's choice: Flux on 2.x connected with a
 #'   token, InfluxQL otherwise), `"influxql"` (also on 2.x, through its
 #'   1.x-compatible endpoint and the bucket's DBRP mapping, see
-#'   [influx_target]) or `"flux"` (2.x).
+#'   [influx_target]) or `"flux"` (2.x); on 3.x only `"sql"`.
 #' @param progress Show a progress bar over chunks.
 #' @return A data frame sorted by the `group_by` tags and time, with the query
 #'   texts sent in the attribute `"queries"`.

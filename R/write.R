@@ -44,7 +44,11 @@
 #' `influx_error_write` (also carrying the classes of the underlying error)
 #' whose `rows_written`, `rows_failed` and `rows_not_sent` say exactly what
 #' happened; on a 400 "partial write" the server may have kept some points of
-#' the failed batch, and its message says which were refused.
+#' the failed batch, and its message says which were refused. InfluxDB 3.x
+#' (`/api/v3/write_lp`, which keeps the good lines of a batch) lists the
+#' refused lines: the error's `rejected` is a data frame of `row` (`NA` when
+#' rows of the batch were dropped for having no field), `line` (among the
+#' batch's points) and the server's `message`.
 #'
 #' @param con A writable connection from [influx_connect()].
 #' @param x A data frame, a list of points, or a character vector of line protocol.

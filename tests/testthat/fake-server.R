@@ -20,7 +20,8 @@
 #                       authorizations whose listing shows "token": "" (creating one shows it once)
 #   /no-dbrp/...        a 2.x whose bucket "b" has no DBRP mapping (a server without virtual ones)
 #   /v3/ping            204 from a server that says it is InfluxDB 3.1.0
-#   /v3-bearer/...      the same, only to "Authorization: Bearer sekrit" (401 otherwise)
+#   /v3-bearer/...      the same to "Authorization: Bearer sekrit" (its first request also to
+#                       "Token sekrit", as a version probe sends it); 401 otherwise
 #   /header-bytes/...   500 with no body and an X-Influxdb-Error header holding invalid UTF-8
 #   /body-nul/...       500 text/plain whose body holds a NUL byte
 #   /quit               stops the server
@@ -212,8 +213,9 @@ repeat {
       if (grepl("/api/v2/buckets", path, fixed = TRUE)) '{"buckets":[{"id":"0b0000000000000b","orgID":"0c0000000000000c","name":"b"}]}'
       else '{"content":[]}')),
     "v3" = http(204, c("X-Influxdb-Version: 3.1.0", "X-Influxdb-Build: Core")),
-    "v3-bearer" = if ("Authorization: Bearer sekrit" %in% head) http(204, c("X-Influxdb-Version: 3.1.0", "X-Influxdb-Build: Core"))
-                  else http(401, "Content-Type: application/json", charToRaw('{"error":"the request was not authenticated"}')),
+    "v3-bearer" = if ("Authorization: Bearer sekrit" %in% head || (n == 1 && "Authorization: Token sekrit" %in% head)) {
+      http(204, c("X-Influxdb-Version: 3.1.0", "X-Influxdb-Build: Core"))
+    } else http(401, "Content-Type: application/json", charToRaw('{"error":"the request was not authenticated"}')),
     "plain" = http(204),
     "quit" = http(204),
     http(404, "Content-Type: text/plain", charToRaw("no such route"))
