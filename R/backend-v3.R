@@ -36,6 +36,7 @@ default_query_language.influx_v3_connection <- function(con, query) con$query_la
 #' @export
 run_query.influx_v3_connection <- function(con, query, language, target, params, frame, call) {
   if (language == "sql") {
+    if (is.null(target)) abort_argument("SQL on InfluxDB 3 runs in a database: pass `database` or connect with one", call)
     return(v3_query(con, "sql", query, target, params, v3_star_hints(con, "sql", query, target, frame, call), call))
   }
   statements <- influxql_statements(con, query, call)

@@ -157,6 +157,9 @@ test_that("SQL errors carry the server's message; InfluxQL sent as SQL says to u
   expect_false(grepl("influxql", conditionMessage(e), fixed = TRUE))
   expect_match(e$server_message, "no_such_table")
   expect_error(influx_query(con, "SELECT 1", database = "no_such_database_v3"), class = "influx_error_query")
+  nodb <- influx_connect(srv$url, token = srv$token)
+  expect_error(influx_query(nodb, "SELECT 1"), "runs in a database", class = "influx_error_argument")
+  expect_true(con$database %in% influx_query(nodb, "SHOW DATABASES", language = "influxql")$name)
   # in InfluxQL the same text runs
   expect_identical(nrow(influx_query(con, "SHOW TAG KEYS FROM air", language = "influxql")), 1L)
 })
