@@ -281,6 +281,11 @@ v3_query_failed <- function(e, language, query, call) {
 # `measurement` column where several measurements came back; SHOW DATABASES names its column
 # `name` (and lists no deleted database), SHOW RETENTION POLICIES drops the database column.
 v3_influxql_shape <- function(df) {
+  # 1.x lists the union of several measurements' columns by name
+  if ("measurement" %in% names(df)) {
+    first <- intersect(c("measurement", "time", "time_ns"), names(df))
+    df <- df[c(first, sort(setdiff(names(df), first), method = "radix"))]
+  }
   db <- df[["iox::database"]]
   if (is.null(db)) return(df)
   if ("name" %in% names(df)) return(df[setdiff(names(df), "iox::database")])

@@ -130,6 +130,7 @@ test_that("InfluxQL: the 1.x shape (no iox::measurement, a measurement column fo
   expect_identical(one$temp, c(21.5, 19))
   two <- influx_query(con, "SELECT * FROM air, soil")
   expect_identical(two$measurement, c("air", "air", "soil"))
+  expect_identical(names(two), c("measurement", "time", "bed", "room", "temp", "wet")) # by name, as on 1.x
   expect_false("iox::measurement" %in% names(two))
   dbs <- influx_query(con, "SHOW DATABASES")
   expect_identical(names(dbs), "name")
