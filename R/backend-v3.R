@@ -36,6 +36,7 @@ default_query_language.influx_v3_connection <- function(con, query) con$query_la
 #' @export
 run_query.influx_v3_connection <- function(con, query, language, target, params, frame, call) {
   if (language == "sql") {
+    if (is.null(target)) abort_argument("SQL on InfluxDB 3 runs in a database: pass `database` or connect with one", call)
     return(v3_query(con, "sql", query, target, params, v3_star_hints(con, "sql", query, target, frame, call), call))
   }
   statements <- influxql_statements(con, query, call)
@@ -280,6 +281,11 @@ v3_query_failed <- function(e, language, query, call) {
 # `measurement` column where several measurements came back; SHOW DATABASES names its column
 # `name` (and lists no deleted database), SHOW RETENTION POLICIES drops the database column.
 v3_influxql_shape <- function(df) {
+  # 1.x lists the union of several measurements' columns by name
+  if ("measurement" %in% names(df)) {
+    first <- intersect(c("measurement", "time", "time_ns"), names(df))
+    df <- df[c(first, sort(setdiff(names(df), first), method = "radix"))]
+  }
   db <- df[["iox::database"]]
   if (is.null(db)) return(df)
   if ("name" %in% names(df)) return(df[setdiff(names(df), "iox::database")])

@@ -130,6 +130,7 @@ test_that("InfluxQL: the 1.x shape (no iox::measurement, a measurement column fo
   expect_identical(one$temp, c(21.5, 19))
   two <- influx_query(con, "SELECT * FROM air, soil")
   expect_identical(two$measurement, c("air", "air", "soil"))
+  expect_identical(names(two), c("measurement", "time", "bed", "room", "temp", "wet")) # by name, as on 1.x
   expect_false("iox::measurement" %in% names(two))
   dbs <- influx_query(con, "SHOW DATABASES")
   expect_identical(names(dbs), "name")
@@ -157,6 +158,9 @@ test_that("SQL errors carry the server's message; InfluxQL sent as SQL says to u
   expect_false(grepl("influxql", conditionMessage(e), fixed = TRUE))
   expect_match(e$server_message, "no_such_table")
   expect_error(influx_query(con, "SELECT 1", database = "no_such_database_v3"), class = "influx_error_query")
+  nodb <- influx_connect(srv$url, token = srv$token)
+  expect_error(influx_query(nodb, "SELECT 1"), "runs in a database", class = "influx_error_argument")
+  expect_true(con$database %in% influx_query(nodb, "SHOW DATABASES", language = "influxql")$name)
   # in InfluxQL the same text runs
   expect_identical(nrow(influx_query(con, "SHOW TAG KEYS FROM air", language = "influxql")), 1L)
 })
