@@ -348,8 +348,9 @@ def select(db, sel, file_limit):
             sql = "SELECT %s%s, %s FROM %s%s ORDER BY %s" % (
                 tcol, (", " + gcols) if gcols else "", vcols, influxql.quote_ident(m), where, order)
         elif sel.interval:
-            tcol = "arrow_cast(date_bin(arrow_cast(%d, 'Duration(Nanosecond)'), time, to_timestamp_nanos(%d)), 'Int64') AS t" % (
-                sel.interval, sel.offset)
+            # The window start, in integers (floor division, also before 1970).
+            tcol = "(arrow_cast(time, 'Int64') - ((arrow_cast(time, 'Int64') - %d) %% %d + %d) %% %d) AS t" % (
+                sel.offset, sel.interval, sel.interval, sel.interval)
             sql = "SELECT %s%s, %s FROM %s%s GROUP BY %s ORDER BY %s" % (
                 tcol, (", " + gcols) if gcols else "", vcols, influxql.quote_ident(m), where,
                 ", ".join(filter(None, [gref, "t"])), ", ".join(filter(None, [gref, "t"])))
