@@ -8,6 +8,7 @@ fields it names. Types on the server: time Timestamp(ns) without zone, tags Dict
 Utf8), fields Float64, Int64, UInt64, Boolean, Utf8.
 """
 
+import bisect
 import threading
 import time as _time
 
@@ -66,6 +67,7 @@ class Table:
         self.version = 0
         self._arrow = None
         self._arrow_version = -1
+        self._blocks_version = -1
 
     def check(self, tags, fields):
         """The server's message for a line that does not fit the schema, or None."""
@@ -126,8 +128,21 @@ class Table:
         return self._arrow
 
     def blocks_between(self, lo, hi):
-        """Distinct 10-minute blocks holding data in [lo, hi): the Parquet files a query reads."""
-        return len({t // GEN1_BLOCK_NS for t in self.columns[TIME] if lo <= t < hi})
+        """The 10-minute blocks whose data (from its first to its last time) overlaps [lo, hi):
+        the Parquet files a query on the server would read."""
+        if self._blocks_version != self.version:
+            spans = {}
+            for t in self.columns[TIME]:
+                b = t // GEN1_BLOCK_NS
+                first, last = spans.get(b, (t, t))
+                spans[b] = (min(first, t), max(last, t))
+            self._blocks = sorted((b, first, last) for b, (first, last) in spans.items())
+            self._block_ids = [b for b, _, _ in self._blocks]
+            self._blocks_version = self.version
+        i = bisect.bisect_left(self._block_ids, lo // GEN1_BLOCK_NS)
+        j = bisect.bisect_right(self._block_ids, (hi - 1) // GEN1_BLOCK_NS)
+        return sum(1 for _, first, last in (self._blocks[i:i + 1] + self._blocks[j - 1:j] if j - i > 2 else self._blocks[i:j])
+                   if first < hi and last >= lo) + max(0, j - i - 2)
 
 
 class Database:
