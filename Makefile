@@ -66,7 +66,7 @@ valgrind: install
 # server's recorded ones, byte for byte (skipped with a message when ../shared is absent).
 standin-check:
 	@py=$$(tools/test-servers.sh v3-python) || exit 1; \
-	(cd tools/influxdb3-standin && $$py -m unittest -q test_lineproto test_influxql) || exit 1; \
+	(cd tools/influxdb3-standin && $$py -m unittest -q test_lineproto test_influxql test_http) || exit 1; \
 	if [ -f "$(SHARED_VECTORS)" ]; then $$py tools/check-influxdb3-standin.py --python $$py --vectors "$(SHARED_VECTORS)"; \
 	else echo "no $(SHARED_VECTORS): the 3.x stand-in is not checked against the real server's answers"; fi
 
