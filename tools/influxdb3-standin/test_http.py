@@ -138,7 +138,7 @@ class Http(unittest.TestCase):
 
     def test_influxql_and_information_schema(self):
         status, _, body = self.get("/api/v3/query_influxql?" + q(db="t", q="SELECT v FROM m", format="jsonl"))
-        self.assertEqual(body.splitlines()[0], b'{"iox::measurement":"m","time":"1970-01-01T00:00:01","v":1.5}')
+        self.assertEqual(body.splitlines()[0], b'{"iox::measurement":"m","time":"2001-09-09T01:46:40","v":1.5}')
         sql = "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'm' ORDER BY column_name"
         rows = [json.loads(x) for x in self.get("/api/v3/query_sql?" + q(db="t", q=sql, format="jsonl"))[2].splitlines()]
         self.assertEqual({r["column_name"]: r["data_type"] for r in rows}["k"], "Dictionary(Int32, Utf8)")
