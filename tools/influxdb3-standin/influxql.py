@@ -229,21 +229,14 @@ class Where:
         raise ParseError("found %s, expected a value" % (v[1] or "EOF"))
 
     def time_value(self):
+        """A time: now(), an RFC3339 string, integer nanoseconds or an epoch duration literal,
+        each optionally followed by +/- durations."""
         t = self.p.peek()
         self.p.i += 1
         if t[0] == "id" and t[1].lower() == "now" and self.p.op("("):
             self.p.expect_op(")")
             value = self.now
-            while self.p.peek() in (("op", "-"), ("op", "+")):
-                sign = -1 if self.p.peek()[1] == "-" else 1
-                self.p.i += 1
-                d = self.p.peek()
-                self.p.i += 1
-                if d[0] != "dur":
-                    raise ParseError("expected duration after now() %s" % ("-" if sign < 0 else "+"))
-                value += sign * parse_duration(d[1])
-            return value
-        if t[0] == "str":
+        elif t[0] == "str":
             value = parse_time_literal(t[1])
         elif t[0] == "num" and re.fullmatch(r"[+-]?\d+", t[1]):
             value = int(t[1])
@@ -257,7 +250,7 @@ class Where:
             d = self.p.peek()
             self.p.i += 1
             if d[0] != "dur":
-                raise ParseError("expected duration")
+                raise ParseError("expected a duration after %s" % ("-" if sign < 0 else "+"))
             value += sign * parse_duration(d[1])
         return value
 
