@@ -286,12 +286,15 @@ def show_schema(db, kind, details):
     return _result_table([("iox::measurement", pa.utf8()), ("key", pa.utf8()), ("value", pa.utf8())], rows)
 
 
-def _selected(sel, table):
-    """(output name, SQL expression) of the selected values for one table."""
+def _selected(sel, table, gtags):
+    """(output name, SQL expression) of the selected values for one table. `*` expands to the
+    fields and the tags not grouped by, sorted by name (fields only under GROUP BY *), as the
+    server's InfluxQL rewriter expands it."""
     items = sel.items
     if sel.star:
-        items = [("col", None, c, None) for c in sorted(table.kinds) if c != store.TIME] + \
-                [i for i in sel.items if i[2].lower() != "time"]
+        names = [c for c in sorted(table.kinds) if c != store.TIME and c not in gtags
+                 and not (sel.group_star and table.kinds[c] == store.TAG)]
+        items = [("col", None, c, None) for c in names] + [i for i in sel.items if i[2].lower() != "time"]
     items = [i for i in items if not (i[0] == "col" and i[2].lower() == "time" and not i[3])]
     names = influxql.output_names(items)
     out = []
@@ -323,7 +326,7 @@ def select(db, sel, file_limit):
             gtags = [k for k in sorted(table.kinds) if table.kinds[k] == store.TAG]
         else:
             gtags = list(sel.group_tags)
-        selected, items = _selected(sel, table)
+        selected, items = _selected(sel, table, gtags)
         if not selected:
             continue
         conds = influxql.time_sql(sel.lo, sel.hi)
@@ -337,7 +340,8 @@ def select(db, sel, file_limit):
                 continue
             conds.append("(" + " OR ".join("%s IS NOT NULL" % f for f in fields) + ")")
         where = (" WHERE " + " AND ".join(conds)) if conds else ""
-        gexprs = ["COALESCE(CAST(%s AS VARCHAR), '')" % influxql.quote_ident(g) if g in table.kinds else "''"
+        # A series without a grouped tag has it null (left out of JSON lines), sorted first.
+        gexprs = ["CAST(%s AS VARCHAR)" % influxql.quote_ident(g) if g in table.kinds else "CAST(NULL AS VARCHAR)"
                   for g in gtags]
         gcols = ", ".join("%s AS %s" % (e, influxql.quote_ident("g%d" % i)) for i, e in enumerate(gexprs))
         vcols = ", ".join("%s AS %s" % (e, influxql.quote_ident("v%d" % i)) for i, (_, e, _) in enumerate(selected))
@@ -379,7 +383,7 @@ def select(db, sel, file_limit):
             hi = sel.hi if sel.hi < influxql.MAX_TIME else _now_ns()
             series = {k: _gap_fill(v, sel, len(gtags), hi, items) for k, v in series.items()}
         out_rows = []
-        for key in sorted(series):
+        for key in sorted(series, key=lambda k: tuple((v is not None, v or "") for v in k)):
             srows = series[key]
             if sel.desc:
                 srows = srows[::-1]

@@ -57,6 +57,13 @@ class Select(Base):
         self.assertEqual(list(rows[0]), ["iox::measurement", "time", "host", "n", "region", "usage"])
         self.assertEqual(len(rows), 2)
 
+    def test_star_leaves_out_the_tags_grouped_by(self):
+        rows = self.jsonl("SELECT * FROM cpu WHERE host = 'a' GROUP BY host")
+        self.assertEqual(list(rows[0]), ["iox::measurement", "time", "host", "n", "region", "usage"])
+        rows = self.jsonl("SELECT * FROM cpu GROUP BY *")
+        self.assertEqual(list(rows[0]), ["iox::measurement", "time", "host", "region", "n", "usage"])
+        self.assertEqual([r["host"] for r in rows], ["a", "a", "b", "b"])
+
     def test_where_time_and_tags(self):
         q = "SELECT usage FROM cpu WHERE time >= '%sZ' AND time < %d AND host != 'a'" % (self.rfc(0), T0 + 200 * S)
         self.assertEqual([r["usage"] for r in self.jsonl(q)], [2.0, 5.0])
