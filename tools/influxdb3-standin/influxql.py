@@ -7,6 +7,7 @@ tags and fields (=, !=, <>, <, <=, >, >=, =~, !~, AND, OR, parentheses); GROUP B
 time(interval[, offset]); fill(none|null|previous|linear|<number>) done here after the query,
 as InfluxDB 3 does it with its own gap-filling functions that PyPI DataFusion lacks; ORDER BY
 time [ASC|DESC]; LIMIT and OFFSET (per series, as InfluxQL has them); tz() is refused.
+$name bind parameters (from params) as literals.
 SHOW DATABASES, RETENTION POLICIES, MEASUREMENTS, TAG KEYS, TAG VALUES (WITH KEY = / IN / =~)
 and FIELD KEYS. Anything else raises Unsupported: the server answers 400 with a message that
 names the stand-in, never a silently different answer.
@@ -40,12 +41,14 @@ TOKEN_RE = re.compile(r"""
   | (?P<re>/(?:[^/\\]|\\.)*/)
   | (?P<dur>\d+(?:ns|u|\u00b5|ms|s|m|h|d|w)(?![A-Za-z0-9_]))
   | (?P<num>[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)
+  | (?P<param>\$[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>=~|!~|!=|<>|<=|>=|::|[=<>(),*;.+-])
   | (?P<id>[A-Za-z_][A-Za-z0-9_]*)
 """, re.X)
 
 
-def tokenize(text):
+def tokenize(text, params=None):
+    """Tokens as (kind, value); a $name placeholder becomes the literal of its bound value."""
     tokens = []
     pos = 0
     prev = None
@@ -67,14 +70,28 @@ def tokenize(text):
             kind, value = "str", re.sub(r"\\(.)", r"\1", value[1:-1])
         elif kind == "re":
             value = value[1:-1].replace("\\/", "/")
+        elif kind == "param":
+            name = value[1:]
+            if not params or name not in params:
+                raise ParseError("missing value for bind parameter $%s" % name)
+            bound = params[name]
+            if isinstance(bound, bool):
+                kind, value = "id", "true" if bound else "false"
+            elif isinstance(bound, (int, float)):
+                kind, value = "num", repr(bound)
+            elif isinstance(bound, str):
+                kind = "str"
+                value = bound
+            else:
+                raise Unsupported("bind parameters other than strings, numbers and booleans")
         tokens.append((kind, value))
         prev = tokens[-1]
     return tokens
 
 
 class Parser:
-    def __init__(self, text):
-        self.tokens = tokenize(text)
+    def __init__(self, text, params=None):
+        self.tokens = tokenize(text, params)
         while self.tokens and self.tokens[-1] == ("op", ";"):
             self.tokens.pop()
         if ("op", ";") in self.tokens:
@@ -451,10 +468,10 @@ AGG_SQL = {
 }
 
 
-def parse(text, now_ns=None):
+def parse(text, now_ns=None, params=None):
     """Parses one statement: ("select", Select) or ("show", kind, details)."""
     now_ns = _time.time_ns() if now_ns is None else now_ns
-    p = Parser(text)
+    p = Parser(text, params)
     if p.kw("SELECT"):
         return ("select", Select(p, now_ns))
     if p.kw("SHOW"):

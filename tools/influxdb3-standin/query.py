@@ -200,15 +200,13 @@ def _result_table(columns, rows):
 
 def run_influxql(st, dbname, text, params, file_limit):
     try:
-        parsed = influxql.parse(text)
+        parsed = influxql.parse(text, params=params)
     except influxql.SingleStatement:
         raise QueryError(400, "must provide only one InfluxQl statement per query")
     except influxql.ParseError as e:
         raise QueryError(400, "error in InfluxQL statement: parsing error: %s" % e)
     except influxql.Unsupported as e:
         raise QueryError(400, "error in InfluxQL statement: the InfluxDB 3 stand-in does not support %s" % e)
-    if params:
-        raise QueryError(400, "error in InfluxQL statement: the InfluxDB 3 stand-in does not support bind parameters in InfluxQL")
     if parsed[0] == "show":
         kind, details = parsed[1], parsed[2]
         if kind == "databases":

@@ -89,6 +89,13 @@ class Select(Base):
     def test_selector_alone_keeps_the_points_time(self):
         self.assertEqual(self.jsonl("SELECT max(usage) FROM cpu")[0]["time"], self.rfc(180))
 
+    def test_bind_parameters(self):
+        table = query.run_influxql(self.st, "db", "SELECT usage FROM cpu WHERE host = $h AND usage > $min",
+                                   {"h": "a", "min": 1.5}, 432)
+        self.assertEqual(table.column("usage").to_pylist(), [3.0])
+        with self.assertRaises(query.QueryError):
+            query.run_influxql(self.st, "db", "SELECT usage FROM cpu WHERE host = $h", None, 432)
+
     def test_order_desc_limit_offset(self):
         rows = self.jsonl("SELECT usage FROM cpu ORDER BY time DESC LIMIT 2 OFFSET 1")
         self.assertEqual([r["time"] for r in rows], [self.rfc(60), self.rfc(0)])
