@@ -5,7 +5,9 @@ first, last, spread, stddev (with AS); FROM one or several measurements; WHERE o
 (RFC3339 literals, integer nanoseconds, epoch literals with a unit, now() - <duration>) and on
 tags and fields (=, !=, <>, <, <=, >, >=, =~, !~, AND, OR, parentheses); GROUP BY tags, * and
 time(interval[, offset]); fill(none|null|previous|linear|<number>) done here after the query,
-as InfluxDB 3 does it with its own gap-filling functions that PyPI DataFusion lacks; ORDER BY
+as InfluxDB 3 does it with its own gap-filling functions that PyPI DataFusion lacks (from the
+WHERE's lower bound, or each series' first window without one, to its upper bound or now();
+count() fills 0 under fill(null), a number is cast to an integer column's type); ORDER BY
 time [ASC|DESC]; LIMIT and OFFSET (per series, as InfluxQL has them); tz() is refused.
 $name bind parameters (from params) as literals.
 SHOW DATABASES, RETENTION POLICIES, MEASUREMENTS, TAG KEYS, TAG VALUES (WITH KEY = / IN / =~)
@@ -441,8 +443,6 @@ class Select:
             raise Unsupported("mixing aggregates and raw columns")
         if self.interval and not self.aggregate:
             raise ParseError("GROUP BY requires at least one aggregate function")
-        if self.interval and self.lo == MIN_TIME:
-            raise Unsupported("GROUP BY time() without a lower time bound in WHERE")
         if self.fill != "null" and not self.interval:
             pass  # fill() without GROUP BY time() changes nothing
 
@@ -462,8 +462,9 @@ def output_names(items):
 
 AGG_SQL = {
     "mean": "avg({c})", "median": "median({c})", "min": "min({c})", "max": "max({c})",
-    "sum": "sum({c})", "count": "count({c})", "first": "first_value({c} ORDER BY time ASC)",
-    "last": "last_value({c} ORDER BY time ASC)", "spread": "(max({c}) - min({c}))",
+    "sum": "sum({c})", "count": "count({c})",
+    "first": "first_value({c} ORDER BY time ASC) FILTER (WHERE {c} IS NOT NULL)",
+    "last": "last_value({c} ORDER BY time ASC) FILTER (WHERE {c} IS NOT NULL)", "spread": "(max({c}) - min({c}))",
     "stddev": "stddev({c})",
 }
 

@@ -379,7 +379,9 @@ def select(db, sel, file_limit):
             series.setdefault(tuple(r[1:1 + len(gtags)]), []).append(r)
         if sel.interval and sel.fill != "none":
             hi = sel.hi if sel.hi < influxql.MAX_TIME else _now_ns()
-            series = {k: _gap_fill(v, sel, len(gtags), hi, items) for k, v in series.items()}
+            counts = [i[0] == "agg" and i[1] == "count" for i in items]
+            ints = [pa.types.is_integer(t) for t in types]
+            series = {k: _gap_fill(v, sel, len(gtags), hi, counts, ints) for k, v in series.items()}
         out_rows = []
         for key in sorted(series, key=lambda k: tuple((v is not None, v or "") for v in k)):
             srows = series[key]
@@ -401,29 +403,29 @@ def _now_ns():
     return time.time_ns()
 
 
-def _gap_fill(rows, sel, ngroup, hi, items):
-    """Every window from the start of the WHERE range to its end, filled as fill() asks."""
+def _gap_fill(rows, sel, ngroup, hi, counts, ints):
+    """Every window of a series from the start of the WHERE range (or the series' first window
+    when there is no lower bound) to its end, filled as the server's GapFill does: fill(null)
+    leaves nulls but gives count() 0, fill(N) gives N in the column's type, fill(previous)
+    carries the last value forward, fill(linear) interpolates between known values."""
     iv, off = sel.interval, sel.offset
-    start = (sel.lo - off) // iv * iv + off
+    lo = sel.lo if sel.lo > influxql.MIN_TIME else rows[0][0]
+    start = (lo - off) // iv * iv + off
     have = {r[0]: r for r in rows}
-    key = rows[0][1:1 + ngroup] if rows else []
-    nvals = len(rows[0]) - 1 - ngroup if rows else 0
+    key = rows[0][1:1 + ngroup]
+    nvals = len(rows[0]) - 1 - ngroup
+    fill = sel.fill
+    if isinstance(fill, bool) or not isinstance(fill, (int, float)):
+        empty = [0 if fill == "null" and counts[j] else None for j in range(nvals)]
+    else:
+        empty = [int(fill) if ints[j] else fill for j in range(nvals)]
     out = []
     t = start
     while t < hi:
         r = have.get(t)
-        if r is None:
-            if isinstance(sel.fill, (int, float)) and not isinstance(sel.fill, bool):
-                vals = [sel.fill] * nvals
-            else:
-                vals = [None] * nvals
-            r = [t] + list(key) + vals
-            r.append(None)  # marks a filled row
-        else:
-            r = list(r) + ["data"]
-        out.append(r)
+        out.append(list(r) if r is not None else [t] + list(key) + list(empty))
         t += iv
-    if sel.fill == "previous":
+    if fill == "previous":
         last = [None] * nvals
         for r in out:
             for j in range(nvals):
@@ -432,7 +434,7 @@ def _gap_fill(rows, sel, ngroup, hi, items):
                     r[c] = last[j]
                 else:
                     last[j] = r[c]
-    elif sel.fill == "linear":
+    elif fill == "linear":
         for j in range(nvals):
             c = 1 + ngroup + j
             known = [i for i, r in enumerate(out) if r[c] is not None]
@@ -440,8 +442,8 @@ def _gap_fill(rows, sel, ngroup, hi, items):
                 for i in range(a + 1, b):
                     va, vb = out[a][c], out[b][c]
                     value = va + (vb - va) * (i - a) / (b - a)
-                    out[i][c] = int(value) if isinstance(va, int) and isinstance(vb, int) else value
-    return [r[:-1] for r in out]
+                    out[i][c] = int(value) if ints[j] else value
+    return out
 
 
 def _combine(results):

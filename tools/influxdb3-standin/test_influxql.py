@@ -79,6 +79,17 @@ class Select(Base):
         self.assertEqual([r.get("mean") for r in self.jsonl(base + " fill(previous)")], [1.5, 3.0, 3.0, 5.0])
         self.assertEqual([r.get("mean") for r in self.jsonl(base + " fill(linear)")], [1.5, 3.0, 4.0, 5.0])
 
+    def test_gap_fill_of_count_and_without_a_lower_bound(self):
+        base = "SELECT count(usage) FROM cpu WHERE time >= %d AND time < %d GROUP BY time(1m)" % (T0, T0 + 240 * S)
+        self.assertEqual([r["count"] for r in self.jsonl(base)], [2, 1, 0, 1])
+        self.assertEqual([r["count"] for r in self.jsonl(base + " fill(3.7)")], [2, 1, 3, 1])
+        q = "SELECT mean(usage) FROM cpu WHERE time < %d GROUP BY time(1m)" % (T0 + 240 * S)
+        self.assertEqual([r["time"] for r in self.jsonl(q)], [self.rfc(s) for s in (0, 60, 120, 180)])
+
+    def test_first_and_last_skip_nulls(self):
+        self.st.write("db", "cpu,host=a,region=eu n=9i %d" % (T0 - 60 * S), "ns", True, T0)
+        self.assertEqual(self.jsonl("SELECT first(usage) FROM cpu WHERE host = 'a'")[0]["first"], 1.0)
+
     def test_group_by_tag_and_aggregates(self):
         q = "SELECT count(usage), max(usage) AS top, spread(usage) FROM cpu GROUP BY host"
         rows = self.jsonl(q)
