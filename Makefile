@@ -10,7 +10,7 @@ SERVERS ?= v1.6.7 v1.6.7-tls v1.8.10 v1.13.2 v2.7.12 v3-standin
 # The real InfluxDB 3 server's recorded answers (InfluxData's data, kept outside the project): when
 # present, `make test` holds the 3.x stand-in to them.
 SHARED_VECTORS := $(CURDIR)/../shared/vectors/influxdb3/query-outputs.json
-DEBS := r-base-dev r-cran-testthat r-cran-bit64 r-cran-cli libcurl4-openssl-dev pkg-config curl influxdb openssl
+DEBS := r-base-dev r-cran-testthat r-cran-bit64 r-cran-cli libcurl4-openssl-dev pkg-config curl influxdb openssl python3 python3-venv
 BENCH_DEBS := r-cran-jsonlite r-cran-data.table
 
 .PHONY: deps install demo test fuzz valgrind check bench docs servers-start servers-stop standin-check clean
@@ -64,7 +64,7 @@ valgrind: install
 
 # The 3.x stand-in (tools/influxdb3-standin): its own unit tests, then its answers against the real
 # server's recorded ones, byte for byte (skipped with a message when ../shared is absent).
-standin-check:
+standin-check: deps
 	@py=$$(tools/test-servers.sh v3-python) || exit 1; \
 	(cd tools/influxdb3-standin && $$py -m unittest -q test_lineproto test_influxql test_http) || exit 1; \
 	if [ -f "$(SHARED_VECTORS)" ]; then $$py tools/check-influxdb3-standin.py --python $$py --vectors "$(SHARED_VECTORS)"; \
