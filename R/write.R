@@ -46,9 +46,8 @@
 #' happened; on a 400 "partial write" the server may have kept some points of
 #' the failed batch, and its message says which were refused. InfluxDB 3.x
 #' (`/api/v3/write_lp`, which keeps the good lines of a batch) lists the
-#' refused lines: the error's `rejected` is a data frame of `row` (`NA` when
-#' rows of the batch were dropped for having no field), `line` (among the
-#' batch's points) and the server's `message`.
+#' refused lines: the error's `rejected` is a data frame of the `row` of `x`,
+#' the `line` (among the batch's points) and the server's `message`.
 #'
 #' @param con A writable connection from [influx_connect()].
 #' @param x A data frame, a list of points, or a character vector of line protocol.
@@ -131,7 +130,7 @@ write_batches <- function(x, measurement, tags, fields, time, precision, batch_s
     batches <- lapply(idx, function(i) { b <- do.call(c, body[i]); if (gzip && length(b)) .Call(C_gzip, b, 0L) else b })
     return(list(batches = unname(batches), first = vapply(idx, min, 0L), last = vapply(idx, max, 0L),
                 lines = vapply(idx, function(i) sum(lines[i]), 0), dropped = sum(vapply(out, `[[`, 0, "dropped")),
-                rows = length(x)))
+                rows = length(x), line_rows = line_rows(rep(TRUE, length(body)))))
   }
   abort_argument("`x` must be a data frame, a list of points or a character vector of line protocol", call)
 }
@@ -150,7 +149,18 @@ raw_line_batches <- function(x, batch_size, gzip, call) {
   # it is sent as given but not counted as a point.
   point <- !grepl("^[ \t]*#", lines)
   list(batches = unname(batches), first = unname(vapply(idx, min, 0L)), last = unname(vapply(idx, max, 0L)),
-       lines = unname(vapply(idx, function(i) sum(point[i]), 0L)), dropped = 0, rows = length(lines))
+       lines = unname(vapply(idx, function(i) sum(point[i]), 0L)), dropped = 0, rows = length(lines),
+       line_rows = line_rows(point))
+}
+
+# line_rows(kept)(from, to): the rows from..to that became lines of line protocol, in order (so
+# the k-th line of a batch is row line_rows(kept)(first, last)[k]). `kept` is a logical per row,
+# or a function of the row numbers giving it.
+line_rows <- function(kept) {
+  function(from, to) {
+    i <- seq.int(from, to)
+    i[if (is.function(kept)) kept(i) else kept[i]]
+  }
 }
 
 point_frame <- function(p, i, call) {
@@ -229,6 +239,14 @@ frame_batches <- function(x, measurement, tags, fields, time, precision, batch_s
                  row = e$row, column = e$column, call = call)
   }
   out$rows <- nrow(x)
+  # A row is a line unless none of its fields is written (NA, NaN and infinities are left out):
+  # asked only when a server names refused lines.
+  out$line_rows <- line_rows(function(i) {
+    Reduce(`|`, lapply(field_values, function(v) {
+      x <- v[i]
+      !is.na(x) & (!is.double(x) | inherits(x, "integer64") | is.finite(x))
+    }), FALSE)
+  })
   out
 }
 
@@ -303,12 +321,9 @@ write_failed <- function(e, b, k, attempts, call, rejected = NULL) {
   span <- function(r) if (length(r)) sprintf("%d-%d", r[1], r[2]) else "none"
   partial <- inherits(e, "influx_error_http_400")
   if (!is.null(rejected)) {
-    # Line k of a batch is row first + k - 1 when every row of it became one line (no row
-    # without fields dropped, no comment line); otherwise the row is not known.
-    exact <- b$lines[[k]] == last - first + 1
-    rejected <- data.frame(row = if (exact) as.integer(first + rejected$line - 1L) else rep(NA_integer_, nrow(rejected)),
-                           line = as.integer(rejected$line), message = as.character(rejected$message),
-                           stringsAsFactors = FALSE)
+    rows <- b$line_rows(first, last)
+    rejected <- data.frame(row = as.integer(rows[rejected$line]), line = as.integer(rejected$line),
+                           message = as.character(rejected$message), stringsAsFactors = FALSE)
   }
   msg <- sprintf(
     "writing stopped at batch %d of %d (rows %d-%d)%s: %s\nrows written: %s; rows not sent: %s%s",

@@ -331,6 +331,12 @@ test_that("writes round-trip, and a partial write names the refused rows and wha
   expect_match(e$rejected$message[1], "column type")
   expect_match(conditionMessage(e), "kept the other 1 points of the failed batch and refused 2")
   expect_identical(influx_query(con, "SELECT v FROM w ORDER BY time")$v, c(1, 2, 3, 5))
+  # rows without any field write no line: the server's line numbers still name the right rows
+  frame <- data.frame(time = .POSIXct(100 + 1:5, tz = "UTC"), v = c(NA, "x", NA, NA, "y"), n = c(NA, 1L, NA, 2L, NA))
+  e <- expect_error(influx_write(con, frame, "w", tags = character()), class = "influx_error_write")
+  expect_identical(e$rejected$line, c(1L, 3L)) # v is a float in w: the text values are refused
+  expect_identical(e$rejected$row, c(2L, 5L))
+  expect_match(conditionMessage(e), "row 5: ")
 })
 
 test_that("administration: databases with retention, dry runs, tokens as 3.x Core has them, the rest unsupported", {
