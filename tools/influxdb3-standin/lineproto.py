@@ -157,9 +157,12 @@ def split_lines(body):
     in_quote = False
     escaped = False
     fields_started = False
+    equals = commas = 0
     i = 0
     n = len(body)
-    # Quotes only open strings in the field set: after the first unescaped space of the line.
+    # Quotes only open strings in a field value: in the field set (after the first unescaped
+    # space of the line) once more unescaped '=' than ',' were seen, as the server's
+    # split_lines counts them, so a quote in a field key opens nothing.
     while i < n:
         c = body[i]
         if escaped:
@@ -168,7 +171,11 @@ def split_lines(body):
             escaped = True
         elif c == " " and not in_quote:
             fields_started = True
-        elif c == '"' and fields_started:
+        elif fields_started and not in_quote and c == "=":
+            equals += 1
+        elif fields_started and not in_quote and c == ",":
+            commas += 1
+        elif c == '"' and fields_started and equals > commas:
             in_quote = not in_quote
         elif c == "\n":
             if not in_quote:
@@ -176,6 +183,7 @@ def split_lines(body):
                 start = i + 1
                 start_number = number + 1
                 fields_started = False
+                equals = commas = 0
             number += 1
         i += 1
     lines.append((start_number, body[start:]))

@@ -132,7 +132,13 @@ def sql_time_range(ctx, sql):
     """The time range [lo, hi) a SQL query's comparisons on `time` keep (as the server's file
     pruning finds it), evaluated by DataFusion; the whole range where they cannot be read."""
     lo, hi = influxql.MIN_TIME, influxql.MAX_TIME
-    if re.search(r"\bOR\b", sql, re.I):
+    # An OR inside parentheses that never name `time` (a filter on tags or fields) leaves the
+    # time range as it is; any other OR could widen it.
+    text, before = sql, None
+    while text != before:
+        before = text
+        text = re.sub(r"\((?:(?!\btime\b)[^()])*\)", "x", text, flags=re.I)
+    if re.search(r"\bOR\b", text, re.I):
         return lo, hi
     for op, expr in TIME_CMP_RE.findall(sql):
         try:

@@ -65,6 +65,14 @@ class Corpus(unittest.TestCase):
     (the Go lineprotocol library decodes those, 3.x keeps them), and not a line that starts with
     # (a comment to 3.x)."""
 
+    def test_a_quote_in_a_field_key_opens_no_string(self):
+        # 3.x's split_lines (a port of 1.x's scanLine) toggles quoting only in a field value:
+        # after more unescaped '=' than ',' in the field set, so a key's quote does not count.
+        body = 'm,t=a qu"ote=1.5,s="x" 1\nm,t=b qu"ote=2.5 2\nm k="a,b=c",x"y=1 3'
+        self.assertEqual(lp.split_lines(body), [(1, 'm,t=a qu"ote=1.5,s="x" 1'), (2, 'm,t=b qu"ote=2.5 2'),
+                                                (3, 'm k="a,b=c",x"y=1 3')])
+        self.assertEqual(lp.parse_line('m,t=a qu"ote=1.5,s="x" 1')[2], [('qu"ote', lp.FLOAT, 1.5), ("s", lp.STRING, "x")])
+
     def test_corpus(self):
         if not os.path.exists(CORPUS):
             self.skipTest("no corpus at %s" % CORPUS)
