@@ -177,6 +177,9 @@ class Http(unittest.TestCase):
         self.assertTrue(body.startswith(b"External error: Query would scan 3 Parquet files, exceeding the file limit."))
         sql = "SELECT count(*) AS n FROM f WHERE time >= '1970-01-01T00:20:00Z'"
         self.assertEqual(self.get("/api/v3/query_sql?" + q(db="fl", q=sql, format="jsonl"))[2], b'{"n":3}\n')
+        # a quoted "time" and a TIMESTAMP literal, as the package's SQL dialect writes them
+        sql = "SELECT count(*) AS n FROM f WHERE \"time\" >= TIMESTAMP '1970-01-01T00:20:00Z'"
+        self.assertEqual(self.get("/api/v3/query_sql?" + q(db="fl", q=sql, format="jsonl"))[2], b'{"n":3}\n')
         # an OR among tags leaves the time range to prune by; one on time does not
         sql = "SELECT count(*) AS n FROM f WHERE time >= '1970-01-01T00:20:00Z' AND (v = 1 OR v = 2)"
         self.assertEqual(self.get("/api/v3/query_sql?" + q(db="fl", q=sql, format="jsonl"))[2], b'{"n":3}\n')
