@@ -24,9 +24,8 @@ int flux_init(flux_decoder *d, const flux_options *opt) {
   return d->out ? 0 : -1;
 }
 
-void flux_free(flux_decoder *d) {
-  table_free(d->out);
-  d->out = NULL;
+/* Everything but the result: what reading the stream needed. */
+static void free_work(flux_decoder *d) {
   bytebuf_free(&d->pending);
   bytebuf_free(&d->cells);
   bytebuf_free(&d->defaults);
@@ -42,12 +41,24 @@ void flux_free(flux_decoder *d) {
   free(d->colmap);
   free(d->series_slots);
   free(d->row_slots);
+  table_free(d->row_keys);
   d->cell_off = d->cell_len = d->default_off = d->default_len = NULL;
+  d->ncells = d->cap_cells = 0;
   d->types = NULL;
   d->group = NULL;
   d->colmap = NULL;
+  d->ncols = 0;
   d->series_slots = NULL;
+  d->series_cap = d->series_count = 0;
   d->row_slots = NULL;
+  d->row_cap = d->row_count = 0;
+  d->row_keys = NULL;
+}
+
+void flux_free(flux_decoder *d) {
+  table_free(d->out);
+  d->out = NULL;
+  free_work(d);
 }
 
 static flux_status fail(flux_decoder *d, flux_status st, const char *fmt, ...) {
@@ -457,36 +468,57 @@ static uint64_t row_hash(int32_t series, int64_t time) {
   return h ^ (h >> 29);
 }
 
+static int row_key_is(const flux_decoder *d, size_t row, int32_t series, int64_t time) {
+  int64_t s, t;
+  return col_get_int64(d->row_keys, 0, row, &s) == 0 && s == series &&
+         col_get_int64(d->row_keys, 1, row, &t) == 0 && t == time;
+}
+
+/* Room for one more row in the index (load at most a half): 4 bytes a slot, the keys in
+ * row_keys' segments. */
+static int row_index_room(flux_decoder *d) {
+  if (d->row_keys == NULL) {
+    if ((d->row_keys = table_new()) == NULL) return -1;
+    if (table_column(d->row_keys, "series", 6, ROLE_VALUE) != 0 || table_column(d->row_keys, "time", 4, ROLE_VALUE) != 1)
+      return -1;
+  }
+  if (2 * (d->row_count + 1) <= d->row_cap) return 0;
+  size_t cap = d->row_cap ? 2 * d->row_cap : 1024;
+  uint32_t *slots = calloc(cap, sizeof *slots);
+  if (slots == NULL) return -1;
+  for (size_t i = 0; i < d->row_cap; i++) {
+    if (d->row_slots[i] == 0) continue;
+    int64_t series = 0, time = 0;
+    col_get_int64(d->row_keys, 0, d->row_slots[i] - 1, &series);
+    col_get_int64(d->row_keys, 1, d->row_slots[i] - 1, &time);
+    size_t h = row_hash((int32_t) series, time) & (cap - 1);
+    while (slots[h] != 0) h = (h + 1) & (cap - 1);
+    slots[h] = d->row_slots[i];
+  }
+  free(d->row_slots);
+  d->row_slots = slots;
+  d->row_cap = cap;
+  return 0;
+}
+
 /* The output row of (series, time): found, or created (found = 0). */
 static int pivot_row(flux_decoder *d, int32_t series, int64_t time, size_t *row, int *found) {
-  if (2 * (d->row_count + 1) > d->row_cap) {
-    size_t cap = d->row_cap ? 2 * d->row_cap : 1024;
-    flux_row_slot *slots = calloc(cap, sizeof *slots);
-    if (slots == NULL) return -1;
-    for (size_t i = 0; i < d->row_cap; i++) {
-      flux_row_slot *o = &d->row_slots[i];
-      if (!o->used) continue;
-      size_t h = row_hash(o->series, o->time) & (cap - 1);
-      while (slots[h].used) h = (h + 1) & (cap - 1);
-      slots[h] = *o;
-    }
-    free(d->row_slots);
-    d->row_slots = slots;
-    d->row_cap = cap;
-  }
+  if (row_index_room(d) != 0) return -1;
   size_t h = row_hash(series, time) & (d->row_cap - 1);
-  while (d->row_slots[h].used) {
-    flux_row_slot *s = &d->row_slots[h];
-    if (s->series == series && s->time == time) { *row = s->row; *found = 1; return 0; }
-    h = (h + 1) & (d->row_cap - 1);
+  for (; d->row_slots[h] != 0; h = (h + 1) & (d->row_cap - 1)) {
+    if (row_key_is(d, d->row_slots[h] - 1, series, time)) {
+      *row = d->row_slots[h] - 1;
+      *found = 1;
+      return 0;
+    }
   }
-  flux_row_slot *s = &d->row_slots[h];
-  s->used = 1;
-  s->series = series;
-  s->time = time;
-  s->row = d->out->nrow++;
+  size_t r = d->out->nrow;
+  if (r >= UINT32_MAX - 1) return -1;
+  if (col_put_int(d->row_keys, 0, r, series) != 0 || col_put_int(d->row_keys, 1, r, time) != 0) return -1;
+  d->row_slots[h] = (uint32_t) (r + 1);
+  d->out->nrow++;
   d->row_count++;
-  *row = s->row;
+  *row = r;
   *found = 0;
   return 0;
 }
@@ -596,6 +628,8 @@ flux_status flux_finish(flux_decoder *d) {
   if (d->pending.len > 0 || d->in_quote)
     return fail(d, FLUX_ERR_TRUNCATED, "the response ended inside a record (%zu bytes left over)", d->pending.len);
   if (d->open_table) return fail(d, FLUX_ERR_TRUNCATED, "the response ended inside a table");
+  /* Freed before R builds the frame, which then has the memory they held. */
+  free_work(d);
   if (table_finish(d->out) != 0) return nomem(d);
   return FLUX_OK;
 }

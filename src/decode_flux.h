@@ -36,7 +36,6 @@ typedef struct {
 } flux_options;
 
 typedef struct { uint64_t key_off; uint32_t key_len; int32_t id; } flux_series_slot;
-typedef struct { int64_t time; int32_t series; int32_t used; size_t row; } flux_row_slot;
 
 typedef struct {
   flux_options opt;
@@ -69,8 +68,9 @@ typedef struct {
   bytebuf series_keys;
   flux_series_slot *series_slots;
   size_t series_cap, series_count;
-  flux_row_slot *row_slots;
+  uint32_t *row_slots;   /* open addressing: 1 + an output row, 0 = free */
   size_t row_cap, row_count;
+  table *row_keys;       /* by output row: the series (column 0) and time (column 1) it is for */
   int current_series;
   bytebuf current_table_id;
   bytebuf scratch;
