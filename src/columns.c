@@ -33,7 +33,9 @@
 
 #define SEG_MASK (COL_SEG_ROWS - 1)
 #define NA_BYTES (COL_SEG_ROWS / 8 > 0 ? COL_SEG_ROWS / 8 : 1)
-#define FIRST_ROWS 64 /* the first segment's first size */
+#define FIRST_ROWS 64         /* the first segment's first size */
+#define FIRST_HEAP_ROWS 4096  /* and its largest from malloc: freed blocks of the heap stay
+                               * resident, of no use to R's next vector if they are large */
 #define INTERN_MAX_SLOTS ((size_t) 1 << 16)
 
 /* Allocations of this file held now (segments and NA maps; the arena is a counted bytebuf). */
@@ -77,11 +79,12 @@ static size_t elem_size(col_type type) {
 /* Rows segment s has room for. */
 static size_t seg_rows(const column *col, size_t s) { return s == 0 ? col->cap0 : COL_SEG_ROWS; }
 
-/* Zeroed room for segment s's elements of size es. */
+/* Zeroed room for segment s's elements of size es: whole segments from pages. */
 static int seg_data_alloc(const column *col, size_t s, size_t es, col_segment *out) {
-  size_t bytes = seg_rows(col, s) * es;
+  size_t rows = seg_rows(col, s), bytes = rows * es;
   void *p;
-  if (s > 0) {
+  out->pages = rows == COL_SEG_ROWS;
+  if (out->pages) {
     p = pages_alloc(bytes);
   } else if ((p = calloc(bytes ? bytes : 1, 1)) != NULL) {
     live_blocks++;
@@ -92,9 +95,9 @@ static int seg_data_alloc(const column *col, size_t s, size_t es, col_segment *o
   return 0;
 }
 
-static void seg_data_free(size_t s, col_segment *seg) {
+static void seg_data_free(col_segment *seg) {
   if (seg->data == NULL) return;
-  if (s > 0) {
+  if (seg->pages) {
     pages_free(seg->data, seg->bytes);
   } else {
     live_blocks--;
@@ -106,7 +109,7 @@ static void seg_data_free(size_t s, col_segment *seg) {
 
 static void col_free_values(column *col) {
   for (size_t s = 0; s < col->nsegs; s++) {
-    seg_data_free(s, &col->segs[s]);
+    seg_data_free(&col->segs[s]);
     if (col->segs[s].na != NULL) live_blocks--;
     free(col->segs[s].na);
   }
@@ -355,21 +358,26 @@ static int set_na_range(column *col, size_t from, size_t to) {
   return 0;
 }
 
-/* Grows the first segment to hold `rows` rows (doubling, up to a whole segment). */
+/* Grows the first segment to hold `rows` rows: doubling, then to a whole segment. */
 static int grow_first(column *col, size_t rows) {
   if (rows <= col->cap0) return 0;
-  size_t cap = col->cap0 ? col->cap0 : FIRST_ROWS;
+  size_t old = col->cap0, cap = old ? old : FIRST_ROWS;
   while (cap < rows) cap *= 2;
-  if (cap > COL_SEG_ROWS) cap = COL_SEG_ROWS;
+  if (cap > FIRST_HEAP_ROWS || cap > COL_SEG_ROWS) cap = COL_SEG_ROWS;
   size_t es = elem_size(col->type);
   col_segment *seg = &col->segs[0];
   if (es) {
-    char *d = realloc(seg->data, cap * es);
-    if (d == NULL) return -1;
-    if (seg->data == NULL) live_blocks++;
-    memset(d + seg->bytes, 0, cap * es - seg->bytes);
-    seg->data = d;
-    seg->bytes = cap * es;
+    col_segment grown;
+    col->cap0 = cap;
+    if (seg_data_alloc(col, 0, es, &grown) != 0) {
+      col->cap0 = old;
+      return -1;
+    }
+    if (seg->data != NULL) memcpy(grown.data, seg->data, seg->bytes);
+    seg_data_free(seg);
+    seg->data = grown.data;
+    seg->bytes = grown.bytes;
+    seg->pages = grown.pages;
   }
   col->cap0 = cap;
   return 0;
@@ -450,15 +458,16 @@ static int col_to_string(table *t, column *col) {
       default: break;
       }
       if (len < 0 || intern_entry(t, tmp, (size_t) len, &entries[i]) != 0) {
-        seg_data_free(s, &text);
+        seg_data_free(&text);
         return -1;
       }
     }
     /* A failure in a later segment leaves this one text in a column of another type: the table
      * is then marked failed, never read, and freed by the sizes recorded here. */
-    seg_data_free(s, &col->segs[s]);
+    seg_data_free(&col->segs[s]);
     col->segs[s].data = text.data;
     col->segs[s].bytes = text.bytes;
+    col->segs[s].pages = text.pages;
   }
   col->type = COL_STRING;
   col->last = 0;
@@ -493,7 +502,7 @@ static int col_accept(table *t, column *col, col_type want) {
     size_t es = elem_size(want);
     for (size_t s = 0; s < col->nsegs; s++) {
       if (seg_data_alloc(col, s, es, &col->segs[s]) != 0) {
-        while (s-- > 0) seg_data_free(s, &col->segs[s]);
+        while (s-- > 0) seg_data_free(&col->segs[s]);
         return -1;
       }
     }

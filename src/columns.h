@@ -22,8 +22,8 @@ typedef struct {
 
 /* Columns are kept in segments of COL_SEG_ROWS rows, so that growing one never copies it and
  * never holds it twice, and each column can be freed on its own as soon as R has its vector
- * (col_release). Segments after the first are whole pages from the operating system, returned
- * to it when freed; the first grows from a few rows, so small results stay small. */
+ * (col_release). Whole segments are pages from the operating system, returned to it when freed;
+ * the first starts small from malloc (small results stay small) and becomes whole early. */
 #ifndef COL_SEG_SHIFT
 #define COL_SEG_SHIFT 16
 #endif
@@ -32,6 +32,7 @@ typedef struct {
 typedef struct {
   void *data;   /* elements of the column's type; NULL while the column is COL_EMPTY */
   size_t bytes; /* allocated for data */
+  int pages;    /* data is a whole segment from the system's pages (else from malloc) */
   uint8_t *na;  /* bit i set = row i of the segment is NA; NULL while none is */
 } col_segment;
 
