@@ -25,7 +25,11 @@ typedef struct {
  * (col_release). Whole segments are pages from the operating system, returned to it when freed;
  * the first starts small from malloc (small results stay small) and becomes whole early. */
 #ifndef COL_SEG_SHIFT
+#if defined(__SANITIZE_ADDRESS__)
+#define COL_SEG_SHIFT 3 /* the fuzzer (AddressSanitizer): every body crosses segment boundaries */
+#else
 #define COL_SEG_SHIFT 16
+#endif
 #endif
 #define COL_SEG_ROWS ((size_t) 1 << COL_SEG_SHIFT)
 

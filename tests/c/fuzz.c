@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../../src/bytebuf.h"
+#include "../../src/columns.h"
 #include "../../src/decode_flux.h"
 #include "../../src/decode_v1.h"
 #include "../../src/dialect_flux.h"
@@ -67,6 +68,36 @@ static size_t mutate(unsigned char *buf, size_t len, size_t cap) {
   return len;
 }
 
+/* Reads a decoded table the way r_columns.c does, checking what it relies on, then frees it
+ * column by column as the conversion does. */
+static void check_table(table *t) {
+  for (size_t c = 0; c < t->ncol; c++) {
+    column *col = &t->cols[c];
+    if (col->n != t->nrow) abort();
+    for (size_t first = 0, len; first < col->n; first += len) {
+      const unsigned char *d = col_rows(col, first, &len);
+      if (len == 0 || (first & (COL_SEG_ROWS - 1)) != 0) abort();
+      for (size_t k = 0; k < len; k++) {
+        int na = col_is_na(col, first + k);
+        if (col->type == COL_EMPTY && !na) abort();
+        if ((col->type != COL_STRING && col->type != COL_BYTES) || na) continue;
+        uint64_t entry;
+        memcpy(&entry, d + k * sizeof entry, sizeof entry);
+        size_t n;
+        if (entry + 5 > t->arena.len) abort();
+        const char *s = table_entry(t, entry, &n);
+        if (entry + 5 + n > t->arena.len || s[n] != '\0') abort();
+      }
+    }
+    if (col->type == COL_INT || col->type == COL_TIME || col->type == COL_DURATION) {
+      int64_t v;
+      if (col->n > 0 && col_get_int64(t, (int) c, col->n - 1, &v) != 0 && !col_is_na(col, col->n - 1)) abort();
+    }
+  }
+  table_release_strings(t);
+  for (size_t c = 0; c < t->ncol; c++) col_release(t, (int) c);
+}
+
 static void run_decoder(const unsigned char *buf, size_t len) {
   v1_decoder d;
   v1_init(&d);
@@ -77,7 +108,8 @@ static void run_decoder(const unsigned char *buf, size_t len) {
     if (v1_feed(&d, buf + off, n) != V1_OK) break;
     off += n;
   }
-  if (d.status == V1_OK) v1_finish(&d);
+  if (d.status == V1_OK && v1_finish(&d) == V1_OK)
+    for (int i = 0; i < d.ntables; i++) check_table(d.tables[i]);
   v1_free(&d);
 }
 
@@ -91,7 +123,7 @@ static void run_flux(const unsigned char *buf, size_t len, int pivot) {
     if (flux_feed(&d, buf + off, n) != FLUX_OK) break;
     off += n;
   }
-  if (d.status == FLUX_OK) flux_finish(&d);
+  if (d.status == FLUX_OK && flux_finish(&d) == FLUX_OK) check_table(d.out);
   flux_free(&d);
 }
 
