@@ -37,6 +37,7 @@
 #define FIRST_HEAP_ROWS 4096  /* and its largest from malloc: freed blocks of the heap stay
                                * resident, of no use to R's next vector if they are large */
 #define INTERN_MAX_SLOTS ((size_t) 1 << 16)
+#define DISTINCT_AFTER 4096 /* look-ups after which a column that found almost nothing stops */
 
 /* Allocations of this file held now (segments and NA maps; the arena is a counted bytebuf). */
 static long live_blocks = 0;
@@ -271,17 +272,9 @@ static void intern_note(table *t, uint64_t entry, uint64_t hash) {
   t->ninterned++;
 }
 
-static int intern_entry(table *t, const char *s, size_t len, uint64_t *entry) {
+/* A new entry at the arena's end. */
+static int append_entry(table *t, const char *s, size_t len, uint64_t *entry) {
   if (len > UINT32_MAX - 1) return -1;
-  uint64_t h = hash_bytes(s, len);
-  if (t->capinterned > 0) {
-    for (size_t i = h & (t->capinterned - 1); t->interned[i].entry != 0; i = (i + 1) & (t->capinterned - 1)) {
-      if (t->interned[i].hash == h && entry_is(t, t->interned[i].entry - 1, s, len)) {
-        *entry = t->interned[i].entry - 1;
-        return 0;
-      }
-    }
-  }
   if (bytebuf_reserve(&t->arena, sizeof(uint32_t) + len + 1) != 0) return -1;
   *entry = t->arena.len;
   uint32_t l = (uint32_t) len;
@@ -289,13 +282,31 @@ static int intern_entry(table *t, const char *s, size_t len, uint64_t *entry) {
   bytebuf_append(&t->arena, s, len);
   /* A terminating NUL keeps every arena string usable as a C string. */
   bytebuf_append(&t->arena, "", 1);
+  return 0;
+}
+
+/* The entry of a string, found among the interned ones (*found = 1) or added. */
+static int intern_entry(table *t, const char *s, size_t len, uint64_t *entry, int *found) {
+  uint64_t h = hash_bytes(s, len);
+  *found = 0;
+  if (t->capinterned > 0) {
+    for (size_t i = h & (t->capinterned - 1); t->interned[i].entry != 0; i = (i + 1) & (t->capinterned - 1)) {
+      if (t->interned[i].hash == h && entry_is(t, t->interned[i].entry - 1, s, len)) {
+        *entry = t->interned[i].entry - 1;
+        *found = 1;
+        return 0;
+      }
+    }
+  }
+  if (append_entry(t, s, len, entry) != 0) return -1;
   intern_note(t, *entry, h);
   return 0;
 }
 
 int table_intern(table *t, const char *s, size_t len, strref *out) {
   uint64_t entry;
-  if (intern_entry(t, s, len, &entry) != 0) return -1;
+  int found;
+  if (intern_entry(t, s, len, &entry, &found) != 0) return -1;
   out->off = entry + sizeof(uint32_t);
   out->len = (uint32_t) len;
   return 0;
@@ -457,7 +468,8 @@ static int col_to_string(table *t, column *col) {
         break;
       default: break;
       }
-      if (len < 0 || intern_entry(t, tmp, (size_t) len, &entries[i]) != 0) {
+      int found;
+      if (len < 0 || intern_entry(t, tmp, (size_t) len, &entries[i], &found) != 0) {
         seg_data_free(&text);
         return -1;
       }
@@ -550,11 +562,20 @@ static int put_entry(column *col, size_t row, uint64_t entry) {
 }
 
 /* Text into a string or bytes column: the last string put is checked first (a tag repeats on
- * row after row), then the arena's index. */
+ * row after row), then the arena's index, unless the column's values have shown to be distinct
+ * (messages, ids): looking those up would only cost time. */
 static int put_text(table *t, column *col, size_t row, const char *s, size_t len) {
   uint64_t entry;
-  if (col->last != 0 && entry_is(t, col->last - 1, s, len)) entry = col->last - 1;
-  else if (intern_entry(t, s, len, &entry) != 0) return -1;
+  if (col->last != 0 && entry_is(t, col->last - 1, s, len)) return put_entry(col, row, col->last - 1);
+  if (col->distinct_values) {
+    if (append_entry(t, s, len, &entry) != 0) return -1;
+    return put_entry(col, row, entry);
+  }
+  int found;
+  if (intern_entry(t, s, len, &entry, &found) != 0) return -1;
+  col->lookups++;
+  col->found += (uint32_t) found;
+  if (col->lookups == DISTINCT_AFTER && col->found < DISTINCT_AFTER / 16) col->distinct_values = 1;
   return put_entry(col, row, entry);
 }
 

@@ -52,6 +52,8 @@ typedef struct {
   size_t nsegs, capsegs;
   size_t cap0;       /* rows the first segment has room for */
   uint64_t last;     /* string columns: 1 + entry of the last string put, 0 for none */
+  uint32_t lookups, found; /* strings looked up among the interned ones, and found there */
+  int distinct_values;     /* so few were found that the column stores its strings directly */
   int all_int32;     /* COL_INT: every value fits R's integer */
   int inexact;       /* a value lost precision on the way in (uint64 above 2^63, say) */
 } column;
