@@ -573,9 +573,11 @@ static int put_text(table *t, column *col, size_t row, const char *s, size_t len
   }
   int found;
   if (intern_entry(t, s, len, &entry, &found) != 0) return -1;
-  col->lookups++;
-  col->found += (uint32_t) found;
-  if (col->lookups == DISTINCT_AFTER && col->found < DISTINCT_AFTER / 16) col->distinct_values = 1;
+  if (col->lookups < DISTINCT_AFTER) {
+    col->lookups++;
+    col->found += (uint32_t) found;
+    if (col->lookups == DISTINCT_AFTER && col->found < DISTINCT_AFTER / 16) col->distinct_values = 1;
+  }
   return put_entry(col, row, entry);
 }
 
