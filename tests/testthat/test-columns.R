@@ -6,10 +6,14 @@ seg <- 65536L
 
 live_blocks <- function() .Call(influxdbtoolkit:::C_live_allocations)[["column_blocks"]]
 
+# RFC3339 text of second s, formatted once for all tests.
+stamps <- format(as.POSIXct(0:300000, origin = "1970-01-01", tz = "UTC"), "%Y-%m-%dT%H:%M:%SZ")
+stamp <- function(s) stamps[s + 1L]
+
 # One Flux table block of a double, long, boolean, string or dateTime `_value` column.
 flux_block <- function(table, type, values, field = "v", room = "r1", t0 = 0) {
   n <- length(values)
-  time <- format(as.POSIXct(t0 + seq_len(n) - 1, origin = "1970-01-01", tz = "UTC"), "%Y-%m-%dT%H:%M:%SZ")
+  time <- stamp(t0 + seq_len(n) - 1)
   c(paste0("#datatype,string,long,dateTime:RFC3339,string,string,", type),
     "#group,false,false,false,true,true,false", "#default,_result,,,,,",
     ",result,table,_time,room,_field,_value",
@@ -231,9 +235,8 @@ test_that("pivot rows are matched the same when tables are out of time order or 
       if (room %in% c("r1", "r2")) times <- sort(times) # some tables in order, some not
       values <- round(runif(length(times)) * 1000, 2)
       lines <- flux_block(table, "double", values, field = field, room = room)
-      stamp <- format(as.POSIXct(times, origin = "1970-01-01", tz = "UTC"), "%Y-%m-%dT%H:%M:%SZ")
       data <- 5:(4 + length(times))
-      lines[data] <- sprintf(",,%d,%s,%s,%s,%s", table, stamp, room, field, values)
+      lines[data] <- sprintf(",,%d,%s,%s,%s,%s", table, stamp(times), room, field, values)
       blocks[[length(blocks) + 1]] <- lines
       expected[[length(expected) + 1]] <- data.frame(room = room, time = times, field = field, value = values)
       table <- table + 1
