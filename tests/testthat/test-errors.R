@@ -73,6 +73,15 @@ for_each_server("a writable connection runs statements that change data", {
   expect_false(db %in% influx_databases(admin)$name)
 }, generations = "v1")
 
+for_each_server("InfluxQL that changes data is a query error on 3.x, and changes nothing", {
+  # 3.x manages databases through /api/v3/configure (influx_create_database), not InfluxQL
+  admin <- connect_admin(srv)
+  db <- fresh_name("tmpdb")
+  e <- expect_error(influx_query(admin, sprintf("CREATE DATABASE %s", db)), class = "influx_error_query")
+  expect_true(nzchar(e$server_message))
+  expect_false(db %in% influx_databases(admin)$name)
+}, generations = "v3")
+
 for_each_server("statements 2.x cannot run are query errors with its message", {
   e <- expect_error(influx_query(connect_admin(srv), "CREATE DATABASE not_on_v2"), class = "influx_error_query")
   expect_match(e$server_message, "not implemented")
