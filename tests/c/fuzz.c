@@ -1,10 +1,11 @@
 /* Mutation fuzzer for the plain-C cores, meant to run under AddressSanitizer, UndefinedBehavior-
- * Sanitizer and LeakSanitizer: the v1 MessagePack and Flux CSV decoders (fed in random pieces, the
- * latter with and without pivot), the JSON reader, the InfluxQL and Flux dialects, the line-protocol
+ * Sanitizer and LeakSanitizer: the v1 MessagePack, Flux CSV and JSON-lines decoders (fed in random
+ * pieces, Flux with and without pivot, JSON lines with and without hints), the JSON reader, the InfluxQL and Flux dialects, the line-protocol
  * writer, the UTF-8 repair, and the time, duration and base64 parsers. Seeds are the recorded
  * fixtures given on the command line and hostile bodies built here (generated_seeds): MessagePack
  * with container or integer map keys, out-of-range and skipping statement ids, NULs and invalid
- * UTF-8 in names, tags, values and messages, -2^63; Flux CSV without (all) annotations.
+ * UTF-8 in names, tags, values and messages, -2^63; Flux CSV without (all) annotations; JSON lines
+ * with every value kind, escapes, surrogates and hostile bytes.
  *
  *   fuzz ITERATIONS SEED_FILE...
  * Prints "fuzz: N passed, 0 failed" when no sanitizer fired (a sanitizer aborts the process). */
@@ -16,6 +17,7 @@
 
 #include "../../src/bytebuf.h"
 #include "../../src/decode_flux.h"
+#include "../../src/decode_jsonl.h"
 #include "../../src/decode_v1.h"
 #include "../../src/dialect_flux.h"
 #include "../../src/dialect_influxql.h"
@@ -93,6 +95,30 @@ static void run_flux(const unsigned char *buf, size_t len, int pivot) {
   }
   if (d.status == FLUX_OK) flux_finish(&d);
   flux_free(&d);
+}
+
+/* The JSON-lines decoder in random pieces, with hints on some columns; the same body in one piece
+ * must give the same status and row count (the split of the pieces changes nothing). */
+static void run_jsonl(const unsigned char *buf, size_t len) {
+  static const jsonl_hint hints[] = {
+    {"time", 4, JSONL_TIMESTAMP, 0}, {"f", 1, JSONL_FLOAT, 1}, {"t", 1, JSONL_TAG, 0}, {"s", 1, JSONL_STRING, 1}, {"ts", 2, JSONL_TIMESTAMP, 1},
+  };
+  jsonl_options o = {hints, below(2) ? sizeof hints / sizeof hints[0] : 0, (int) below(2)};
+  jsonl_decoder d, whole;
+  if (jsonl_init(&d, &o) != 0 || jsonl_init(&whole, &o) != 0) abort();
+  size_t off = 0;
+  while (off < len) {
+    size_t n = 1 + below(len - off < 64 ? len - off : 64);
+    if (jsonl_feed(&d, buf + off, n) != JSONL_OK) break;
+    off += n;
+  }
+  if (d.status == JSONL_OK) jsonl_finish(&d);
+  if (jsonl_feed(&whole, buf, len) == JSONL_OK) jsonl_finish(&whole);
+  if (d.status != whole.status || (d.status == JSONL_OK && d.out->nrow != whole.out->nrow)) abort();
+  if (d.status == JSONL_OK)
+    for (size_t c = 0; c < d.out->ncol; c++) if (d.out->cols[c].n != d.out->nrow) abort();
+  jsonl_free(&d);
+  jsonl_free(&whole);
 }
 
 /* Repair gives clean UTF-8 within its bound, is the identity on clean input, and is idempotent. */
@@ -289,6 +315,16 @@ static size_t generated_seeds(unsigned char ***seeds, size_t **lens, size_t n) {
   static const char nul_flux[] = "#datatype,string,long,string,string\r\n#group,false,false,true,false\r\n"
                                  "#default,_result,,,\r\n,result,table,t\0g,_v\xffue\r\n,,0,a\0b,x\xc0\xafy\r\n,,0,\0,\xed\xa0\x80\r\n\r\n";
   bytebuf_append(&g[k++], nul_flux, sizeof nul_flux - 1);
+  /* JSON lines: keys appearing late, explicit nulls, int64 and uint64 ends, escapes, surrogates,
+   * nested values, a NUL and invalid UTF-8 in a key and a value, a last line without newline */
+  static const char jsonl[] =
+    "{\"iox::measurement\":\"m\",\"time\":\"2024-01-01T00:00:00.123456789\",\"t\":\"a\",\"f\":1,\"i\":-9223372036854775808}\n"
+    "{\"time\":\"2262-04-11T23:47:16.854775807\",\"u\":18446744073709551615,\"f\":2.5e-3,\"b\":true,\"n\":null}\r\n"
+    "{\"s\":\"\\u00e9\\ud83d\\ude00\\u0000\\\"\",\"l\":[1,{\"x\":[]}],\"ts\":\"2024-03-31T03:00:00+02:00\",\"k\\u0041\":1e308}\n"
+    "{}\n\n{\"i\":9223372036854775807,\"d\":-0.0,\"e\":5e-324,\"t\":\"b\"}";
+  bytebuf_append(&g[k++], jsonl, sizeof jsonl - 1);
+  static const char jsonl_hostile[] = "{\"a\0b\":\"x\0\xff\",\"\xed\xa0\x80\":\"\xc0\xaf\"}\n{\"a\0b\":\"\\ud800\"}\n";
+  bytebuf_append(&g[k++], jsonl_hostile, sizeof jsonl_hostile - 1);
   *seeds = realloc(*seeds, (n + k) * sizeof **seeds);
   *lens = realloc(*lens, (n + k) * sizeof **lens);
   for (size_t i = 0; i < k; i++) { (*seeds)[n + i] = g[i].data; (*lens)[n + i] = g[i].len; }
@@ -344,6 +380,7 @@ int main(int argc, char **argv) {
     run_decoder(seeds[i], lens[i]);
     run_flux(seeds[i], lens[i], 0);
     run_flux(seeds[i], lens[i], 1);
+    run_jsonl(seeds[i], lens[i]);
     run_text(seeds[i], lens[i]);
   }
   for (long it = 0; it < iterations; it++) {
@@ -352,6 +389,7 @@ int main(int argc, char **argv) {
     size_t len = mutate(buf, lens[k], cap);
     run_decoder(buf, len);
     run_flux(buf, len, (int) (it & 1));
+    run_jsonl(buf, len);
     run_text(buf, len);
   }
   for (int i = 0; i < nseeds; i++) free(seeds[i]);
