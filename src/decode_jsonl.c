@@ -449,15 +449,25 @@ static int parse_time(jsonl_decoder *d, const char *s, size_t len, int64_t *ns) 
   return 0;
 }
 
-/* A string value; a run of equal values (tags) shares one copy in the arena. */
+static int same_bytes(const char *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++) if (a[i] != b[i]) return 0;
+  return 1;
+}
+
+/* A string value, stored once per distinct value among the column's recent ones. */
 static int put_string(jsonl_decoder *d, int c, size_t row, const char *s, size_t len) {
   jsonl_column *jc = &d->cols[c];
   table *t = d->out;
-  if (!(jc->has_last && jc->last.len == len && memcmp(table_str(t, jc->last), s, len) == 0)) {
-    if (table_intern(t, s, len, &jc->last) != 0) return -1;
-    jc->has_last = 1;
+  for (unsigned i = 0; i < jc->nrecent; i++) {
+    strref r = jc->recent[i];
+    if (r.len == len && same_bytes(table_str(t, r), s, len)) return col_put_ref(t, c, row, r);
   }
-  return col_put_ref(t, c, row, jc->last);
+  strref r;
+  if (table_intern(t, s, len, &r) != 0) return -1;
+  jc->recent[jc->next_recent] = r;
+  jc->next_recent = (jc->next_recent + 1) % JSONL_RECENT;
+  if (jc->nrecent < JSONL_RECENT) jc->nrecent++;
+  return col_put_ref(t, c, row, r);
 }
 
 static int int64_fits_double(int64_t v) {
@@ -551,7 +561,7 @@ static jsonl_status decode_line(jsonl_decoder *d, const char *s, size_t n, int l
       int c = k < d->cap_order ? d->order[k] : -1;
       const column *expected = c >= 0 ? &d->out->cols[c] : NULL;
       if (expected && d->cols[c].plain_name && (size_t) (e - p) > expected->name_len + 1 && p[expected->name_len + 1] == '"' &&
-          memcmp(p + 1, expected->name, expected->name_len) == 0) {
+          same_bytes(p + 1, expected->name, expected->name_len)) {
         p += expected->name_len + 2; /* the key of the line before, in the same place */
       } else {
         const char *name;
