@@ -117,14 +117,27 @@ int jsonl_init(jsonl_decoder *d, const jsonl_options *opt) {
     d->hints[i].name = d->hint_names + off;
     off += opt->hints[i].len;
   }
+  /* Sorted for lookup; hints that name one column twice become one (a type wins over none). */
+  qsort(d->hints, n, sizeof *d->hints, hint_order);
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++) {
+    jsonl_hint *h = &d->hints[i], *prev = kept ? &d->hints[kept - 1] : NULL;
+    if (prev && hint_order(prev, h) == 0) {
+      prev->required |= h->required;
+      if (h->type != JSONL_AUTO) prev->type = h->type;
+    } else {
+      d->hints[kept++] = *h;
+    }
+  }
   d->opt.hints = d->hints;
+  d->opt.nhints = kept;
   /* Required columns come first, in the order given (the query's column order, if the caller
    * knows it); keys of the body that are not hinted follow as they appear. */
-  for (size_t i = 0; i < n; i++)
-    if (d->hints[i].required && table_find(d->out, d->hints[i].name, d->hints[i].len) < 0 &&
-        create_column(d, d->hints[i].name, d->hints[i].len, d->hints[i].type) < 0)
+  for (size_t i = 0; i < n; i++) {
+    const jsonl_hint *h = find_hint(d, opt->hints[i].name, opt->hints[i].len);
+    if (h->required && table_find(d->out, h->name, h->len) < 0 && create_column(d, h->name, h->len, h->type) < 0)
       return -1;
-  qsort(d->hints, n, sizeof *d->hints, hint_order);
+  }
   return 0;
 }
 

@@ -353,6 +353,13 @@ static void test_hints(void) {
         "all-null time and string columns typed");
   CHECK(col(&d, "nulls_i")->type == COL_INT && is_na(col(&d, "nulls_i"), 0) && is_na(col(&d, "nulls_i"), 1), "explicit nulls of an int");
   jsonl_free(&d);
+  /* a column named twice (once as required, once with a type) is one hinted column */
+  jsonl_hint twice[] = {{"b", 1, JSONL_AUTO, 1}, {"a", 1, JSONL_AUTO, 1}, {"a", 1, JSONL_FLOAT, 0}, {"b", 1, JSONL_STRING, 0}};
+  jsonl_options o2 = {twice, 4, 0};
+  CHECK(decode(&d, "{\"a\":1,\"c\":2}\n", 13, 0, &o2) == JSONL_OK && d.out->ncol == 3 && strcmp(d.out->cols[0].name, "b") == 0 &&
+        strcmp(d.out->cols[1].name, "a") == 0 && col(&d, "a")->type == COL_DOUBLE && col(&d, "b")->type == COL_STRING &&
+        is_na(col(&d, "b"), 0), "hints merged by name, required columns in the given order: %s", d.message);
+  jsonl_free(&d);
   CHECK(jsonl_type_from_name("timestamp") == JSONL_TIMESTAMP && jsonl_type_from_name("uint") == JSONL_UINT &&
         jsonl_type_from_name("Float64") == -1, "type names");
 }
