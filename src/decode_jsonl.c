@@ -91,12 +91,15 @@ static int create_column(jsonl_decoder *d, const char *name, size_t len, jsonl_t
   return c;
 }
 
-/* The output column of a key seen for the first time: its type from the hints ("time" is a
- * timestamp unless hinted otherwise). */
+/* A column's type: its hint's, else a timestamp for "time" (the server's time column). */
+static jsonl_type column_type(const jsonl_hint *h, const char *name, size_t len) {
+  if (h && h->type != JSONL_AUTO) return h->type;
+  return len == 4 && memcmp(name, "time", 4) == 0 ? JSONL_TIMESTAMP : JSONL_AUTO;
+}
+
+/* The output column of a key seen for the first time. */
 static int new_column(jsonl_decoder *d, const char *name, size_t len) {
-  const jsonl_hint *h = find_hint(d, name, len);
-  jsonl_type type = h ? h->type : (len == 4 && memcmp(name, "time", 4) == 0) ? JSONL_TIMESTAMP : JSONL_AUTO;
-  return create_column(d, name, len, type);
+  return create_column(d, name, len, column_type(find_hint(d, name, len), name, len));
 }
 
 int jsonl_init(jsonl_decoder *d, const jsonl_options *opt) {
@@ -135,7 +138,8 @@ int jsonl_init(jsonl_decoder *d, const jsonl_options *opt) {
    * knows it); keys of the body that are not hinted follow as they appear. */
   for (size_t i = 0; i < n; i++) {
     const jsonl_hint *h = find_hint(d, opt->hints[i].name, opt->hints[i].len);
-    if (h->required && table_find(d->out, h->name, h->len) < 0 && create_column(d, h->name, h->len, h->type) < 0)
+    if (h->required && table_find(d->out, h->name, h->len) < 0 &&
+        create_column(d, h->name, h->len, column_type(h, h->name, h->len)) < 0)
       return -1;
   }
   return 0;

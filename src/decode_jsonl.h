@@ -33,9 +33,9 @@
 
 typedef enum {
   JSONL_OK = 0,
-  JSONL_ERR_MALFORMED, /* not JSON lines of objects; the message names the line and byte */
-  JSONL_ERR_TRUNCATED, /* the body ended inside a line */
-  JSONL_ERR_NOMEM
+  JSONL_ERR_MALFORMED = 2, /* not JSON lines of objects; the message names the line and byte */
+  JSONL_ERR_TRUNCATED = 3, /* the body ended inside a line */
+  JSONL_ERR_NOMEM = 4
 } jsonl_status;
 
 /* What a hint says a column is (names as information_schema.columns types map to them). */

@@ -360,6 +360,11 @@ static void test_hints(void) {
         strcmp(d.out->cols[1].name, "a") == 0 && col(&d, "a")->type == COL_DOUBLE && col(&d, "b")->type == COL_STRING &&
         is_na(col(&d, "b"), 0), "hints merged by name, required columns in the given order: %s", d.message);
   jsonl_free(&d);
+  jsonl_hint time_only[] = {{"time", 4, JSONL_AUTO, 1}};
+  jsonl_options o3 = {time_only, 1, 0};
+  CHECK(decode(&d, "{\"a\":1}\n", 8, 0, &o3) == JSONL_OK && col(&d, "time")->type == COL_TIME && is_na(col(&d, "time"), 0),
+        "a required time column without a type is a time column");
+  jsonl_free(&d);
   CHECK(jsonl_type_from_name("timestamp") == JSONL_TIMESTAMP && jsonl_type_from_name("uint") == JSONL_UINT &&
         jsonl_type_from_name("Float64") == -1, "type names");
 }
