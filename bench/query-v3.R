@@ -92,9 +92,16 @@ t_download <- median_time(download)
 t_curl <- median_time(function() system2("curl", c("-s", "-o", "/dev/null", shQuote(paste0(url, "/body.jsonl")))))
 t_decode <- median_time(decode)
 size <- as.numeric(object.size(got))
+rm(got)
+# Peak resident memory of one decode above what R held before (Linux: VmHWM after a reset).
+status_bytes <- function(key) as.numeric(gsub("[^0-9]", "", grep(key, readLines("/proc/self/status"), value = TRUE))) * 1024
+invisible(gc())
+held <- status_bytes("^VmRSS:")
+peak <- tryCatch({ cat("5", file = "/proc/self/clear_refs"); invisible(decode()); status_bytes("^VmHWM:") - held }, error = function(e) NA_real_)
 cat(sprintf("JSON lines, %d rows, %.0f MB body, median of %d\n", rows, bytes / 1e6, reps))
 cat(sprintf("  download (libcurl, raw sink)  %6.3f s  (%.0f MB/s)\n", t_download, bytes / 1e6 / t_download))
 cat(sprintf("  curl CLI to /dev/null         %6.3f s\n", t_curl))
 cat(sprintf("  decode: %s\n                                %6.3f s  (%.0f MB/s)\n", path, t_decode, bytes / 1e6 / t_decode))
 cat(sprintf("  ratio decode / download       %6.2f  (target <= 1.3)\n", t_decode / t_download))
-cat(sprintf("  result: %.0f MB data frame\n", size / 1e6))
+cat(sprintf("  result: %.0f MB data frame; peak memory of the decode %.0f MB (%.1fx the result)\n",
+            size / 1e6, peak / 1e6, peak / size))
