@@ -83,8 +83,13 @@ static int plain_name(const char *name, size_t len) {
 /* An output column of the given type; its role from the type and the options. */
 static int create_column(jsonl_decoder *d, const char *name, size_t len, jsonl_type type) {
   col_role role = ROLE_VALUE;
-  if (type == JSONL_TAG) role = ROLE_TAG;
-  else if (d->opt.measurement_role && len == 16 && memcmp(name, "iox::measurement", 16) == 0) role = ROLE_MEASUREMENT;
+  if (type == JSONL_TAG) {
+    role = ROLE_TAG;
+  } else if (d->opt.measurement_role && len == 16 && memcmp(name, "iox::measurement", 16) == 0) {
+    /* r_columns.c reads a measurement column as strings: whatever a hostile body puts there */
+    role = ROLE_MEASUREMENT;
+    type = JSONL_STRING;
+  }
   int c = table_column(d->out, name, len, role);
   if (c < 0 || track_column(d, c, type) != 0) return -1;
   d->cols[c].plain_name = plain_name(name, len);

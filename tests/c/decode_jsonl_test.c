@@ -105,6 +105,12 @@ static void test_influxql_shape(void) {
   CHECK(decode(&d, influxql_body, strlen(influxql_body), 7, &o) == JSONL_OK && col(&d, "iox::measurement")->role == ROLE_MEASUREMENT,
         "measurement role on request");
   jsonl_free(&d);
+  /* r_columns.c reads a measurement column as strings, so it holds strings whatever the body says */
+  const char *odd = "{\"iox::measurement\":5}\n{\"iox::measurement\":true}\n{\"iox::measurement\":null}\n";
+  CHECK(decode(&d, odd, strlen(odd), 0, &o) == JSONL_OK && col(&d, "iox::measurement")->type == COL_STRING &&
+        SVAL_IS(&d, col(&d, "iox::measurement"), 0, "5") && SVAL_IS(&d, col(&d, "iox::measurement"), 1, "true") &&
+        is_na(col(&d, "iox::measurement"), 2), "a measurement column of numbers and booleans is text");
+  jsonl_free(&d);
 }
 
 static void test_nulls_and_late_keys(void) {

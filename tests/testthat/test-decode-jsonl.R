@@ -43,6 +43,9 @@ test_that("with measurement = TRUE, iox::measurement has the 1.x shape", {
   one <- frame(lines('{"iox::measurement":"m","time":"2024-01-01T00:00:00","v":1}',
                      '{"iox::measurement":"m","time":"2024-01-01T00:00:01","v":2}'), measurement = TRUE)
   expect_equal(names(one), c("time", "v")) # one measurement: no column, as on 1.x
+  # whatever a body puts there, the measurement column is text
+  odd <- frame(lines('{"iox::measurement":5}', '{"iox::measurement":true}', '{"iox::measurement":null}'), measurement = TRUE)
+  expect_identical(odd$measurement, c("5", "true", NA))
 })
 
 test_that("SHOW DATABASES answers keep iox::database as sent", {
