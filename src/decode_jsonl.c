@@ -197,7 +197,31 @@ static jsonl_status bad(line_ctx *x, const char *p, const char *fmt, ...) {
 /* ---- values ------------------------------------------------------------------------------- */
 
 static const char *skip_ws(const char *p, const char *e) {
+  if (p < e && (unsigned char) *p > ' ') return p; /* the server writes no whitespace */
   while (p < e && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
+  return p;
+}
+
+/* Bytes that end the plain run of a string: the quote, a backslash, control bytes. */
+static const unsigned char string_stop[256] = {
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  ['"'] = 1, ['\\'] = 1,
+};
+
+/* The end of the plain run at p: eight bytes at a time while none of them is a quote, a
+ * backslash or below 0x20 (the exact "has a zero byte" and "has a byte below n" word tests), then
+ * byte by byte. */
+static const char *plain_run(const char *p, const char *e) {
+  const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  while (e - p >= 8) {
+    uint64_t v, q, b;
+    memcpy(&v, p, 8);
+    q = v ^ (ones * '"');
+    b = v ^ (ones * '\\');
+    if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v)) & highs) break;
+    p += 8;
+  }
+  while (p < e && !string_stop[(unsigned char) *p]) p++;
   return p;
 }
 
@@ -267,7 +291,7 @@ static const char *read_escape(line_ctx *x, const char *p, bytebuf *b) {
  * decoded into d->text. Returns the position after the closing quote, or NULL (status set). */
 static const char *read_string(line_ctx *x, const char *p, const char **out, size_t *len) {
   const char *start = ++p, *e = x->e;
-  while (p < e && *p != '"' && *p != '\\' && (unsigned char) *p >= 0x20) p++;
+  p = plain_run(p, e);
   if (p < e && *p == '"') {
     *out = start;
     *len = (size_t) (p - start);
@@ -282,7 +306,7 @@ static const char *read_string(line_ctx *x, const char *p, const char **out, siz
     if (*p != '\\') { bad(x, p, "a control character (0x%02X) inside a string", (unsigned) *p); return NULL; }
     if ((p = read_escape(x, p, b)) == NULL) return NULL;
     start = p;
-    while (p < e && *p != '"' && *p != '\\' && (unsigned char) *p >= 0x20) p++;
+    p = plain_run(p, e);
   }
   *out = (const char *) b->data;
   *len = b->len;
@@ -471,8 +495,29 @@ static int parse_time(jsonl_decoder *d, const char *s, size_t len, int64_t *ns) 
   return 0;
 }
 
+/* memcmp(a, b, n) == 0 for the short keys and tags of every line, eight bytes at a time. */
 static int same_bytes(const char *a, const char *b, size_t n) {
-  for (size_t i = 0; i < n; i++) if (a[i] != b[i]) return 0;
+  uint64_t x, y;
+  uint32_t u, v;
+  if (n >= 8) { /* whole words, then the last eight bytes (overlapping) */
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      memcpy(&x, a + i, 8);
+      memcpy(&y, b + i, 8);
+      if (x != y) return 0;
+    }
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
+  }
+  if (n >= 4) { /* the first and the last four */
+    memcpy(&u, a, 4);
+    memcpy(&v, b, 4);
+    if (u != v) return 0;
+    memcpy(&u, a + n - 4, 4);
+    memcpy(&v, b + n - 4, 4);
+    return u == v;
+  }
+  for (; n > 0; n--) if (*a++ != *b++) return 0;
   return 1;
 }
 

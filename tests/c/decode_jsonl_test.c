@@ -201,6 +201,17 @@ static void test_strings(void) {
           "raw UTF-8 and invalid bytes kept as sent");
     jsonl_free(&d);
   }
+  /* a quote, an escape, a control byte and a multi-byte character at every offset of a word */
+  for (int k = 0; k < 20; k++) {
+    char body[96], want[64];
+    snprintf(body, sizeof body, "{\"s\":\"%.*s\\n\xc3\xa9%.*s\"}\n", k, "abcdefghijklmnopqrstuvwxyz", k, "0123456789012345678901");
+    snprintf(want, sizeof want, "%.*s\n\xc3\xa9%.*s", k, "abcdefghijklmnopqrstuvwxyz", k, "0123456789012345678901");
+    CHECK(decode_str(&d, body, 0) == JSONL_OK && sval_is(&d, col(&d, "s"), 0, want, strlen(want)), "offset %d: %s", k, d.message);
+    jsonl_free(&d);
+    snprintf(body, sizeof body, "{\"s\":\"%.*s\x01\"}\n", k, "abcdefghijklmnopqrstuvwxyz");
+    CHECK(decode_str(&d, body, 0) == JSONL_ERR_MALFORMED, "a control byte after %d bytes", k);
+    jsonl_free(&d);
+  }
   CHECK(decode_str(&d, "{\"k\\u00e9y\":1,\"t\\\"ab\":2}\n", 0) == JSONL_OK && col(&d, "k\xc3\xa9y") && col(&d, "t\"ab"),
         "escapes in keys");
   jsonl_free(&d);
