@@ -6,11 +6,14 @@
 
 R ?= Rscript
 LIB := $(CURDIR)/.lib
-SERVERS ?= v1.6.7 v1.6.7-tls v1.8.10 v1.13.2 v2.7.12
-DEBS := r-base-dev r-cran-testthat r-cran-bit64 r-cran-cli libcurl4-openssl-dev pkg-config curl influxdb openssl
+SERVERS ?= v1.6.7 v1.6.7-tls v1.8.10 v1.13.2 v2.7.12 v3-standin
+# The real InfluxDB 3 server's recorded answers (InfluxData's data, kept outside the project): when
+# present, `make test` holds the 3.x stand-in to them.
+SHARED_VECTORS := $(CURDIR)/../shared/vectors/influxdb3/query-outputs.json
+DEBS := r-base-dev r-cran-testthat r-cran-bit64 r-cran-cli libcurl4-openssl-dev pkg-config curl influxdb openssl python3 python3-venv
 BENCH_DEBS := r-cran-jsonlite r-cran-data.table
 
-.PHONY: deps install demo test fuzz valgrind check bench docs servers-start servers-stop clean
+.PHONY: deps install demo test fuzz valgrind check bench docs servers-start servers-stop standin-check clean
 
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -41,8 +44,8 @@ FUZZ_ITERATIONS ?= 100000
 fuzz: deps
 	@mkdir -p $(LIB)
 	gcc -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer \
-	  -Wall -Wextra -o $(LIB)/fuzz tests/c/fuzz.c src/decode_v1.c src/decode_flux.c src/decode_jsonl.c src/msgpack.c \
-	  src/columns.c src/bytebuf.c src/json.c src/dialect_influxql.c src/dialect_flux.c src/timeparse.c \
+	  -Wall -Wextra -o $(LIB)/fuzz tests/c/fuzz.c src/decoder.c src/decode_v1.c src/decode_flux.c src/decode_jsonl.c src/msgpack.c \
+	  src/columns.c src/bytebuf.c src/json.c src/dialect_influxql.c src/dialect_flux.c src/dialect_sql.c src/timeparse.c \
 	  src/lineproto.c src/series_query.c src/series_index.c src/utf8.c -lm
 	$(LIB)/fuzz $(FUZZ_ITERATIONS) tests/testthat/fixtures/*
 
@@ -59,8 +62,16 @@ valgrind: install
 	rc=$$?; grep -E "ERROR SUMMARY|definitely lost" $(LIB)/valgrind.log; \
 	[ $$rc -eq 0 ] || echo "valgrind found memory errors or definite leaks (exit $$rc): see $(LIB)/valgrind.log"; exit $$rc
 
+# The 3.x stand-in (tools/influxdb3-standin): its own unit tests, then its answers against the real
+# server's recorded ones, byte for byte (skipped with a message when ../shared is absent).
+standin-check: deps
+	@py=$$(tools/test-servers.sh v3-python) || exit 1; \
+	(cd tools/influxdb3-standin && $$py -m unittest -q test_lineproto test_influxql test_http) || exit 1; \
+	if [ -f "$(SHARED_VECTORS)" ]; then $$py tools/check-influxdb3-standin.py --python $$py --vectors "$(SHARED_VECTORS)"; \
+	else echo "no $(SHARED_VECTORS): the 3.x stand-in is not checked against the real server's answers"; fi
+
 # Starts the servers, runs every test, stops the servers again whatever the outcome.
-test: install fuzz
+test: install fuzz standin-check
 	@tools/test-servers.sh start $(SERVERS); rc=$$?; \
 	if [ $$rc -eq 0 ]; then \
 	  eval "$$(tools/test-servers.sh env)"; \

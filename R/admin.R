@@ -14,7 +14,8 @@
 #' @param con A writable connection from [influx_connect()].
 #' @param name Name of the database, bucket or retention policy.
 #' @param retention Retention duration, or `NULL` for infinite.
-#' @param database Database of the retention policy (default the connection's).
+#' @param database Database of the retention policy (default: the connection's, see
+#'   [influx_target]).
 #' @param replication Replication factor (1.x clusters; 1 on a single server).
 #' @param default Make the retention policy the database's default.
 #' @param dry_run Return what would be sent instead of sending it.
@@ -31,15 +32,7 @@ influx_create_database <- function(con, name, retention = NULL, dry_run = FALSE)
   call <- sys.call()
   admin_preamble(con, name, "creating a database", dry_run, call)
   secs <- if (is.null(retention)) NULL else duration_seconds(retention, call)
-  if (con$generation == "v1") {
-    q <- paste("CREATE DATABASE", iql_ident(name), if (!is.null(secs)) sprintf("WITH DURATION %ds", secs))
-    return(run_admin_statement(con, q, dry_run))
-  }
-  body <- list(orgID = if (dry_run) "<org id>" else v2_org_id(con, call), name = name,
-               retentionRules = if (is.null(secs)) list() else list(list(type = "expire", everySeconds = secs)))
-  if (dry_run) return(to_json(body))
-  v2_api(con, "POST", "/api/v2/buckets", body = body, call = call)
-  invisible(to_json(body))
+  create_database(con, name, secs, dry_run, call)
 }
 
 #' @rdname influx_admin_databases
@@ -47,11 +40,7 @@ influx_create_database <- function(con, name, retention = NULL, dry_run = FALSE)
 influx_drop_database <- function(con, name, dry_run = FALSE) {
   call <- sys.call()
   admin_preamble(con, name, "dropping a database", dry_run, call)
-  if (con$generation == "v1") return(run_admin_statement(con, paste("DROP DATABASE", iql_ident(name)), dry_run))
-  if (dry_run) return(sprintf("DELETE /api/v2/buckets/<id of %s>", name))
-  id <- v2_bucket(con, name, call)$id
-  v2_api(con, "DELETE", paste0("/api/v2/buckets/", id), call = call)
-  invisible(paste0("DELETE /api/v2/buckets/", id))
+  drop_database(con, name, dry_run, call)
 }
 
 #' @rdname influx_admin_databases
@@ -60,12 +49,8 @@ influx_create_retention_policy <- function(con, name, retention, database = NULL
                                            default = FALSE, dry_run = FALSE) {
   call <- sys.call()
   admin_preamble(con, name, "creating a retention policy", dry_run, call)
-  require_capability(con, "retention_policies", "retention policies", call)
   secs <- if (is.null(retention)) NULL else duration_seconds(retention, call)
-  q <- sprintf("CREATE RETENTION POLICY %s ON %s DURATION %s REPLICATION %d%s", iql_ident(name),
-               iql_ident(target_name(con, database, call)), if (is.null(secs)) "INF" else paste0(secs, "s"),
-               as.integer(replication), if (isTRUE(default)) " DEFAULT" else "")
-  run_admin_statement(con, q, dry_run)
+  create_retention_policy(con, name, secs, influx_target(con, database, call), replication, default, dry_run, call)
 }
 
 #' @rdname influx_admin_databases
@@ -73,9 +58,7 @@ influx_create_retention_policy <- function(con, name, retention, database = NULL
 influx_drop_retention_policy <- function(con, name, database = NULL, dry_run = FALSE) {
   call <- sys.call()
   admin_preamble(con, name, "dropping a retention policy", dry_run, call)
-  require_capability(con, "retention_policies", "retention policies", call)
-  run_admin_statement(con, sprintf("DROP RETENTION POLICY %s ON %s", iql_ident(name),
-                                   iql_ident(target_name(con, database, call))), dry_run)
+  drop_retention_policy(con, name, influx_target(con, database, call), dry_run, call)
 }
 
 #' Administer users, privileges and tokens
@@ -121,13 +104,7 @@ NULL
 influx_users <- function(con) {
   call <- sys.call()
   check_open(con, call)
-  if (con$generation == "v1") {
-    df <- influx_query(con, "SHOW USERS")
-    return(data.frame(name = df$user %||% character(), admin = df$admin %||% logical(), stringsAsFactors = FALSE))
-  }
-  users <- v2_api(con, "GET", "/api/v2/users", call = call)$users
-  data.frame(name = vapply(users, function(u) u$name, ""), id = vapply(users, function(u) u$id, ""),
-             status = vapply(users, function(u) u$status %||% NA_character_, ""), stringsAsFactors = FALSE)
+  list_users(con, call)
 }
 
 #' @rdname influx_admin_users
@@ -136,18 +113,7 @@ influx_create_user <- function(con, name, password, admin = FALSE, dry_run = FAL
   call <- sys.call()
   admin_preamble(con, name, "creating a user", dry_run, call)
   check_name(password, "password", call)
-  if (con$generation == "v1") {
-    q <- sprintf("CREATE USER %s WITH PASSWORD %s%s", iql_ident(name), iql_string(password),
-                 if (isTRUE(admin)) " WITH ALL PRIVILEGES" else "")
-    if (dry_run) return(sub(iql_string(password), "'<password>'", q, fixed = TRUE))
-    influx_query(con, q)
-    return(invisible(TRUE))
-  }
-  if (isTRUE(admin)) abort_unsupported(con, "creating an administrator user (2.x grants access through tokens)", call)
-  if (dry_run) return(to_json(list(name = name)))
-  user <- v2_api(con, "POST", "/api/v2/users", body = list(name = name), call = call)
-  v2_api(con, "POST", sprintf("/api/v2/users/%s/password", user$id), body = list(password = password), call = call)
-  invisible(TRUE)
+  create_user(con, name, password, admin, dry_run, call)
 }
 
 #' @rdname influx_admin_users
@@ -155,34 +121,26 @@ influx_create_user <- function(con, name, password, admin = FALSE, dry_run = FAL
 influx_drop_user <- function(con, name, dry_run = FALSE) {
   call <- sys.call()
   admin_preamble(con, name, "dropping a user", dry_run, call)
-  if (con$generation == "v1") return(run_admin_statement(con, paste("DROP USER", iql_ident(name)), dry_run))
-  if (dry_run) return(sprintf("DELETE /api/v2/users/<id of %s>", name))
-  users <- influx_users(con)
-  id <- users$id[users$name == name]
-  if (length(id) == 0) abort_argument(sprintf("no user '%s'", name), call)
-  v2_api(con, "DELETE", paste0("/api/v2/users/", id[1]), call = call)
-  invisible(TRUE)
+  drop_user(con, name, dry_run, call)
 }
 
 #' @rdname influx_admin_users
 #' @export
 influx_grant <- function(con, user, database, privilege = c("read", "write", "all"), dry_run = FALSE) {
-  grant_or_revoke(con, user, database, privilege, dry_run, "GRANT", "TO", sys.call())
+  grant_or_revoke(con, user, database, privilege, dry_run, "GRANT", sys.call())
 }
 
 #' @rdname influx_admin_users
 #' @export
 influx_revoke <- function(con, user, database, privilege = c("read", "write", "all"), dry_run = FALSE) {
-  grant_or_revoke(con, user, database, privilege, dry_run, "REVOKE", "FROM", sys.call())
+  grant_or_revoke(con, user, database, privilege, dry_run, "REVOKE", sys.call())
 }
 
-grant_or_revoke <- function(con, user, database, privilege, dry_run, verb, prep, call) {
+grant_or_revoke <- function(con, user, database, privilege, dry_run, verb, call) {
   admin_preamble(con, user, paste(tolower(verb), "privileges"), dry_run, call)
-  require_capability(con, "grants", paste(tolower(verb), "of database privileges (2.x uses tokens)"), call)
   check_name(database, "database", call)
   privilege <- if (identical(privilege, c("read", "write", "all"))) "read" else check_choice(privilege, c("read", "write", "all"), "privilege", call)
-  q <- sprintf("%s %s ON %s %s %s", verb, toupper(privilege), iql_ident(database), prep, iql_ident(user))
-  run_admin_statement(con, q, dry_run)
+  change_privilege(con, verb, user, database, privilege, dry_run, call)
 }
 
 #' @rdname influx_admin_users
@@ -190,18 +148,8 @@ grant_or_revoke <- function(con, user, database, privilege, dry_run, verb, prep,
 influx_create_token <- function(con, description, read = character(), write = character(), dry_run = FALSE) {
   call <- sys.call()
   admin_preamble(con, description, "creating a token", dry_run, call)
-  require_capability(con, "tokens", "API tokens", call)
   if (length(read) + length(write) == 0) abort_argument("a token needs at least one bucket to `read` or `write`", call)
-  org <- if (dry_run) "<org id>" else v2_org_id(con, call)
-  perm <- function(action, bucket) {
-    id <- if (dry_run) sprintf("<id of %s>", bucket) else v2_bucket(con, bucket, call)$id
-    list(action = action, resource = list(type = "buckets", id = id, orgID = org))
-  }
-  body <- list(orgID = org, description = description,
-               permissions = c(lapply(read, function(b) perm("read", b)), lapply(write, function(b) perm("write", b))))
-  if (dry_run) return(to_json(body))
-  a <- v2_api(con, "POST", "/api/v2/authorizations", body = body, call = call)
-  structure(list(id = a$id, description = a$description, token = a$token), class = "influx_token")
+  create_token(con, description, read, write, dry_run, call)
 }
 
 #' @rdname influx_admin_users
@@ -209,19 +157,7 @@ influx_create_token <- function(con, description, read = character(), write = ch
 influx_tokens <- function(con) {
   call <- sys.call()
   check_open(con, call)
-  require_capability(con, "tokens", "API tokens", call)
-  auths <- v2_api(con, "GET", "/api/v2/authorizations", call = call)$authorizations
-  perms <- vapply(auths, function(a) paste(vapply(a$permissions, function(p) {
-    paste0(p$action, ":", p$resource$type, if (!is.null(p$resource$name)) paste0("/", p$resource$name) else "")
-  }, ""), collapse = ", "), "")
-  data.frame(id = vapply(auths, function(a) a$id, ""),
-             description = vapply(auths, function(a) a$description %||% "", ""),
-             status = vapply(auths, function(a) a$status %||% NA_character_, ""),
-             user = vapply(auths, function(a) a$user %||% NA_character_, ""),
-             permissions = perms,
-             # A server that stores only hashes lists "" for every token: that is no token.
-             token = vapply(auths, function(a) if (is.character(a$token) && nzchar(a$token)) a$token else NA_character_, ""),
-             stringsAsFactors = FALSE)
+  list_tokens(con, call)
 }
 
 #' @rdname influx_admin_users
@@ -229,10 +165,7 @@ influx_tokens <- function(con) {
 influx_delete_token <- function(con, id, dry_run = FALSE) {
   call <- sys.call()
   admin_preamble(con, id, "deleting a token", dry_run, call)
-  require_capability(con, "tokens", "API tokens", call)
-  if (dry_run) return(paste0("DELETE /api/v2/authorizations/", id))
-  v2_api(con, "DELETE", paste0("/api/v2/authorizations/", id), call = call)
-  invisible(TRUE)
+  delete_token(con, id, dry_run, call)
 }
 
 #' @export
@@ -247,12 +180,6 @@ admin_preamble <- function(con, name, what, dry_run, call) {
   check_name(name, "name", call)
   if (!is.logical(dry_run) || length(dry_run) != 1 || is.na(dry_run)) abort_argument("`dry_run` must be TRUE or FALSE", call)
   if (!dry_run) require_writable(con, what, call)
-}
-
-run_admin_statement <- function(con, q, dry_run) {
-  if (dry_run) return(q)
-  influx_query(con, q)
-  invisible(q)
 }
 
 # "30d", "12h", "90m", "1w", "3600s" or a number of seconds -> whole seconds

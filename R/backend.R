@@ -1,81 +1,223 @@
-# One description per server generation: its query languages, endpoints and what it can do.
-# Code that depends on the generation asks the backend, never the version string; a v3 backend
-# is one more entry here.
+# What every server generation shares: the generics the verbs call, their defaults, and the
+# registry of generations. Each generation's methods live together in R/backend-v<N>.R; a verb
+# never asks which generation it talks to. A generic without a method for a generation raises
+# influx_error_unsupported (its default method below), so a generation that cannot do something
+# simply has no method for it.
+#
+# The generics (con is an influx_<gen>_connection; target is what influx_target() decided):
+#   backend_label(con)                          "InfluxDB 1.x": printing and error messages
+#   backend_capabilities(con)                   named logicals (flux, flux_params, buckets), refined
+#                                               at connect by the server's version
+#   query_languages(con)                        the languages influx_query() accepts on it
+#   default_query_language(con, query)          the language of influx_query(language = "auto")
+#   run_query(con, query, language, target, params, frame, call)   influx_query() once checked
+#   compat_target(con, target, call)            list(db, rp): target as the 1.x-compatible endpoints
+#                                               (/query, /write) name it; on 2.x its DBRP mapping
+#   series_language(con, language, call)       the language influx_timeseries() uses for `language`
+#                                               ("auto" or one of query_languages(con))
+#   read_series(con, series, call)              influx_timeseries() once checked: the series
+#                                               description in, time/group_by/fields frame out
+#   list_databases(con, system, call)           influx_databases()
+#   list_measurements(con, target, call)        influx_measurements()
+#   list_tag_keys(con, target, measurement, call)          influx_tag_keys()
+#   list_tag_values(con, target, measurement, key, call)   influx_tag_values()
+#   list_field_keys(con, target, measurement, call)        influx_field_keys()
+#   list_retention_policies(con, target, call)  influx_retention_policies()
+#   write_endpoint(con, target, precision, call)  path and query string of a write request
+#   delete_points(con, target, measurement, start_ns, end_ns, where, dry_run, call)  influx_delete()
+#   drop_measurement(con, target, measurement, dry_run, call)  influx_drop_measurement()
+#   create_database(con, name, seconds, dry_run, call)     influx_create_database()
+#   drop_database(con, name, dry_run, call)                influx_drop_database()
+#   create_retention_policy(con, name, seconds, target, replication, default, dry_run, call)
+#   drop_retention_policy(con, name, target, dry_run, call)
+#   list_users(con, call), create_user(con, name, password, admin, dry_run, call),
+#   drop_user(con, name, dry_run, call)
+#   change_privilege(con, verb, user, database, privilege, dry_run, call)  grant and revoke
+#   create_token(con, description, read, write, dry_run, call), list_tokens(con, call),
+#   delete_token(con, id, dry_run, call)
 
-backends <- list(
-  v1 = list(
-    generation = "v1",
-    label = "InfluxDB 1.x",
-    languages = "influxql",
-    auth = "basic",
-    endpoints = list(ping = "/ping", query = "/query", write = "/write", flux = "/api/v2/query"),
-    # flux: 1.8 and later, when the server enables it; flux_params: 1.9 and later (1.8's Flux
-    # ignores the request's `extern`); both set per server at connect
-    capabilities = c(influxql = TRUE, flux = TRUE, flux_params = FALSE, buckets = FALSE, tokens = FALSE,
-                     users = TRUE, grants = TRUE, retention_policies = TRUE, delete_api = FALSE)
-  ),
-  v2 = list(
-    generation = "v2",
-    label = "InfluxDB 2.x",
-    languages = c("flux", "influxql"),
-    auth = "token",
-    endpoints = list(ping = "/ping", query = "/query", flux = "/api/v2/query",
-                     write = "/api/v2/write", health = "/health"),
-    capabilities = c(influxql = TRUE, flux = TRUE, flux_params = TRUE, buckets = TRUE, tokens = TRUE,
-                     users = TRUE, grants = FALSE, retention_policies = FALSE, delete_api = TRUE)
-  )
-)
+# Major version -> generation. A generation is registered here and written as backend-v<N>.R.
+generations <- c("1" = "v1", "2" = "v2")
 
-# "1.6.7~rc0", "1.8.10", "v2.7.12", "2.7.12", "3.0.1" -> "v1", "v2", "v3"
-generation_from_version <- function(version) {
-  v <- sub("^v", "", version)
-  major <- suppressWarnings(as.integer(sub("^([0-9]+).*$", "\\1", v)))
-  if (is.na(major)) return(NA_character_)
-  paste0("v", major)
+# The classes of a connection to `generation`, e.g. c("influx_v2_connection", "influx_connection").
+connection_class <- function(generation) c(paste0("influx_", generation, "_connection"), "influx_connection")
+
+# "1.6.7~rc0", "1.8.10", "v2.7.12", "2.7.12", "3.0.1" -> "1", "1", "2", "2", "3" (NA if none)
+version_major <- function(version) {
+  v <- sub("^v", "", tolower(trimws(as.character(version)[1])))
+  if (!grepl("^[0-9]+", v)) return(NA_character_)
+  sub("^([0-9]+).*$", "\\1", v)
 }
 
+# `version` of influx_connect() (or the server's own version) -> a registered generation.
 normalize_version <- function(version, call = NULL) {
   v <- tolower(trimws(as.character(version)[1]))
   if (v %in% c("auto", "")) return("auto")
-  v <- sub("^v", "", v)
-  major <- sub("^([0-9]+).*$", "\\1", v)
-  if (major %in% c("1", "2")) return(paste0("v", major))
-  if (major == "3") {
-    influx_abort(
-      "influx_error_unsupported",
-      "InfluxDB 3 is not supported yet: use its v1-compatible API with version = \"v1\"",
-      version = version, operation = "connect", call = call
-    )
+  major <- version_major(v)
+  if (!is.na(major) && major %in% names(generations)) return(generations[[major]])
+  if (identical(major, "3")) {
+    # 3.x's 1.x-compatible /query refuses MessagePack, so the 1.x backend cannot stand in for it.
+    influx_abort("influx_error_unsupported", "InfluxDB 3 is not supported by this build of influxdbtoolkit",
+                 version = version, operation = "connect", call = call)
   }
-  abort_config(sprintf("`version` must be \"auto\", \"v1\" or \"v2\", not %s", format_value(version)), call)
+  abort_config(sprintf("`version` must be \"auto\", %s, not %s",
+                       paste0('"', generations, '"', collapse = ", "), format_value(version)), call)
 }
 
-# What this particular server can do, refined from the backend's defaults by its version.
-server_capabilities <- function(backend, server_version) {
-  caps <- backend$capabilities
-  if (backend$generation == "v1" && !is.na(server_version)) {
-    v <- suppressWarnings(package_version(sub("^v?([0-9]+\\.[0-9]+).*$", "\\1", server_version), strict = FALSE))
-    if (!is.na(v) && v < "1.8") caps[["flux"]] <- FALSE
-    if (!is.na(v) && v >= "1.9") caps[["flux_params"]] <- TRUE
-  }
-  caps
-}
-
-backend_for <- function(generation, call = NULL) {
-  b <- backends[[generation]]
-  if (is.null(b)) {
-    influx_abort("influx_error_unsupported",
-                 sprintf("server generation %s is not supported", generation),
-                 version = generation, operation = "connect", call = call)
-  }
-  b
+# A dummy connection of every registered generation, to ask what generations know in general.
+generation_prototypes <- function() {
+  lapply(generations, function(g) structure(list(generation = g, capabilities = NULL), class = connection_class(g)))
 }
 
 has_capability <- function(con, capability) {
-  isTRUE(con$backend$capabilities[[capability]])
+  isTRUE(con$capabilities[[capability]])
 }
 
 require_capability <- function(con, capability, operation, call = NULL) {
   if (!has_capability(con, capability)) abort_unsupported(con, operation, call)
   invisible(TRUE)
 }
+
+# ---- generics ------------------------------------------------------------------------------
+
+backend_label <- function(con) UseMethod("backend_label")
+#' @export
+backend_label.influx_connection <- function(con) "InfluxDB"
+
+backend_capabilities <- function(con) UseMethod("backend_capabilities")
+#' @export
+backend_capabilities.influx_connection <- function(con) c(flux = FALSE, flux_params = FALSE, buckets = FALSE)
+
+query_languages <- function(con) UseMethod("query_languages")
+#' @export
+query_languages.influx_connection <- function(con) character()
+
+default_query_language <- function(con, query) UseMethod("default_query_language")
+#' @export
+default_query_language.influx_connection <- function(con, query) {
+  abort_unsupported(con, "queries", NULL)
+}
+
+run_query <- function(con, query, language, target, params, frame, call) UseMethod("run_query")
+#' @export
+run_query.influx_connection <- function(con, query, language, target, params, frame, call) {
+  abort_unsupported(con, paste("queries in", language), call)
+}
+
+compat_target <- function(con, target, call) UseMethod("compat_target")
+#' @export
+compat_target.influx_connection <- function(con, target, call) {
+  abort_unsupported(con, "the 1.x-compatible endpoints", call)
+}
+
+series_language <- function(con, language, call) UseMethod("series_language")
+#' @export
+series_language.influx_connection <- function(con, language, call) abort_unsupported(con, "time series", call)
+
+read_series <- function(con, series, call) UseMethod("read_series")
+#' @export
+read_series.influx_connection <- function(con, series, call) {
+  abort_unsupported(con, "time series", call)
+}
+
+list_databases <- function(con, system, call) UseMethod("list_databases")
+#' @export
+list_databases.influx_connection <- function(con, system, call) abort_unsupported(con, "listing databases", call)
+
+list_measurements <- function(con, target, call) UseMethod("list_measurements")
+#' @export
+list_measurements.influx_connection <- function(con, target, call) abort_unsupported(con, "listing measurements", call)
+
+list_tag_keys <- function(con, target, measurement, call) UseMethod("list_tag_keys")
+#' @export
+list_tag_keys.influx_connection <- function(con, target, measurement, call) abort_unsupported(con, "listing tag keys", call)
+
+list_tag_values <- function(con, target, measurement, key, call) UseMethod("list_tag_values")
+#' @export
+list_tag_values.influx_connection <- function(con, target, measurement, key, call) {
+  abort_unsupported(con, "listing tag values", call)
+}
+
+list_field_keys <- function(con, target, measurement, call) UseMethod("list_field_keys")
+#' @export
+list_field_keys.influx_connection <- function(con, target, measurement, call) {
+  abort_unsupported(con, "listing field keys", call)
+}
+
+list_retention_policies <- function(con, target, call) UseMethod("list_retention_policies")
+#' @export
+list_retention_policies.influx_connection <- function(con, target, call) {
+  abort_unsupported(con, "listing retention policies", call)
+}
+
+write_endpoint <- function(con, target, precision, call) UseMethod("write_endpoint")
+#' @export
+write_endpoint.influx_connection <- function(con, target, precision, call) abort_unsupported(con, "writing", call)
+
+delete_points <- function(con, target, measurement, start_ns, end_ns, where, dry_run, call) UseMethod("delete_points")
+#' @export
+delete_points.influx_connection <- function(con, target, measurement, start_ns, end_ns, where, dry_run, call) {
+  abort_unsupported(con, "deleting points", call)
+}
+
+drop_measurement <- function(con, target, measurement, dry_run, call) UseMethod("drop_measurement")
+#' @export
+drop_measurement.influx_connection <- function(con, target, measurement, dry_run, call) {
+  abort_unsupported(con, "dropping a measurement", call)
+}
+
+create_database <- function(con, name, seconds, dry_run, call) UseMethod("create_database")
+#' @export
+create_database.influx_connection <- function(con, name, seconds, dry_run, call) {
+  abort_unsupported(con, "creating a database", call)
+}
+
+drop_database <- function(con, name, dry_run, call) UseMethod("drop_database")
+#' @export
+drop_database.influx_connection <- function(con, name, dry_run, call) abort_unsupported(con, "dropping a database", call)
+
+create_retention_policy <- function(con, name, seconds, target, replication, default, dry_run, call) {
+  UseMethod("create_retention_policy")
+}
+#' @export
+create_retention_policy.influx_connection <- function(con, name, seconds, target, replication, default, dry_run, call) {
+  abort_unsupported(con, "retention policies", call)
+}
+
+drop_retention_policy <- function(con, name, target, dry_run, call) UseMethod("drop_retention_policy")
+#' @export
+drop_retention_policy.influx_connection <- function(con, name, target, dry_run, call) {
+  abort_unsupported(con, "retention policies", call)
+}
+
+list_users <- function(con, call) UseMethod("list_users")
+#' @export
+list_users.influx_connection <- function(con, call) abort_unsupported(con, "users", call)
+
+create_user <- function(con, name, password, admin, dry_run, call) UseMethod("create_user")
+#' @export
+create_user.influx_connection <- function(con, name, password, admin, dry_run, call) abort_unsupported(con, "users", call)
+
+drop_user <- function(con, name, dry_run, call) UseMethod("drop_user")
+#' @export
+drop_user.influx_connection <- function(con, name, dry_run, call) abort_unsupported(con, "users", call)
+
+change_privilege <- function(con, verb, user, database, privilege, dry_run, call) UseMethod("change_privilege")
+#' @export
+change_privilege.influx_connection <- function(con, verb, user, database, privilege, dry_run, call) {
+  abort_unsupported(con, paste(tolower(verb), "of database privileges"), call)
+}
+
+create_token <- function(con, description, read, write, dry_run, call) UseMethod("create_token")
+#' @export
+create_token.influx_connection <- function(con, description, read, write, dry_run, call) {
+  abort_unsupported(con, "API tokens", call)
+}
+
+list_tokens <- function(con, call) UseMethod("list_tokens")
+#' @export
+list_tokens.influx_connection <- function(con, call) abort_unsupported(con, "API tokens", call)
+
+delete_token <- function(con, id, dry_run, call) UseMethod("delete_token")
+#' @export
+delete_token.influx_connection <- function(con, id, dry_run, call) abort_unsupported(con, "API tokens", call)

@@ -1,6 +1,8 @@
 #' Connect to an InfluxDB server
 #'
 #' Opens a connection to InfluxDB 1.x (user name and password) or 2.x (token).
+#' The connection's class names the server generation, e.g.
+#' `c("influx_v2_connection", "influx_connection")`.
 #' Every setting can come from the arguments, the environment, a `.env` file
 #' in the working directory, or a profile of the configuration file, in that
 #' order of precedence (see [influx_config_path()]).
@@ -10,8 +12,8 @@
 #' `INFLUXDB_TOKEN`, `INFLUXDB_ORG`, `INFLUXDB_BUCKET`, `INFLUXDB_WRITABLE`,
 #' and also `INFLUXDB_TIMEOUT`, `INFLUXDB_CONNECT_TIMEOUT`,
 #' `INFLUXDB_FIRST_BYTE_TIMEOUT`, `INFLUXDB_STALL_TIMEOUT`,
-#' `INFLUXDB_VERIFY_TLS`, `INFLUXDB_CA_BUNDLE`, `INFLUXDB_TZ`, `INFLUXDB_GZIP`
-#' and `INFLUXDB_PROFILE` (the profile to use).
+#' `INFLUXDB_VERIFY_TLS`, `INFLUXDB_CA_BUNDLE`, `INFLUXDB_TZ`, `INFLUXDB_GZIP`,
+#' `INFLUXDB_QUERY_LANGUAGE` and `INFLUXDB_PROFILE` (the profile to use).
 #'
 #' Credentials never go into URLs: 1.x gets HTTP Basic authentication, 2.x an
 #' `Authorization: Token` header. The password or token is kept inside the C
@@ -48,11 +50,12 @@
 #'   with a path prefix when the server sits behind a reverse proxy.
 #' @param version `"auto"` (ask the server's `/ping`), `"v1"` or `"v2"`.
 #'   With an explicit version no request is made until the first call.
-#' @param database Default database (1.x) for queries.
+#' @param database Default database (1.x) of every call (see [influx_target]).
 #' @param username,password 1.x credentials (on 2.x, those of a v1
 #'   authorization, which the 1.x-compatible endpoints accept).
 #' @param token 2.x API token (needed for Flux and the 2.x API).
-#' @param org,bucket 2.x organisation and default bucket.
+#' @param org,bucket 2.x organisation and default bucket of every call (see
+#'   [influx_target]).
 #' @param timeout Seconds a whole request may take (default: no limit; see
 #'   "Time limits").
 #' @param first_byte_timeout Seconds to wait for the first byte of an answer
@@ -71,6 +74,10 @@
 #' @param ca_bundle Path of a CA certificate bundle to verify TLS with.
 #' @param gzip Ask for gzip-compressed responses. Default: yes unless the
 #'   server is on this machine, where compression costs more than it saves.
+#' @param query_language The language [influx_query()] uses when its
+#'   `language` is `"auto"`: one of the server's languages. Default: told from
+#'   the query's text (on 1.x and 2.x, InfluxQL when it starts with an InfluxQL
+#'   keyword, Flux otherwise).
 #' @return An `influx_connection`.
 #' @seealso [influx_ping()], [influx_disconnect()], [influx_query()]
 #' @export
@@ -86,7 +93,7 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
                            timeout = NULL, verify_tls = NULL, tz = "Europe/Zurich",
                            writable = FALSE, profile = NULL, connect_timeout = NULL,
                            ca_bundle = NULL, gzip = NULL, first_byte_timeout = NULL,
-                           stall_timeout = NULL) {
+                           stall_timeout = NULL, query_language = NULL) {
   call <- sys.call()
   explicit <- list(
     url = url, version = if (!missing(version)) version, database = database,
@@ -94,7 +101,7 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
     timeout = timeout, verify_tls = verify_tls, tz = if (!missing(tz)) tz,
     writable = if (!missing(writable)) writable, connect_timeout = connect_timeout,
     ca_bundle = ca_bundle, gzip = gzip, first_byte_timeout = first_byte_timeout,
-    stall_timeout = stall_timeout
+    stall_timeout = stall_timeout, query_language = query_language
   )
   explicit <- explicit[!vapply(explicit, is.null, TRUE)]
   for (key in names(explicit)) {
@@ -129,11 +136,11 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
     verify_tls = if (is.null(s$verify_tls)) TRUE else as_flag(s$verify_tls, "verify_tls", call),
     ca_bundle = s$ca_bundle, gzip = gzip, user_agent = user_agent()
   ))
-  con <- structure(list(
+  fields <- list(
     handle = handle,
     url = url$base,
     generation = if (version == "auto") NA_character_ else version,
-    backend = NULL,
+    capabilities = NULL,
     server_version = NA_character_,
     server_build = NA_character_,
     database = s$database,
@@ -142,24 +149,30 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
     username = s$username,
     auth = if (!is.null(s$token)) "token" else if (!is.null(s$username)) "basic" else "none",
     tz = tz,
+    query_language = if (!is.null(s$query_language)) tolower(s$query_language),
     writable = if (is.null(s$writable)) FALSE else as_flag(s$writable, "writable", call),
     verify_tls = if (is.null(s$verify_tls)) TRUE else as_flag(s$verify_tls, "verify_tls", call),
     timeouts = timeouts,
-    sources = sources
-  ), class = "influx_connection")
-
+    sources = sources,
+    # What a backend learns about the server once and keeps (a 2.x bucket's DBRP mapping).
+    cache = new.env(parent = emptyenv())
+  )
   if (version == "auto") {
-    ping <- ping_once(con, call)
-    generation <- generation_from_version(ping$version)
-    if (is.na(generation)) {
+    ping <- ping_once(structure(fields, class = "influx_connection"), call)
+    if (is.na(version_major(ping$version))) {
       abort_config(sprintf("could not tell the server generation from its version '%s': pass `version`", ping$version), call)
     }
-    con$generation <- normalize_version(generation, call)
-    con$server_version <- ping$version
-    con$server_build <- ping$build
+    fields$generation <- normalize_version(ping$version, call)
+    fields$server_version <- ping$version
+    fields$server_build <- ping$build
   }
-  con$backend <- backend_for(con$generation, call)
-  con$backend$capabilities <- server_capabilities(con$backend, con$server_version)
+  con <- structure(fields, class = connection_class(fields$generation))
+  con$capabilities <- backend_capabilities(con)
+  if (!is.null(con$query_language) && !con$query_language %in% query_languages(con)) {
+    abort_config(sprintf("`query_language` must be one of %s for %s, not %s",
+                         paste0('"', query_languages(con), '"', collapse = ", "), backend_label(con),
+                         format_value(con$query_language)), call)
+  }
   con
 }
 
@@ -253,7 +266,7 @@ influx_disconnect <- function(con) {
 #' @export
 format.influx_connection <- function(x, ...) {
   open <- .Call(C_handle_is_open, x$handle)
-  server <- if (!is.na(x$server_version)) paste("InfluxDB", x$server_version) else x$backend$label
+  server <- if (!is.na(x$server_version)) paste("InfluxDB", x$server_version) else backend_label(x)
   auth <- switch(x$auth,
     basic = sprintf("user %s (password %s)", x$username, "hidden"),
     token = "token (hidden)",
@@ -264,14 +277,14 @@ format.influx_connection <- function(x, ...) {
     where <- unname(src[key])
     if (!is.na(where) && where != "argument") paste0(" [", where, "]") else ""
   }
-  target <- if (x$generation == "v2") {
+  target <- if (has_capability(x, "buckets")) {
     sprintf("org: %s%s   bucket: %s%s", x$org %||% "-", from("org"), x$bucket %||% "-", from("bucket"))
   } else {
     sprintf("database: %s%s", x$database %||% "-", from("database"))
   }
   c(
     sprintf("<influx_connection> %s (%s, %s) at %s%s%s", server, x$generation,
-            paste(x$backend$languages, collapse = "/"), x$url, from("url"), if (open) "" else " [closed]"),
+            paste(query_languages(x), collapse = "/"), x$url, from("url"), if (open) "" else " [closed]"),
     sprintf("  %s   auth: %s", target, auth),
     sprintf("  tz: %s   %s", x$tz, if (x$writable) "writable" else "read-only")
   )

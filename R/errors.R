@@ -58,10 +58,11 @@ abort_config <- function(message, call = NULL) {
 }
 
 abort_unsupported <- function(con, operation, call = NULL) {
+  version <- if (is.na(con$server_version %||% NA)) con$generation else con$server_version
   influx_abort(
     "influx_error_unsupported",
-    sprintf("%s: not supported by %s (server version %s)", operation, con$backend$label, con$server_version),
-    version = con$server_version, operation = operation, call = call
+    sprintf("%s: not supported by %s (server version %s)", operation, backend_label(con), version),
+    version = version, operation = operation, call = call
   )
 }
 

@@ -54,7 +54,7 @@
 #'
 #' @param con A connection from [influx_connect()].
 #' @param query InfluxQL text.
-#' @param database Database to run against (default: the connection's).
+#' @inheritParams influx_target
 #' @param params Named list of parameters, sent as values and never pasted into
 #'   the query: strings, numbers, logicals or `POSIXct` times. InfluxQL:
 #'   `$name` placeholders in `WHERE` clauses. Flux: `params.name` (2.x, and 1.x from
@@ -66,9 +66,10 @@
 #'   when a value is not exactly representable) or `"character"`. Columns whose values all fit are always
 #'   plain integers.
 #' @param time_ns Add a `time_ns` column with exact nanoseconds since the epoch.
-#' @param language `"auto"` (InfluxQL when the text starts with an InfluxQL
-#'   keyword such as `SELECT` or `SHOW`, Flux otherwise), `"influxql"` or
-#'   `"flux"`.
+#' @param language `"auto"` (the server's choice: on 1.x and 2.x InfluxQL
+#'   when the text starts with an InfluxQL keyword such as `SELECT` or `SHOW`,
+#'   Flux otherwise), or a language of the server: `"influxql"` or `"flux"`.
+#'   A language the server does not speak raises `influx_error_unsupported`.
 #' @param pivot Flux only: one column per `_field` (rows matched by result,
 #'   series and `_time`, so two `yield()`s never share a row), as Flux's
 #'   `pivot()` would return, done while decoding.
@@ -96,7 +97,7 @@
 #' influx_query(con, "SELECT * FROM climate WHERE room = 'office' LIMIT 5")
 influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
                          bigint = getOption("influxdbtoolkit.bigint", "integer64"),
-                         time_ns = FALSE, language = c("auto", "influxql", "flux"),
+                         time_ns = FALSE, language = "auto",
                          pivot = FALSE, table_columns = FALSE,
                          bad_strings = getOption("influxdbtoolkit.bad_strings", "repair")) {
   call <- sys.call()
@@ -107,75 +108,39 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
   if (!is.logical(time_ns) || length(time_ns) != 1 || is.na(time_ns)) abort_argument("`time_ns` must be TRUE or FALSE", call)
   tz <- tz %||% con$tz
   check_tz(tz, call)
-  database <- database %||% con$database %||% if (con$generation == "v2") con$bucket
-  if (!is.null(database) && (!is.character(database) || length(database) != 1 || is.na(database))) {
-    abort_argument("`database` must be one string", call)
-  }
+  target <- influx_target(con, database, call, required = FALSE)
   if (time_ns && !requireNamespace("bit64", quietly = TRUE)) {
     abort_argument("`time_ns = TRUE` needs the bit64 package (Debian: r-cran-bit64)", call)
   }
-  language <- if (identical(language, c("auto", "influxql", "flux"))) "auto" else check_choice(language, c("auto", "influxql", "flux"), "language", call)
-  if (language == "auto") language <- detect_language(query)
+  language <- check_language(con, language, call)
+  if (language == "auto") language <- default_query_language(con, query)
   for (flag in c("pivot", "table_columns")) {
     v <- get(flag)
     if (!is.logical(v) || length(v) != 1 || is.na(v)) abort_argument(sprintf("`%s` must be TRUE or FALSE", flag), call)
   }
   frame <- decode_options(tz, bigint, bad_strings, call, time_ns = time_ns, pivot = pivot,
                           table_columns = table_columns)
-  if (language == "flux") return(flux_query(con, query, params, frame, call))
-  require_capability(con, "influxql", "InfluxQL queries", call)
-
-  statements <- .Call(C_iql_split, query)
-  # The splitter gives up (NULL) on an unclosed quote, regular expression or block comment, and
-  # above 100,000 statements. What it cannot read it cannot vouch for: refuse it (fail closed).
-  readable <- is.list(statements) && is.logical(statements$read_only) && !anyNA(statements$read_only)
-  if (!con$writable && !readable) {
-    influx_abort(
-      "influx_error_readonly",
-      paste("refusing InfluxQL that could not be split into statements (an unclosed quote,",
-            "regular expression or /* comment, or more than 100,000 statements) on a read-only",
-            "connection: nothing was sent"),
-      statement = query, call = call
-    )
-  }
-  if (!con$writable && !all(statements$read_only)) {
-    bad <- statements$text[!statements$read_only][1]
-    influx_abort(
-      "influx_error_readonly",
-      sprintf("refusing a statement that is not a read (SELECT without INTO, SHOW, EXPLAIN) on a read-only connection; open it with writable = TRUE to change data: %s",
-              abbreviate_text(bad)),
-      statement = bad, call = call
-    )
-  }
-
-  # The decoder rejects results for statements that were not sent (0 when the count is unknown).
-  frame$statements <- if (is.null(statements)) 0L else length(statements$text)
-  url_params <- c(
-    db = database,
-    chunked = "true",
-    chunk_size = as.character(as.integer(getOption("influxdbtoolkit.chunk_size", 10000L))),
-    params = if (length(params)) encode_params(params, call)
-  )
-  # A read-only connection reads with GET, as HTTP means it; 1.x still executes (with a
-  # deprecation notice) changes sent over GET, so the statement check above is the guard.
-  use_get <- !con$writable && nchar(query, "bytes") < 16384L
-  res <- influx_http(
-    con, if (use_get) "GET" else "POST", con$backend$endpoints$query,
-    query = if (use_get) c(url_params, q = query) else url_params,
-    body = if (use_get) NULL else c(q = query),
-    headers = "Accept: application/x-msgpack",
-    sink = "v1", frame = frame, call = call
-  )
-  frames <- v1_frames(res, query, statements, call, frame$bad_strings)
-  if (length(frames) == 1L) frames[[1]] else frames
+  run_query(con, query, language, target, params, frame, call)
 }
 
-# The text starts with an InfluxQL keyword (after comments): InfluxQL; anything else is Flux.
-detect_language <- function(query) {
-  text <- sub("^(\\s|--[^\n]*(\n|$)|//[^\n]*(\n|$)|/\\*.*?\\*/)*", "", query, perl = TRUE)
-  word <- toupper(regmatches(text, regexpr("^[A-Za-z]+", text)))
-  influxql <- c("SELECT", "SHOW", "CREATE", "DROP", "DELETE", "ALTER", "GRANT", "REVOKE", "EXPLAIN", "KILL", "SET")
-  if (length(word) && word %in% influxql) "influxql" else "flux"
+# `language` of influx_query() and influx_timeseries(): "auto", or a language of the connection's
+# server. A language no generation knows is a mistake (influx_error_argument); one that another
+# generation speaks is influx_error_unsupported here.
+check_language <- function(con, language, call) {
+  known <- unique(c("auto", unlist(lapply(generation_prototypes(), query_languages), use.names = FALSE),
+                    query_languages(con)))
+  language <- check_choice(language, known, "language", call)
+  if (language != "auto" && !language %in% query_languages(con)) {
+    abort_unsupported(con, sprintf("queries in %s", language), call)
+  }
+  language
+}
+
+# The decoding of queries the package writes itself (exploration, time series): influx_query()'s
+# defaults.
+default_decoding <- function(tz, call, ...) {
+  decode_options(tz, getOption("influxdbtoolkit.bigint", "integer64"),
+                 getOption("influxdbtoolkit.bad_strings", "repair"), call, ...)
 }
 
 # What the decoders are told (the `frame` of C_request): checked once here for every reader.
@@ -190,128 +155,6 @@ decode_options <- function(tz, bigint, bad_strings, call, time_ns = FALSE, pivot
        value_empty_string = value_empty_string)
 }
 
-flux_query <- function(con, query, params, frame, call) {
-  require_capability(con, "flux", "Flux queries", call)
-  if (!con$writable) {
-    at <- .Call(C_flux_write_call, query)
-    if (is.na(at) || at > 0L) {
-      influx_abort(
-        "influx_error_readonly",
-        if (is.na(at)) "refusing Flux whose strings could not be read (an unclosed quote?) on a read-only connection"
-        else sprintf("refusing Flux that writes data (%s) on a read-only connection; open it with writable = TRUE",
-                     abbreviate_text(substr(query, at, at + 40L), 50L)),
-        statement = query, call = call
-      )
-    }
-  }
-  if (length(params) && !has_capability(con, "flux_params")) {
-    abort_unsupported(con, paste0("Flux parameters (1.8's Flux ignores them, 1.9 and later take them",
-                                  if (is.na(con$server_version)) "; connect with version = \"auto\" so that the server's version is known", ")"), call)
-  }
-  org <- NULL
-  if (con$generation == "v2") {
-    org <- con$org
-    if (is.null(org)) abort_config("Flux on InfluxDB 2.x needs the organisation: connect with `org` (or INFLUXDB_ORG)", call)
-  }
-  body <- paste0(
-    '{"query":', .Call(C_json_quote, enc2utf8(query)), ',"type":"flux",',
-    '"dialect":{"header":true,"delimiter":",","annotations":["datatype","group","default"],',
-    '"commentPrefix":"#","dateTimeFormat":"RFC3339"}',
-    if (length(params)) paste0(',"extern":', flux_params_extern(params, call)), "}"
-  )
-  res <- influx_http(
-    con, "POST", con$backend$endpoints$flux, query = c(org = org),
-    body = charToRaw(enc2utf8(body)),
-    headers = c("Content-Type: application/json", "Accept: application/csv"),
-    sink = "flux", frame = frame, call = call
-  )
-  if (res$decode_status == -1L) {
-    influx_abort("influx_error_decode",
-                 sprintf("expected annotated CSV from %s, got '%s'", con$backend$endpoints$flux, res$content_type),
-                 detail = res$content_type, call = call)
-  }
-  if (res$decode_status == 1L) {
-    influx_abort("influx_error_query", sprintf("the Flux query failed: %s", res$decode_message),
-                 server_message = res$decode_message, statement = NA_integer_, query = query, call = call)
-  }
-  if (res$decode_status != 0L) {
-    influx_abort("influx_error_decode", sprintf("the Flux response could not be decoded: %s", res$decode_message),
-                 detail = res$decode_message, call = call)
-  }
-  finish_frame(res$tables[[1]], frame$bad_strings, call)
-}
-
-# Parameters as `option params = {...}` in the request's `extern` Flux AST: typed literals, never
-# query text. (InfluxDB Cloud's "params" field is not in the open-source servers.)
-flux_params_extern <- function(params, call) {
-  if (!is.list(params) || is.null(names(params)) || any(!nzchar(names(params))) ||
-      any(!grepl("^[A-Za-z_][A-Za-z0-9_]*$", names(params)))) {
-    abort_argument("`params` must be a named list whose names are Flux identifiers", call)
-  }
-  literal <- function(v, name) {
-    if (length(v) != 1 || is.na(v)) abort_argument(sprintf("parameter '%s' must be one non-missing value", name), call)
-    if (inherits(v, "POSIXt") || inherits(v, "Date")) return(list(type = "DateTimeLiteral", value = format_rfc3339(as.POSIXct(v))))
-    if (is.factor(v)) v <- as.character(v)
-    if (is.character(v)) return(list(type = "StringLiteral", value = enc2utf8(v)))
-    if (is.logical(v)) return(list(type = "BooleanLiteral", value = v))
-    if (is.integer(v)) return(list(type = "IntegerLiteral", value = as.character(v)))
-    if (is.double(v) && is.finite(v)) return(list(type = "FloatLiteral", value = v))
-    abort_argument(sprintf("parameter '%s' must be text, a number, a logical or a time", name), call)
-  }
-  props <- Map(function(v, name) list(type = "Property", key = list(type = "Identifier", name = name),
-                                      value = literal(v, name)), params, names(params))
-  to_json(list(type = "File", package = NULL, imports = NULL, body = list(list(
-    type = "OptionStatement", assignment = list(
-      type = "VariableAssignment", id = list(type = "Identifier", name = "params"),
-      init = list(type = "ObjectExpression", properties = unname(props))
-    )
-  ))))
-}
-
-v1_frames <- function(res, query, statements, call, bad_strings = "repair") {
-  if (res$decode_status == -1L) {
-    influx_abort("influx_error_decode",
-                 sprintf("expected a MessagePack response from /query, got '%s'", res$content_type),
-                 detail = res$content_type, call = call)
-  }
-  if (res$decode_status == 1L) {
-    stmt <- res$decode_statement
-    text <- if (!is.null(statements) && stmt >= 0L && stmt < length(statements$text)) statements$text[stmt + 1L]
-    influx_abort(
-      "influx_error_query",
-      sprintf("InfluxDB could not run %s: %s",
-              if (!is.null(text)) sprintf("statement %d (%s)", stmt + 1L, abbreviate_text(text))
-              else if (stmt >= 0L) sprintf("statement %d", stmt + 1L) else "the query",
-              res$decode_message),
-      server_message = res$decode_message, statement = if (stmt >= 0L) stmt + 1L else NA_integer_,
-      query = query, call = call
-    )
-  }
-  if (res$decode_status != 0L) {
-    influx_abort("influx_error_decode",
-                 sprintf("the /query response could not be decoded: %s", res$decode_message),
-                 detail = res$decode_message, call = call)
-  }
-  if (!is.na(res$notices %||% NA)) emit_notices(res$notices)
-  frames <- lapply(res$tables, finish_frame, bad_strings = bad_strings, call = call)
-  # Every statement yields at least one result, so fewer means the stream stopped between two.
-  if (!is.null(statements) && length(frames) < length(statements$text)) {
-    influx_abort("influx_error_decode",
-                 sprintf("the response ended after %d of %d statements", length(frames), length(statements$text)),
-                 detail = "missing statements", call = call)
-  }
-  if (!is.null(statements) && length(frames) > length(statements$text)) {
-    influx_abort("influx_error_decode",
-                 sprintf("the response has results for %d statements, %d were sent", length(frames), length(statements$text)),
-                 detail = "extra statements", call = call)
-  }
-  if (!is.null(statements) && length(statements$text) == length(frames)) {
-    names(frames) <- statements$text
-  } else {
-    names(frames) <- paste0("statement_", seq_along(frames))
-  }
-  frames
-}
 
 finish_frame <- function(df, bad_strings = "repair", call = NULL) {
   inexact <- attr(df, "influx_inexact")

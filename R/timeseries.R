@@ -61,15 +61,16 @@
 #'   `"linear"` or a number.
 #' @param tz Time zone of `start`/`end` text, of window alignment and of the
 #'   `time` column (default: the connection's, normally `"Europe/Zurich"`).
-#' @param database Database (1.x) or bucket (2.x); default: the connection's.
+#' @inheritParams influx_target
 #' @param shape `"wide"`: `time`, the tags of `group_by`, one column per
 #'   field. `"long"`: `time`, tags, `field`, `value`.
 #' @param group_by Tags kept as columns, one series per combination of their
 #'   values (default: the tags named in `where`); other tags are aggregated
 #'   together.
-#' @param language `"auto"` (Flux on 2.x connected with a token, InfluxQL
-#'   otherwise), `"influxql"` (also on 2.x, through its 1.x-compatible endpoint
-#'   and a DBRP mapping) or `"flux"` (2.x).
+#' @param language `"auto"` (the server's choice: Flux on 2.x connected with a
+#'   token, InfluxQL otherwise), `"influxql"` (also on 2.x, through its
+#'   1.x-compatible endpoint and the bucket's DBRP mapping, see
+#'   [influx_target]) or `"flux"` (2.x).
 #' @param progress Show a progress bar over chunks.
 #' @return A data frame sorted by the `group_by` tags and time, with the query
 #'   texts sent in the attribute `"queries"`.
@@ -83,7 +84,7 @@
 influx_timeseries <- function(con, measurement, fields = NULL, start, end, where = list(),
                               aggregate = NULL, every = NULL, fill = "none", tz = NULL,
                               database = NULL, shape = c("wide", "long"), group_by = names(where),
-                              language = c("auto", "influxql", "flux"),
+                              language = "auto",
                               progress = interactive() && !isTRUE(getOption("knitr.in.progress"))) {
   call <- sys.call()
   check_open(con, call)
@@ -100,96 +101,101 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
   check_tz(tz, call)
   shape <- if (identical(shape, c("wide", "long"))) "wide" else check_choice(shape, c("wide", "long"), "shape", call)
   fill <- check_fill(fill, call)
-  series <- resolve_aggregate(aggregate, every, call)
-  language <- if (identical(language, c("auto", "influxql", "flux"))) "auto" else check_choice(language, c("auto", "influxql", "flux"), "language", call)
-  if (language == "auto") language <- if (flux_native(con)) "flux" else "influxql"
-  if (language == "flux" && con$generation != "v2") {
-    abort_unsupported(con, "time series through Flux (1.x's Flux cannot align windows in a time zone; use language = \"influxql\")", call)
-  }
-  require_capability(con, language, paste("time series through", language), call)
-  database <- database %||% (if (language == "flux") con$bucket) %||% con$database %||% if (con$generation == "v2") con$bucket
-  check_name(database, "database", call, "pass `database` or connect with one")
+  window <- resolve_aggregate(aggregate, every, call)
+  language <- series_language(con, check_language(con, language, call), call)
+  target <- influx_target(con, database, call)
 
   start_s <- time_seconds(start, tz, "start", call)
   end_s <- time_seconds(end, tz, "end", call)
   if (!(start_s < end_s)) abort_argument("`start` must be before `end`", call)
-  fields <- resolve_fields(con, measurement, fields, series$aggregate, database, call)
+  fields <- resolve_fields(con, measurement, fields, window$aggregate, target, call)
   if (length(intersect(fields, c(group_by, "time")))) {
     abort_argument("a field has the name of a `group_by` tag or 'time'; ask for them separately", call)
   }
+  offset <- if (is.null(window$every)) 0 else window_offset(window$every)
+  series <- list(measurement = measurement, fields = fields, where = where, group_by = group_by,
+                 aggregate = window$aggregate, server_aggregate = window$server_aggregate,
+                 every = window$every, offset = offset, fill = fill, tz = tz, target = target,
+                 start = start_s, end = end_s, language = language, progress = isTRUE(progress))
+  out <- read_series(con, series, call)
+  queries <- attr(out, "queries")
 
-  offset <- if (is.null(series$every)) 0 else window_offset(series$every)
+  out <- sort_series(out, group_by)
+  if (!is.null(window$every) && !identical(fill, "none")) {
+    grid <- window_grid(window_start(start_s, window$every, offset, tz), end_s, window$every, offset, tz)
+    out <- complete_windows(out, group_by, fields, grid, tz, zero = window$aggregate == "count")
+  }
+  if (identical(window$aggregate, "diffmax")) out <- difference_previous(out, group_by, fields)
+  out <- fill_windows(out, group_by, fields, fill, identical(window$aggregate, "diffmax"))
+  if (shape == "long") out <- long_frame(out, group_by, fields, drop_na = identical(fill, "none"))
+  rownames(out) <- NULL
+  attr(out, "queries") <- queries
+  out
+}
+
+# The series description of influx_timeseries() (see read_series()) through the C dialect of
+# series$language, in chunks cut at window boundaries. `fetch(text)` sends one query text and
+# returns a data frame (a list of them for several statements). -> the chunks' rows bound into one
+# frame (time, group_by tags, fields) with the texts sent in attribute "queries".
+series_by_chunks <- function(series, fetch) {
+  s <- series
+  offset <- s$offset
   # InfluxQL places windows with an offset (Monday weeks) wrongly around clock changes (see
   # window_start()): there each window is one statement over exactly its range.
-  one_by_one <- language == "influxql" && offset != 0
+  one_by_one <- s$language == "influxql" && offset != 0
   if (one_by_one) {
     old_opt <- options(influxdbtoolkit.chunk_windows = min(getOption("influxdbtoolkit.chunk_windows", 5000L), 200L))
     on.exit(options(old_opt), add = TRUE)
   }
-  chunks <- query_chunks(start_s, end_s, series$every, offset, tz)
+  chunks <- query_chunks(s$start, s$end, s$every, offset, s$tz)
   spec <- list(
-    bucket = database, measurement = measurement, fields = fields, where = where,
-    group_by = group_by, aggregate = series$server_aggregate,
-    every = if (!is.null(series$every)) series$every * 1e9, offset = offset * 1e9,
-    # Flux answers only windows with data: complete_windows() adds the others below, and Flux
+    bucket = s$target, measurement = s$measurement, fields = s$fields, where = s$where,
+    group_by = s$group_by, aggregate = s$server_aggregate,
+    every = if (!is.null(s$every)) s$every * 1e9, offset = offset * 1e9,
+    # Flux answers only windows with data: complete_windows() adds the others, and Flux
     # without createEmpty has no null values, so an empty string stays "" (see series_flux()).
-    create_empty = language == "influxql" && !identical(fill, "none") && !is.null(series$every),
-    tz = if (!tz %in% c("UTC", "GMT")) tz
+    create_empty = s$language == "influxql" && !identical(s$fill, "none") && !is.null(s$every),
+    tz = if (!s$tz %in% c("UTC", "GMT")) s$tz
   )
   n <- length(chunks$stop)
   frames <- vector("list", n)
   queries <- character(n)
-  bar <- if (isTRUE(progress) && n > 1 && requireNamespace("cli", quietly = TRUE)) {
-    cli::cli_progress_bar(sprintf("Reading %s", measurement), total = n, .envir = environment())
+  bar <- if (s$progress && n > 1 && requireNamespace("cli", quietly = TRUE)) {
+    cli::cli_progress_bar(sprintf("Reading %s", s$measurement), total = n, .envir = environment())
   }
   for (i in seq_len(n)) {
     if (one_by_one) {
-      windows <- window_grid(chunks$window_start[i], chunks$stop[i], series$every, offset, tz)
+      windows <- window_grid(chunks$window_start[i], chunks$stop[i], s$every, offset, s$tz)
       bounds <- c(windows, chunks$stop[i])
       k <- seq_along(windows)
       queries[i] <- paste(vapply(k, function(j) {
         .Call(C_series_query, utils::modifyList(spec, list(
-          every = 0, window_start = seconds_ns(windows[j]), data_start = seconds_ns(max(windows[j], start_s)),
-          stop = seconds_ns(bounds[j + 1]), zone_offset = 0)), language)
+          every = 0, window_start = seconds_ns(windows[j]), data_start = seconds_ns(max(windows[j], s$start)),
+          stop = seconds_ns(bounds[j + 1]), zone_offset = 0)), s$language)
       }, ""), collapse = ";\n")
-      res <- influx_query(con, queries[i], database = database, tz = tz, language = language)
+      res <- fetch(queries[i])
       if (is.data.frame(res)) res <- list(res)
       parts <- lapply(k, function(j) {
-        df <- series_frame(res[[j]], group_by, fields, language)
+        df <- series_frame(res[[j]], s$group_by, s$fields, s$language)
         # one aggregate over the window's range is stamped with the range start (or, for a
         # selector, the time of the point): the window start is what every row means
-        if (nrow(df)) df$time <- .POSIXct(rep(windows[j], nrow(df)), tz = tz)
+        if (nrow(df)) df$time <- .POSIXct(rep(windows[j], nrow(df)), tz = s$tz)
         df
       })
-      frames[[i]] <- bind_frames(parts, c("time", group_by, fields), tz, text_columns = group_by)
-      frames[[i]] <- frames[[i]][, c("time", intersect(c(group_by, fields), unique(unlist(lapply(parts, names))))), drop = FALSE]
+      frames[[i]] <- bind_frames(parts, c("time", s$group_by, s$fields), s$tz, text_columns = s$group_by)
+      frames[[i]] <- frames[[i]][, c("time", intersect(c(s$group_by, s$fields), unique(unlist(lapply(parts, names))))), drop = FALSE]
     } else {
       spec$window_start <- seconds_ns(chunks$window_start[i])
       spec$data_start <- seconds_ns(chunks$data_start[i])
       spec$stop <- seconds_ns(chunks$stop[i])
-      spec$zone_offset <- zone_offset(chunks$data_start[i], tz) * 1e9
-      queries[i] <- .Call(C_series_query, spec, language)
-      df <- if (language == "flux") {
-        series_flux(con, queries[i], tz, call)
-      } else {
-        influx_query(con, queries[i], database = database, tz = tz, language = language)
-      }
-      frames[[i]] <- series_frame(df, group_by, fields, language)
+      spec$zone_offset <- zone_offset(chunks$data_start[i], s$tz) * 1e9
+      queries[i] <- .Call(C_series_query, spec, s$language)
+      frames[[i]] <- series_frame(fetch(queries[i]), s$group_by, s$fields, s$language)
     }
     if (!is.null(bar)) cli::cli_progress_update(id = bar)
   }
   if (!is.null(bar)) cli::cli_progress_done(id = bar)
-
-  out <- bind_frames(frames, c("time", group_by, fields), tz, text_columns = group_by)
-  out <- sort_series(out, group_by)
-  if (!is.null(series$every) && !identical(fill, "none")) {
-    grid <- window_grid(window_start(start_s, series$every, offset, tz), end_s, series$every, offset, tz)
-    out <- complete_windows(out, group_by, fields, grid, tz, zero = series$aggregate == "count")
-  }
-  if (identical(series$aggregate, "diffmax")) out <- difference_previous(out, group_by, fields)
-  out <- fill_windows(out, group_by, fields, fill, identical(series$aggregate, "diffmax"))
-  if (shape == "long") out <- long_frame(out, group_by, fields, drop_na = identical(fill, "none"))
-  rownames(out) <- NULL
+  out <- bind_frames(frames, c("time", s$group_by, s$fields), s$tz, text_columns = s$group_by)
   attr(out, "queries") <- queries
   out
 }
@@ -253,16 +259,6 @@ time_seconds <- function(x, tz, what, call) {
 seconds_ns <- function(s) .Call(C_time_to_precision, as.double(s), "posixct", "ns")
 
 # ---- results ---------------------------------------------------------------------------------
-
-# A series query in Flux, pivoted while decoding. Flux writes a null and an empty string alike;
-# without createEmpty (empty windows are added in R) every row comes from stored points, whose
-# values are never null, so an empty cell of a string field is "" (as InfluxQL returns it).
-series_flux <- function(con, query, tz, call) {
-  frame <- decode_options(tz, getOption("influxdbtoolkit.bigint", "integer64"),
-                          getOption("influxdbtoolkit.bad_strings", "repair"), call,
-                          pivot = TRUE, value_empty_string = TRUE)
-  flux_query(con, query, NULL, frame, call)
-}
 
 # One chunk's answer in the common form: time, group_by tags, fields (columns that are missing
 # are added when the chunks are bound).

@@ -39,13 +39,33 @@ window_start <- function(t, every, offset, tz) {
   if (every %% 86400 == 0 && offset %% 86400 == 0) {
     day <- as.double(as.Date(format(.POSIXct(t, tz = tz), "%Y-%m-%d", tz = tz)))
     first <- day - ((day - offset / 86400) %% (every / 86400))
-    return(as.double(as.POSIXct(format(as.Date(first, origin = "1970-01-01")), tz = tz)))
+    return(local_day_start(first, tz))
   }
   t <- t - offset
   zone <- zone_offset(t, tz)
   start <- t - ((t + zone) %% every)
   change <- zone - zone_offset(start, tz)
   start + ifelse(change != 0 & abs(change) < every, change, 0) + offset
+}
+
+# First instant of each local calendar day (days since the epoch). Where the clocks jump
+# forward at midnight (America/Santiago, 2024-09-08) midnight does not exist: the day starts at
+# the jump, as the servers count it, not an hour earlier on the day before.
+local_day_start <- function(day, tz) {
+  dates <- format(as.Date(day, origin = "1970-01-01"))
+  start <- as.double(as.POSIXct(dates, tz = tz))
+  early <- which(format(.POSIXct(start, tz = tz), "%Y-%m-%d", tz = tz) != dates)
+  for (i in early) {
+    # The jump lies within the hours after the guess: find its second by bisection.
+    lo <- start[i]
+    hi <- lo + 86400
+    while (hi - lo > 1) {
+      mid <- floor((lo + hi) / 2)
+      if (format(.POSIXct(mid, tz = tz), "%Y-%m-%d", tz = tz) == dates[i]) hi <- mid else lo <- mid
+    }
+    start[i] <- hi
+  }
+  start
 }
 
 # All window starts from `first` (itself a window start) up to before `end`.

@@ -53,7 +53,7 @@
 #' @param time Name of the time column, or `NULL` to let the server stamp the
 #'   points with its own clock.
 #' @param precision `"ns"`, `"us"`, `"ms"` or `"s"`.
-#' @param database Database (1.x) or bucket (2.x); default the connection's.
+#' @inheritParams influx_target
 #' @param batch_size Rows (or lines) per request.
 #' @param gzip Compress request bodies.
 #' @param dry_run Return the line protocol instead of sending it.
@@ -95,8 +95,7 @@ influx_write <- function(con, x, measurement = NULL, tags = NULL, fields = NULL,
     lines <- if (is.character(batches$batches)) batches$batches else character()
     return(structure(lines, rows = batches$rows, dropped = batches$dropped))
   }
-  target <- database %||% if (con$generation == "v2") con$bucket %||% con$database else con$database
-  if (is.null(target)) abort_argument("no database or bucket: pass `database` or connect with one", call)
+  target <- influx_target(con, database, call)
   send_batches(con, batches, target, precision, gzip, max_retries, call)
 }
 
@@ -249,18 +248,9 @@ utf8_text <- function(x, column, what, call) {
   enc2utf8(x)
 }
 
-# 2.x's own write API takes tokens; a 2.x connection with a user name and password (a v1
-# authorization) writes through the 1.x-compatible /write, as it queries through /query.
-write_endpoint <- function(con, target, precision) {
-  if (con$generation == "v2" && con$auth == "token") {
-    return(list(path = "/api/v2/write", query = c(org = con$org, bucket = target, precision = precision)))
-  }
-  list(path = "/write", query = c(db = target, precision = c(ns = "n", us = "u", ms = "ms", s = "s")[[precision]]))
-}
-
 send_batches <- function(con, b, target, precision, gzip, max_retries, call) {
   headers <- c("Content-Type: text/plain; charset=utf-8", if (gzip) "Content-Encoding: gzip")
-  endpoint <- write_endpoint(con, target, precision)
+  endpoint <- write_endpoint(con, target, precision, call)
   path <- endpoint$path
   query <- endpoint$query
   retries <- 0L

@@ -9,7 +9,7 @@
 
 #include "timeparse.h"
 
-int flux_init(flux_decoder *d, const flux_options *opt) {
+static int flux_init(flux_decoder *d, const flux_options *opt) {
   memset(d, 0, sizeof *d);
   d->opt = *opt;
   bytebuf_init(&d->pending);
@@ -24,7 +24,7 @@ int flux_init(flux_decoder *d, const flux_options *opt) {
   return d->out ? 0 : -1;
 }
 
-void flux_free(flux_decoder *d) {
+static void flux_free(flux_decoder *d) {
   table_free(d->out);
   d->out = NULL;
   bytebuf_free(&d->pending);
@@ -547,7 +547,6 @@ static flux_status data_row(flux_decoder *d) {
 
 static flux_status record(flux_decoder *d, const char *rec, size_t n) {
   if (n > 0 && rec[n - 1] == '\r') n--;
-  d->records++;
   if (n == 0) { /* a blank line ends a table block */
     if (d->ncols != 0 && !d->have_header) return fail(d, FLUX_ERR_MALFORMED, "annotations without a table header");
     reset_block(d);
@@ -561,7 +560,7 @@ static flux_status record(flux_decoder *d, const char *rec, size_t n) {
   return data_row(d);
 }
 
-flux_status flux_feed(flux_decoder *d, const void *data, size_t len) {
+static flux_status flux_feed(flux_decoder *d, const void *data, size_t len) {
   if (d->status != FLUX_OK) return d->status;
   if (bytebuf_append(&d->pending, data, len) != 0) return nomem(d);
   const char *buf = (const char *) d->pending.data;
@@ -591,7 +590,7 @@ flux_status flux_feed(flux_decoder *d, const void *data, size_t len) {
   return FLUX_OK;
 }
 
-flux_status flux_finish(flux_decoder *d) {
+static flux_status flux_finish(flux_decoder *d) {
   if (d->status != FLUX_OK) return d->status;
   if (d->pending.len > 0 || d->in_quote)
     return fail(d, FLUX_ERR_TRUNCATED, "the response ended inside a record (%zu bytes left over)", d->pending.len);
@@ -599,3 +598,24 @@ flux_status flux_finish(flux_decoder *d) {
   if (table_finish(d->out) != 0) return nomem(d);
   return FLUX_OK;
 }
+
+/* ---- the common decoder interface (decoder.h) ------------------------------------------------ */
+
+static int vt_init(void *s, const decoder_options *opt) {
+  flux_options fo = {opt->pivot, opt->table_columns, opt->value_empty_string};
+  return flux_init(s, &fo);
+}
+static int vt_feed(void *s, const void *data, size_t len) { return (int) flux_feed(s, data, len); }
+static int vt_finish(void *s) { return (int) flux_finish(s); }
+static void vt_free(void *s) { flux_free(s); }
+static const char *vt_message(void *s) { return ((flux_decoder *) s)->message; }
+/* Every table of every result in one. */
+static size_t vt_ntables(void *s) { (void) s; return 1; }
+static table *vt_table(void *s, size_t i) { (void) i; return ((flux_decoder *) s)->out; }
+
+static const char *const flux_content_types[] = {"text/csv", "application/csv", NULL};
+
+const decoder_vtable flux_decoder_vtable = {
+  "flux", flux_content_types, sizeof(flux_decoder), vt_init, vt_feed, vt_finish, vt_free, vt_message,
+  vt_ntables, vt_table, NULL, NULL
+};

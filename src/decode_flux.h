@@ -16,13 +16,14 @@
 
 #include "bytebuf.h"
 #include "columns.h"
+#include "decoder.h"
 
 typedef enum {
-  FLUX_OK = 0,
-  FLUX_ERR_QUERY,     /* an error table in the stream */
-  FLUX_ERR_MALFORMED,
-  FLUX_ERR_TRUNCATED,
-  FLUX_ERR_NOMEM
+  FLUX_OK = DECODE_OK,
+  FLUX_ERR_QUERY = DECODE_ERR_QUERY,     /* an error table in the stream */
+  FLUX_ERR_MALFORMED = DECODE_ERR_MALFORMED,
+  FLUX_ERR_TRUNCATED = DECODE_ERR_TRUNCATED,
+  FLUX_ERR_NOMEM = DECODE_ERR_NOMEM
 } flux_status;
 
 typedef enum {
@@ -63,7 +64,6 @@ typedef struct {
   int idx_result, idx_table, idx_field, idx_value, idx_time;
   int have_datatypes, have_group, have_default;
   int open_table;        /* a header or row since the last blank line */
-  size_t records;
 
   /* pivot state */
   bytebuf series_keys;
@@ -76,9 +76,8 @@ typedef struct {
   bytebuf scratch;
 } flux_decoder;
 
-int flux_init(flux_decoder *d, const flux_options *opt);
-void flux_free(flux_decoder *d);
-flux_status flux_feed(flux_decoder *d, const void *data, size_t len);
-flux_status flux_finish(flux_decoder *d);
+/* The decoder, reached only through the common interface: "flux", text/csv and application/csv;
+ * one table, every result in it. */
+extern const decoder_vtable flux_decoder_vtable;
 
 #endif

@@ -714,3 +714,24 @@ jsonl_status jsonl_finish(jsonl_decoder *d) {
   if (table_finish(t) != 0) return nomem(d);
   return JSONL_OK;
 }
+
+/* ---- the common decoder interface (decoder.h) ------------------------------------------------ */
+
+static int vt_init(void *s, const decoder_options *opt) {
+  jsonl_options o = {opt->hints, opt->nhints, opt->measurement_role};
+  return jsonl_init(s, &o);
+}
+static int vt_feed(void *s, const void *data, size_t len) { return (int) jsonl_feed(s, data, len); }
+static int vt_finish(void *s) { return (int) jsonl_finish(s); }
+static void vt_free(void *s) { jsonl_free(s); }
+static const char *vt_message(void *s) { return ((jsonl_decoder *) s)->message; }
+/* One data frame per query. */
+static size_t vt_ntables(void *s) { (void) s; return 1; }
+static table *vt_table(void *s, size_t i) { (void) i; return ((jsonl_decoder *) s)->out; }
+
+static const char *const jsonl_content_types[] = {"application/jsonl", "application/x-ndjson", "application/json-lines", NULL};
+
+const decoder_vtable jsonl_decoder_vtable = {
+  "jsonl", jsonl_content_types, sizeof(jsonl_decoder), vt_init, vt_feed, vt_finish, vt_free, vt_message,
+  vt_ntables, vt_table, NULL, NULL
+};

@@ -30,12 +30,17 @@
 
 #include "bytebuf.h"
 #include "columns.h"
+#include "decoder.h"
+
+/* The decoder as the package reaches it: name "jsonl", media type application/jsonl (what 3.x
+ * sends for format=jsonl) and the other names JSON lines go by. */
+extern const decoder_vtable jsonl_decoder_vtable;
 
 typedef enum {
-  JSONL_OK = 0,
-  JSONL_ERR_MALFORMED = 2, /* not JSON lines of objects; the message names the line and byte */
-  JSONL_ERR_TRUNCATED = 3, /* the body ended inside a line */
-  JSONL_ERR_NOMEM = 4
+  JSONL_OK = DECODE_OK,
+  JSONL_ERR_MALFORMED = DECODE_ERR_MALFORMED, /* not JSON lines of objects; the message names the line and byte */
+  JSONL_ERR_TRUNCATED = DECODE_ERR_TRUNCATED, /* the body ended inside a line */
+  JSONL_ERR_NOMEM = DECODE_ERR_NOMEM
 } jsonl_status;
 
 /* What a hint says a column is (names as information_schema.columns types map to them). */
@@ -50,7 +55,7 @@ typedef enum {
   JSONL_TAG        /* a string column with the tag role (sorted with the tags after time) */
 } jsonl_type;
 
-typedef struct {
+typedef struct jsonl_hint {
   const char *name;
   size_t len;
   jsonl_type type;

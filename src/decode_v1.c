@@ -7,7 +7,7 @@
 
 #include "utf8.h"
 
-void v1_init(v1_decoder *d) {
+static void v1_init(v1_decoder *d) {
   memset(d, 0, sizeof *d);
   bytebuf_init(&d->pending);
   bytebuf_init(&d->notices);
@@ -15,9 +15,9 @@ void v1_init(v1_decoder *d) {
   d->error_statement = -1;
 }
 
-void v1_expect_statements(v1_decoder *d, int n) { d->max_statements = n > 0 ? n : 0; }
+static void v1_expect_statements(v1_decoder *d, int n) { d->max_statements = n > 0 ? n : 0; }
 
-void v1_free(v1_decoder *d) {
+static void v1_free(v1_decoder *d) {
   for (int i = 0; i < d->ntables; i++) table_free(d->tables[i]);
   free(d->tables);
   free(d->colmap);
@@ -310,7 +310,6 @@ static v1_status decode_result(v1_decoder *d, const unsigned char *buf, size_t l
     SKIP();
   }
   size_t end = *pos;
-  d->results_seen++;
 
   /* An error result is held to the same order as data (its id names the statement reported). */
   if (has_statement) {
@@ -380,7 +379,7 @@ static v1_status decode_document(v1_decoder *d, const unsigned char *buf, size_t
   return V1_OK;
 }
 
-v1_status v1_feed(v1_decoder *d, const void *data, size_t len) {
+static v1_status v1_feed(v1_decoder *d, const void *data, size_t len) {
   if (d->status != V1_OK) return d->status;
   if (bytebuf_append(&d->pending, data, len) != 0) return nomem(d);
   for (;;) {
@@ -396,7 +395,7 @@ v1_status v1_feed(v1_decoder *d, const void *data, size_t len) {
   }
 }
 
-v1_status v1_finish(v1_decoder *d) {
+static v1_status v1_finish(v1_decoder *d) {
   if (d->status != V1_OK) return d->status;
   if (d->pending.len > 0)
     return fail(d, V1_ERR_TRUNCATED, "the response ended inside a document (%zu bytes left over)",
@@ -410,3 +409,31 @@ v1_status v1_finish(v1_decoder *d) {
   }
   return V1_OK;
 }
+
+/* ---- the common decoder interface (decoder.h) ------------------------------------------------ */
+
+static int vt_init(void *s, const decoder_options *opt) {
+  v1_init(s);
+  v1_expect_statements(s, opt->statements);
+  return 0;
+}
+static int vt_feed(void *s, const void *data, size_t len) { return (int) v1_feed(s, data, len); }
+static int vt_finish(void *s) { return (int) v1_finish(s); }
+static void vt_free(void *s) { v1_free(s); }
+static const char *vt_message(void *s) { return ((v1_decoder *) s)->message; }
+/* One table per statement, in statement order. */
+static size_t vt_ntables(void *s) { return (size_t) ((v1_decoder *) s)->ntables; }
+static table *vt_table(void *s, size_t i) { return ((v1_decoder *) s)->tables[i]; }
+static int vt_error_statement(void *s) { return ((v1_decoder *) s)->error_statement; }
+static const char *vt_notices(void *s, size_t *len) {
+  v1_decoder *d = s;
+  *len = d->notices.len;
+  return (const char *) d->notices.data;
+}
+
+static const char *const v1_content_types[] = {"application/x-msgpack", NULL};
+
+const decoder_vtable v1_decoder_vtable = {
+  "v1", v1_content_types, sizeof(v1_decoder), vt_init, vt_feed, vt_finish, vt_free, vt_message,
+  vt_ntables, vt_table, vt_error_statement, vt_notices
+};

@@ -14,14 +14,15 @@
 
 #include "bytebuf.h"
 #include "columns.h"
+#include "decoder.h"
 #include "msgpack.h"
 
 typedef enum {
-  V1_OK = 0,
-  V1_ERR_QUERY,     /* the server reported an error for the request or a statement */
-  V1_ERR_MALFORMED, /* bytes that are not a v1 response */
-  V1_ERR_TRUNCATED, /* the stream ended inside a document or before the last chunk */
-  V1_ERR_NOMEM
+  V1_OK = DECODE_OK,
+  V1_ERR_QUERY = DECODE_ERR_QUERY,     /* the server reported an error for the request or a statement */
+  V1_ERR_MALFORMED = DECODE_ERR_MALFORMED, /* bytes that are not a v1 response */
+  V1_ERR_TRUNCATED = DECODE_ERR_TRUNCATED, /* the stream ended inside a document or before the last chunk */
+  V1_ERR_NOMEM = DECODE_ERR_NOMEM
 } v1_status;
 
 /* The name given to the column that holds the series name when a statement returns several. */
@@ -36,7 +37,6 @@ typedef struct {
   bytebuf pending;    /* bytes of the document being received */
   mp_scanner scan;
   int last_partial;   /* the last result said more chunks follow */
-  int results_seen;
   size_t documents;
   bytebuf notices;    /* server messages ("level\ttext\n") to surface as warnings */
   int32_t *colmap;    /* scratch: series column -> table column */
@@ -44,13 +44,10 @@ typedef struct {
   int max_statements; /* statements sent, when the caller knows (0: unknown) */
 } v1_decoder;
 
-void v1_init(v1_decoder *d);
-/* Results then name statements 0 to n - 1 only (a one-statement query cannot yield ten tables). */
-void v1_expect_statements(v1_decoder *d, int n);
-void v1_free(v1_decoder *d);
-/* Feeds bytes; returns V1_OK, or the status of the first error (later feeds are ignored). */
-v1_status v1_feed(v1_decoder *d, const void *data, size_t len);
-/* At the end of the stream: verifies nothing is left half-received and pads the tables. */
-v1_status v1_finish(v1_decoder *d);
+/* The decoder, reached only through the common interface: "v1", application/x-msgpack. Its
+ * statements option bounds the statement ids (a one-statement query cannot yield ten tables);
+ * feed takes chunked documents as they complete; finish checks nothing is left half-received
+ * and pads the tables. */
+extern const decoder_vtable v1_decoder_vtable;
 
 #endif

@@ -19,9 +19,12 @@ SEXP C_decode_v1(SEXP body, SEXP piece, SEXP opts);
 SEXP C_curl_version(void);
 SEXP C_decode_flux(SEXP body, SEXP piece, SEXP opts);
 SEXP C_decode_jsonl(SEXP body, SEXP piece, SEXP opts);
+SEXP C_decode_recorded(SEXP body, SEXP piece, SEXP name, SEXP opts);
 SEXP C_json_quote(SEXP x);
 SEXP C_flux_quote_string(SEXP x);
 SEXP C_flux_write_call(SEXP query);
+SEXP C_sql_quote_ident(SEXP x);
+SEXP C_sql_quote_string(SEXP x);
 SEXP C_time_to_precision(SEXP x, SEXP kind, SEXP precision);
 SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip);
 SEXP C_gzip(SEXP x, SEXP piece);
@@ -55,9 +58,12 @@ static const R_CallMethodDef call_methods[] = {
   CALLDEF(C_curl_version, 0),
   CALLDEF(C_decode_flux, 3),
   CALLDEF(C_decode_jsonl, 3),
+  CALLDEF(C_decode_recorded, 4),
   CALLDEF(C_json_quote, 1),
   CALLDEF(C_flux_quote_string, 1),
   CALLDEF(C_flux_write_call, 1),
+  CALLDEF(C_sql_quote_ident, 1),
+  CALLDEF(C_sql_quote_string, 1),
   CALLDEF(C_time_to_precision, 3),
   CALLDEF(C_lp_serialize, 3),
   CALLDEF(C_gzip, 2),

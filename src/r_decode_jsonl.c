@@ -1,12 +1,10 @@
-/* .Call glue of the JSON-lines decoder: its options from the R list of the query (`frame`), and
- * the decoding of recorded bodies. */
-#include <stdlib.h>
+/* .Call glue of the JSON-lines decoder: its options from the R list of the query (`frame`), read
+ * by r_decode.c's decoder_options_from_list. */
 #include <string.h>
 
 #include "decode_jsonl.h"
 #include "glue.h"
 #include "r_decode_jsonl.h"
-#include "r_guard.h"
 
 /* Reads, from the list `opts`:
  *   types        named character vector, column -> "timestamp", "float", "int", "uint", "bool",
@@ -45,43 +43,3 @@ void jsonl_options_from_list(SEXP opts, jsonl_options *o) {
   o->nhints = n;
 }
 
-static void jsonl_release(void *p) {
-  jsonl_free(p);
-  free(p);
-}
-
-/* A recorded body fed to the decoder in pieces of `piece` bytes, as a network would deliver it:
- * list(status, message, statement, tables, notices), as for the other decoders. */
-SEXP C_decode_jsonl(SEXP body, SEXP piece, SEXP opts) {
-  if (TYPEOF(body) != RAWSXP) Rf_error("body must be a raw vector");
-  int step = Rf_asInteger(piece);
-  if (step == NA_INTEGER || step < 1) Rf_error("piece must be a positive integer");
-  jsonl_options o;
-  jsonl_options_from_list(opts, &o);
-  SEXP guard = PROTECT(guard_new(jsonl_release));
-  jsonl_decoder *d = calloc(1, sizeof *d);
-  if (d == NULL) Rf_error("out of memory");
-  guard_set(guard, d);
-  if (jsonl_init(d, &o) != 0) Rf_error("out of memory");
-  const unsigned char *p = RAW(body);
-  size_t n = (size_t) XLENGTH(body);
-  jsonl_status st = JSONL_OK;
-  for (size_t off = 0; off < n && st == JSONL_OK; off += (size_t) step)
-    st = jsonl_feed(d, p + off, n - off < (size_t) step ? n - off : (size_t) step);
-  if (st == JSONL_OK) st = jsonl_finish(d);
-  const char *names[] = {"status", "message", "statement", "tables", "notices", ""};
-  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
-  SET_VECTOR_ELT(out, 0, Rf_ScalarInteger((int) st));
-  SET_VECTOR_ELT(out, 1, Rf_ScalarString(st == JSONL_OK ? NA_STRING : mk_utf8(d->message)));
-  SET_VECTOR_ELT(out, 2, Rf_ScalarInteger(-1));
-  if (st == JSONL_OK) {
-    frame_options fo;
-    frame_options_from_list(opts, &fo);
-    SEXP tables = Rf_allocVector(VECSXP, 1);
-    SET_VECTOR_ELT(out, 3, tables);
-    SET_VECTOR_ELT(tables, 0, table_to_data_frame(d->out, &fo));
-  }
-  guard_release(guard);
-  UNPROTECT(2);
-  return out;
-}

@@ -1,15 +1,12 @@
-/* .Call glue for the query dialects and for decoding recorded bodies (decoder tests). */
+/* .Call glue for the query dialects: quoting, statement splitting, time-series query text. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode_flux.h"
-#include "decode_v1.h"
 #include "dialect_flux.h"
 #include "dialect_influxql.h"
+#include "dialect_sql.h"
 #include "glue.h"
-#include "json.h"
 #include "r_guard.h"
-#include "series_index.h"
 #include "series_query.h"
 
 typedef int (*quote_fn)(bytebuf *, const char *, size_t);
@@ -36,6 +33,8 @@ static SEXP quote_all(SEXP x, quote_fn fn) {
 SEXP C_iql_quote_ident(SEXP x) { return quote_all(x, iql_quote_ident); }
 SEXP C_iql_quote_string(SEXP x) { return quote_all(x, iql_quote_string); }
 SEXP C_flux_quote_string(SEXP x) { return quote_all(x, flux_quote_string); }
+SEXP C_sql_quote_ident(SEXP x) { return quote_all(x, sql_quote_ident); }
+SEXP C_sql_quote_string(SEXP x) { return quote_all(x, sql_quote_string); }
 
 /* 1-based position of the first call that writes data, 0 for none, NA when a string is open. */
 SEXP C_flux_write_call(SEXP query) {
@@ -68,85 +67,6 @@ SEXP C_iql_split(SEXP query) {
   SET_VECTOR_ELT(out, 1, kw);
   SET_VECTOR_ELT(out, 2, ro);
   UNPROTECT(4);
-  return out;
-}
-
-/* The two decoders behind one interface, for feeding recorded bodies in pieces. */
-typedef struct {
-  int flux;
-  v1_decoder v1;
-  flux_decoder fx;
-  int ready;
-} any_decoder;
-
-static void any_decoder_release(void *p) {
-  any_decoder *d = p;
-  if (d->ready) {
-    if (d->flux) flux_free(&d->fx); else v1_free(&d->v1);
-  }
-  free(d);
-}
-
-/* Decodes a recorded body (v1 MessagePack or Flux annotated CSV) fed in pieces of `piece` bytes,
- * as a network would deliver it: list(status, message, statement, tables, notices). */
-static SEXP decode_recorded(SEXP body, SEXP piece, SEXP opts, int flux) {
-  if (TYPEOF(body) != RAWSXP) Rf_error("body must be a raw vector");
-  int step = Rf_asInteger(piece);
-  if (step == NA_INTEGER || step < 1) Rf_error("piece must be a positive integer");
-  SEXP guard = PROTECT(guard_new(any_decoder_release));
-  any_decoder *d = calloc(1, sizeof *d);
-  if (d == NULL) Rf_error("out of memory");
-  guard_set(guard, d);
-  d->flux = flux;
-  if (flux) {
-    flux_options fo = flux_options_from_list(opts);
-    if (flux_init(&d->fx, &fo) != 0) Rf_error("out of memory");
-  } else {
-    v1_init(&d->v1);
-  }
-  d->ready = 1;
-  const unsigned char *p = RAW(body);
-  size_t n = (size_t) XLENGTH(body);
-  int st = 0;
-  for (size_t off = 0; off < n && st == 0; off += (size_t) step) {
-    size_t len = n - off < (size_t) step ? n - off : (size_t) step;
-    st = flux ? (int) flux_feed(&d->fx, p + off, len) : (int) v1_feed(&d->v1, p + off, len);
-  }
-  if (st == 0) st = flux ? (int) flux_finish(&d->fx) : (int) v1_finish(&d->v1);
-  const char *names[] = {"status", "message", "statement", "tables", "notices", ""};
-  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
-  SET_VECTOR_ELT(out, 0, Rf_ScalarInteger(st));
-  SET_VECTOR_ELT(out, 1, Rf_ScalarString(mk_utf8(st == 0 ? "" : flux ? d->fx.message : d->v1.message)));
-  SET_VECTOR_ELT(out, 2, Rf_ScalarInteger(flux ? -1 : d->v1.error_statement));
-  if (st == 0) {
-    frame_options fo;
-    frame_options_from_list(opts, &fo);
-    int ntab = flux ? 1 : d->v1.ntables;
-    SEXP tables = Rf_allocVector(VECSXP, ntab);
-    SET_VECTOR_ELT(out, 3, tables);
-    for (int i = 0; i < ntab; i++)
-      SET_VECTOR_ELT(tables, i, table_to_data_frame(flux ? d->fx.out : d->v1.tables[i], &fo));
-  }
-  if (!flux && d->v1.notices.len)
-    SET_VECTOR_ELT(out, 4, Rf_ScalarString(mk_utf8_len((const char *) d->v1.notices.data, d->v1.notices.len)));
-  guard_release(guard);
-  UNPROTECT(2);
-  return out;
-}
-
-SEXP C_decode_v1(SEXP body, SEXP piece, SEXP opts) { return decode_recorded(body, piece, opts, 0); }
-SEXP C_decode_flux(SEXP body, SEXP piece, SEXP opts) { return decode_recorded(body, piece, opts, 1); }
-
-/* A JSON string literal for each element (Flux request bodies). */
-SEXP C_json_quote(SEXP x) {
-  const char *s = scalar_string_or_null(x);
-  if (s == NULL) Rf_error("expected one string");
-  bytebuf *b;
-  SEXP guard = PROTECT(guard_bytebuf(&b));
-  if (json_write_string(b, s, strlen(s)) != 0) Rf_error("out of memory");
-  SEXP out = PROTECT(Rf_ScalarString(mk_utf8_len((const char *) b->data, b->len)));
-  guard_release(guard);
-  UNPROTECT(2);
   return out;
 }
 
@@ -183,7 +103,7 @@ static int64_t ns_value(SEXP x, const char *what) {
 }
 
 /* Query text for list(bucket, measurement, fields, where, group_by, window_start, data_start,
- * stop, aggregate, every, offset, create_empty, tz, zone_offset) in "influxql" or "flux". */
+ * stop, aggregate, every, offset, create_empty, tz, zone_offset) in "influxql", "flux" or "sql". */
 SEXP C_series_query(SEXP spec, SEXP language) {
   const char *lang = scalar_string_or_null(language);
   if (lang == NULL) Rf_error("language must be a string");
@@ -226,33 +146,11 @@ SEXP C_series_query(SEXP spec, SEXP language) {
   int st;
   if (strcmp(lang, "influxql") == 0) st = iql_series_query(b, &q);
   else if (strcmp(lang, "flux") == 0) st = flux_series_query(b, &q);
+  else if (strcmp(lang, "sql") == 0) st = sql_series_query(b, &q);
   else Rf_error("unknown language '%s'", lang);
   if (st != SQ_OK) Rf_error(st == SQ_INVALID ? "incomplete query specification" : "out of memory");
   SEXP out = PROTECT(Rf_ScalarString(mk_utf8_len((const char *) b->data, b->len)));
   guard_release(guard);
   UNPROTECT(2);
-  return out;
-}
-
-/* list(prev, next): 1-based neighbours with a value in the same series (NA: none); see
- * series_index.h. */
-SEXP C_series_neighbours(SEXP missing, SEXP series) {
-  if (TYPEOF(missing) != LGLSXP || TYPEOF(series) != INTSXP || XLENGTH(missing) != XLENGTH(series))
-    Rf_error("missing must be logical and series integer, of the same length");
-  size_t n = (size_t) XLENGTH(missing);
-  if (n > (size_t) INT_MAX) Rf_error("too many rows");
-  long *prev = (long *) R_alloc(n + 1, sizeof *prev), *next = (long *) R_alloc(n + 1, sizeof *next);
-  series_neighbours(LOGICAL(missing), INTEGER(series), n, prev, next);
-  const char *names[] = {"prev", "next", ""};
-  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
-  SEXP p = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t) n));
-  SEXP x = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t) n));
-  for (size_t i = 0; i < n; i++) {
-    INTEGER(p)[i] = prev[i] < 0 ? NA_INTEGER : (int) prev[i] + 1;
-    INTEGER(x)[i] = next[i] < 0 ? NA_INTEGER : (int) next[i] + 1;
-  }
-  SET_VECTOR_ELT(out, 0, p);
-  SET_VECTOR_ELT(out, 1, x);
-  UNPROTECT(3);
   return out;
 }

@@ -1,5 +1,5 @@
 /* JSON text -> R values: objects become named lists, arrays of one scalar type become atomic
- * vectors (null -> NA), other arrays lists. */
+ * vectors (null -> NA), other arrays lists; and R values -> JSON text. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +153,19 @@ SEXP C_json_encode_object(SEXP x) {
   if (oom) Rf_error("out of memory");
   /* `bad` is R memory (from Rf_translateCharUTF8), valid after the buffer is freed. */
   if (bad) Rf_error("parameter '%s' must be one non-missing, finite string, number or logical", bad);
+  SEXP out = PROTECT(Rf_ScalarString(mk_utf8_len((const char *) b->data, b->len)));
+  guard_release(guard);
+  UNPROTECT(2);
+  return out;
+}
+
+/* One string as a JSON string literal (Flux request bodies). */
+SEXP C_json_quote(SEXP x) {
+  const char *s = scalar_string_or_null(x);
+  if (s == NULL) Rf_error("expected one string");
+  bytebuf *b;
+  SEXP guard = PROTECT(guard_bytebuf(&b));
+  if (json_write_string(b, s, strlen(s)) != 0) Rf_error("out of memory");
   SEXP out = PROTECT(Rf_ScalarString(mk_utf8_len((const char *) b->data, b->len)));
   guard_release(guard);
   UNPROTECT(2);

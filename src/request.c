@@ -1,18 +1,16 @@
 /* .Call entry for one HTTP request: builds the URL and body, runs the transport with a sink that
- * streams a v1 query response into the decoder (or collects raw bytes), and returns what R needs
- * to build a result or a classed condition. Nothing here raises an R error while C owns memory:
- * all request state hangs off a guard (r_guard.h). */
+ * streams the response into the decoder R named (decoder.h), or collects raw bytes, and returns
+ * what R needs to build a result or a classed condition. Nothing here raises an R error while C
+ * owns memory: all request state hangs off a guard (r_guard.h). */
 #include <stdlib.h>
-#include <ctype.h>
 #include <string.h>
 
 #include "bytebuf.h"
-#include "decode_flux.h"
-#include "decode_v1.h"
 #include "glue.h"
+#include "r_decode.h"
 #include "r_guard.h"
 
-typedef enum { SINK_NONE, SINK_RAW, SINK_V1, SINK_FLUX } sink_kind;
+typedef enum { SINK_NONE, SINK_RAW, SINK_DECODE } sink_kind;
 
 #define MAX_ERROR_BODY (1 << 20)
 
@@ -22,10 +20,8 @@ typedef struct {
   bytebuf raw;        /* raw sink, or the body of a response the decoder does not take */
   struct curl_slist *headers;
   sink_kind kind;
+  decoder dec;        /* SINK_DECODE: the decoder R named */
   int decoding;       /* the decoder took the body */
-  v1_decoder dec;
-  flux_decoder fdec;
-  int fdec_ready;
 } request_state;
 
 static void state_free(request_state *s) {
@@ -34,43 +30,20 @@ static void state_free(request_state *s) {
   bytebuf_free(&s->raw);
   curl_slist_free_all(s->headers);
   s->headers = NULL;
-  v1_free(&s->dec);
-  if (s->fdec_ready) flux_free(&s->fdec);
+  decoder_close(&s->dec);
   free(s);
 }
 
 static void state_release(void *s) { state_free(s); }
 
-/* Whether a Content-Type value names the media type `want` (lower case): type and subtype
- * compare case-insensitively and may be followed by parameters ("text/csv; charset=utf-8"), but
- * not by more of a name ("text/csvx"). */
-static int media_type_is(const char *ctype, const char *want) {
-  size_t n = strlen(want);
-  while (*ctype == ' ' || *ctype == '\t') ctype++;
-  for (size_t i = 0; i < n; i++)
-    if (tolower((unsigned char) ctype[i]) != want[i]) return 0;
-  char next = ctype[n];
-  return next == '\0' || next == ';' || next == ' ' || next == '\t';
-}
-
-static int is_msgpack(const char *ctype) {
-  return media_type_is(ctype, "application/x-msgpack");
-}
-
-static int is_csv(const char *ctype) {
-  return media_type_is(ctype, "text/csv") || media_type_is(ctype, "application/csv");
-}
-
+/* A successful response in a media type the decoder reads goes to the decoder; anything else
+ * (an error body, JSON where MessagePack was asked for) is kept raw, for R to report. */
 static int sink(void *ctx, const char *data, size_t len, long status, const char *ctype) {
   request_state *s = ctx;
   int ok = status >= 200 && status < 300;
-  if (s->kind == SINK_V1 && (s->decoding || (ok && is_msgpack(ctype)))) {
+  if (s->kind == SINK_DECODE && (s->decoding || (ok && decoder_for_content_type(ctype) == s->dec.vt))) {
     s->decoding = 1;
-    return v1_feed(&s->dec, data, len) == V1_OK ? 0 : 1;
-  }
-  if (s->kind == SINK_FLUX && (s->decoding || (ok && is_csv(ctype)))) {
-    s->decoding = 1;
-    return flux_feed(&s->fdec, data, len) == FLUX_OK ? 0 : 1;
+    return s->dec.vt->feed(s->dec.state, data, len) == DECODE_OK ? 0 : 1;
   }
   if (s->kind == SINK_NONE) return 0;
   /* Error bodies are kept up to MAX_ERROR_BODY: enough for any server message. */
@@ -133,33 +106,14 @@ static SEXP build_result(request_state *s, const influx_response *resp, SEXP opt
   }
 
   int dstatus = -1;
-  if (s->kind == SINK_FLUX && s->decoding && !resp->interrupted && curl_code == 0) {
-    flux_status st = resp->sink_aborted ? s->fdec.status : flux_finish(&s->fdec);
-    dstatus = (int) st;
-    if (st == FLUX_OK) {
-      frame_options fo;
-      frame_options_from_list(opts, &fo);
-      SEXP tables = Rf_allocVector(VECSXP, 1);
-      SET_VECTOR_ELT(out, 11, tables);
-      SET_VECTOR_ELT(tables, 0, table_to_data_frame(s->fdec.out, &fo));
-    }
-    SET_VECTOR_ELT(out, 13, string_or_na(st == FLUX_OK ? NULL : s->fdec.message));
-    SET_VECTOR_ELT(out, 14, Rf_ScalarInteger(-1));
-  } else if (s->kind == SINK_V1 && s->decoding && !resp->interrupted && curl_code == 0) {
-    v1_status st = resp->sink_aborted ? s->dec.status : v1_finish(&s->dec);
-    dstatus = (int) st;
-    if (st == V1_OK) {
-      frame_options fo;
-      frame_options_from_list(opts, &fo);
-      SEXP tables = Rf_allocVector(VECSXP, s->dec.ntables);
-      SET_VECTOR_ELT(out, 11, tables);
-      for (int i = 0; i < s->dec.ntables; i++)
-        SET_VECTOR_ELT(tables, i, table_to_data_frame(s->dec.tables[i], &fo));
-    }
-    SET_VECTOR_ELT(out, 13, string_or_na(st == V1_OK ? NULL : s->dec.message));
-    SET_VECTOR_ELT(out, 14, Rf_ScalarInteger(s->dec.error_statement));
-    if (s->dec.notices.len)
-      SET_VECTOR_ELT(out, 15, Rf_ScalarString(mk_utf8_len((const char *) s->dec.notices.data, s->dec.notices.len)));
+  if (s->decoding && !resp->interrupted && curl_code == 0) {
+    SEXP dec = PROTECT(decoder_finish_to_r(&s->dec, opts));
+    dstatus = INTEGER(VECTOR_ELT(dec, DECODED_STATUS))[0];
+    SET_VECTOR_ELT(out, 11, VECTOR_ELT(dec, DECODED_TABLES));
+    SET_VECTOR_ELT(out, 13, VECTOR_ELT(dec, DECODED_MESSAGE));
+    SET_VECTOR_ELT(out, 14, VECTOR_ELT(dec, DECODED_STATEMENT));
+    SET_VECTOR_ELT(out, 15, VECTOR_ELT(dec, DECODED_NOTICES));
+    UNPROTECT(1);
   }
   SET_VECTOR_ELT(out, 12, Rf_ScalarInteger(dstatus));
   SET_VECTOR_ELT(out, 16, string_or_na(timeout_kind_name(resp->timeout)));
@@ -180,20 +134,15 @@ SEXP C_request(SEXP handle, SEXP method, SEXP path, SEXP query, SEXP headers, SE
   if (body != R_NilValue && TYPEOF(body) != RAWSXP && TYPEOF(body) != STRSXP)
     Rf_error("body must be NULL, a raw vector or a named character vector (form fields)");
 
+  sink_kind kind = strcmp(k, "raw") == 0 ? SINK_RAW : strcmp(k, "none") == 0 ? SINK_NONE : SINK_DECODE;
+  const decoder_vtable *vt = kind == SINK_DECODE ? decoder_named(k) : NULL;
+
   SEXP guard = PROTECT(guard_new(state_release));
   request_state *s = calloc(1, sizeof *s);
   if (s == NULL) Rf_error("out of memory");
   guard_set(guard, s);
-  v1_init(&s->dec);
-  /* R counts the statements it sends: results for others are a malformed answer. */
-  if (opts != R_NilValue) v1_expect_statements(&s->dec, Rf_asInteger(list_get(opts, "statements")));
-  s->kind = strcmp(k, "v1") == 0 ? SINK_V1 : strcmp(k, "flux") == 0 ? SINK_FLUX
-          : strcmp(k, "raw") == 0 ? SINK_RAW : SINK_NONE;
-  if (s->kind == SINK_FLUX) {
-    flux_options fo = flux_options_from_list(opts);
-    if (flux_init(&s->fdec, &fo) != 0) Rf_error("out of memory");
-    s->fdec_ready = 1;
-  }
+  s->kind = kind;
+  if (vt != NULL) decoder_start(&s->dec, vt, opts);
 
   int oom = bytebuf_append_str(&s->url, h->base_url) || bytebuf_append_str(&s->url, p);
   if (query != R_NilValue && XLENGTH(query) > 0) {

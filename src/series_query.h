@@ -1,5 +1,5 @@
 /* What a time-series question asks, independent of the query language (plain C, no R API).
- * Each dialect (dialect_influxql.c, dialect_flux.c) turns one into query text; nothing else
+ * Each dialect (dialect_influxql.c, dialect_flux.c, dialect_sql.c) turns one into query text; nothing else
  * writes user input into a query. */
 #ifndef INFLUXTK_SERIES_QUERY_H
 #define INFLUXTK_SERIES_QUERY_H
@@ -51,5 +51,7 @@ void format_duration_literal(int64_t ns, int flux, char *out);
 
 int iql_series_query(bytebuf *out, const series_query *q);
 int flux_series_query(bytebuf *out, const series_query *q);
+/* InfluxDB 3's SQL (dialect_sql.c): the same rows as the other two, windows computed per row. */
+int sql_series_query(bytebuf *out, const series_query *q);
 
 #endif

@@ -6,11 +6,14 @@
 #   tools/test-servers.sh env             print `export ...` lines describing the running servers
 #   tools/test-servers.sh stop            stop every server this script started
 #   tools/test-servers.sh status          one line per server
+#   tools/test-servers.sh v3-python       create the 3.x stand-in's venv when missing, print its python
 #
 # 1.6.7 comes from Debian; 1.8.10 and 1.13.2 (Flux enabled) and 2.7.12 (onboarded through
 # /api/v2/setup, with DBRP mappings so InfluxQL finds its buckets) are built by
 # tools/build-servers.sh, as is the opt-in v2.10.0-flux0.200 (2.10.0 with a substituted Flux; not
-# started unless named). Every server listens on loopback only, has its own data directory below
+# started unless named). v3-standin is tools/influxdb3-standin, a stand-in of the InfluxDB 3 Core
+# HTTP API (no 3.x can be installed or built here), run by a Python venv with PyPI datafusion
+# cached below $INFLUXTK_CACHE; its admin token is exported as INFLUXTK_V3_STANDIN_TOKEN. Every server listens on loopback only, has its own data directory below
 # $INFLUXTK_SERVER_ROOT (default /tmp/influxdbtoolkit-servers) and runs with authentication on and
 # usage reporting off: nothing started here may try to reach an address outside this machine.
 # $INFLUXTK_PORT_OFFSET (default 0) shifts every port, so that a second set of servers (another
@@ -25,13 +28,18 @@ ADMIN_PASSWORD=${INFLUXTK_ADMIN_PASSWORD:-admin-pw-Zürich-1}
 # name:port pairs started by default; the port is the HTTP port (before the offset), the RPC port
 # is HTTP port + 1000. A name ending in -tls is the same server over HTTPS with a self-signed
 # certificate, for TLS tests.
-KNOWN_SERVERS="v1.6.7:18086 v1.6.7-tls:18096 v1.8.10:18087 v2.7.12:18088 v1.13.2:18089"
+KNOWN_SERVERS="v1.6.7:18086 v1.6.7-tls:18096 v1.8.10:18087 v2.7.12:18088 v1.13.2:18089 v3-standin:18181"
 # Started only when named: builds that are not a release as published.
 OPT_IN_SERVERS="v2.10.0-flux0.200:18090"
 # The operator token of the 2.x server, and its organisation.
 ADMIN_TOKEN=${INFLUXTK_ADMIN_TOKEN:-influxtk-operator-token-0123456789}
 ORG=${INFLUXTK_ORG:-influxtk}
 TEST_DATABASES="influxtk_test influxtk_demo"
+CACHE=${INFLUXTK_CACHE:-$HOME/.cache/influxdbtoolkit}
+# The Python environment of the 3.x stand-in: PyPI datafusion (the SQL engine InfluxDB 3 runs)
+# and pyarrow, outside the repository like the server builds.
+V3_VENV=${INFLUXTK_V3_VENV:-$CACHE/venv-v3}
+V3_PYPI_PACKAGES="datafusion==55.0.0 pyarrow==26.0.1"
 
 log() { printf '[test-servers] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -190,6 +198,53 @@ start_v2() { # start_v2 NAME BINARY: a fresh 2.x server, onboarded, with DBRP ma
   printf 'v2\n' >"$dir/generation"
 }
 
+v3_venv() { # creates the stand-in's venv when missing; prints its python
+  if [ ! -x "$V3_VENV/bin/python" ] || ! "$V3_VENV/bin/python" -c 'import datafusion, pyarrow' 2>/dev/null; then
+    log "creating the Python environment of the 3.x stand-in in $V3_VENV"
+    rm -rf "$V3_VENV"
+    python3 -m venv "$V3_VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    "$V3_VENV/bin/pip" install -q $V3_PYPI_PACKAGES >&2 || die "pip install $V3_PYPI_PACKAGES failed"
+  fi
+  printf '%s\n' "$V3_VENV/bin/python"
+}
+
+start_v3_standin() { # start_v3_standin NAME: a fresh stand-in, its first admin token, the test databases
+  local name=$1 port dir url python token db
+  port=$(server_port "$name")
+  dir="$ROOT/$name"
+  url="http://127.0.0.1:$port"
+  if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+    log "$name already running at $url"; return 0
+  fi
+  python=$(v3_venv)
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  log "starting $name on $url"
+  # --test-hooks: a query with X-Standin-Cut-After: N ends its body after N bytes (truncation tests).
+  nohup "$python" "$(cd "$(dirname "$0")" && pwd)/influxdb3-standin/server.py" --bind 127.0.0.1 --port "$port" \
+    --dir "$dir" --test-hooks >"$dir/stdout.log" 2>&1 &
+  echo $! >"$dir/pid"
+  # /ping needs a token on 3.x; the first admin token needs none and can be had exactly once.
+  local i body=""
+  for i in $(seq 1 150); do
+    body=$(curl -s -X POST "$url/api/v3/configure/token/admin" 2>/dev/null) && [ -n "$body" ] && break
+    if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+      tail -n 30 "$dir/stdout.log" "$dir/server.log" >&2 || true
+      die "$name exited during start-up (log: $dir/server.log)"
+    fi
+    sleep 0.2
+  done
+  token=$(printf '%s' "$body" | grep -o '"token":"[^"]*"' | head -n 1 | sed 's/^"token":"//; s/"$//')
+  [ -n "$token" ] || die "$name: no admin token from /api/v3/configure/token/admin (got: $body)"
+  printf '%s\n' "$token" >"$dir/token"
+  for db in $TEST_DATABASES; do
+    http POST "$url/api/v3/configure/database" -H "Authorization: Bearer $token" \
+      -H 'Content-Type: application/json' --data-binary "{\"db\":\"$db\"}" >/dev/null
+  done
+  printf '%s\n' "$url" >"$dir/url"
+  printf 'v3\n' >"$dir/generation"
+}
+
 cmd_start() {
   local names=("$@") name
   [ ${#names[@]} -gt 0 ] || read -r -a names <<<"$(for e in $KNOWN_SERVERS; do printf '%s ' "${e%%:*}"; done)"
@@ -205,6 +260,7 @@ cmd_start() {
       v2.7.12|v2.10.0-flux0.200)
         "$(dirname "$0")/build-servers.sh" "$name"
         start_v2 "$name" "$("$(dirname "$0")/build-servers.sh" --path "$name")" ;;
+      v3-standin) start_v3_standin "$name" ;;
       *) die "unknown server '$name'" ;;
     esac
   done
@@ -228,6 +284,8 @@ cmd_env() {
     printf 'export INFLUXTK_%s_GENERATION=%q\n' "$key" "$(cat "$dir/generation")"
     # The server's directory (pid, influxdb.conf, server.log), for the tests that check how it runs.
     printf 'export INFLUXTK_%s_DIR=%q\n' "$key" "$dir"
+    # A server with a token of its own (3.x): INFLUXTK_<NAME>_TOKEN.
+    if [ -f "$dir/token" ]; then printf 'export INFLUXTK_%s_TOKEN=%q\n' "$key" "$(cat "$dir/token")"; fi
   done
   printf 'export INFLUXTK_SERVERS=%q\n' "${names[*]:-}"
   printf 'export INFLUXTK_ADMIN_USER=%q\n' "$ADMIN_USER"
@@ -264,9 +322,10 @@ cmd_status() {
 
 case "${1:-}" in
   install) cmd_install ;;
+  v3-python) v3_venv ;;
   start) shift; cmd_start "$@" ;;
   env) cmd_env ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  *) die "usage: $0 install|start [NAME..]|env|stop|status" ;;
+  *) die "usage: $0 install|start [NAME..]|env|stop|status|v3-python" ;;
 esac

@@ -1,11 +1,13 @@
 /* Mutation fuzzer for the plain-C cores, meant to run under AddressSanitizer, UndefinedBehavior-
- * Sanitizer and LeakSanitizer: the v1 MessagePack, Flux CSV and JSON-lines decoders (fed in random
- * pieces, Flux with and without pivot, JSON lines with and without hints), the JSON reader, the InfluxQL and Flux dialects, the line-protocol
- * writer, the UTF-8 repair, and the time, duration and base64 parsers. Seeds are the recorded
+ * Sanitizer and LeakSanitizer: every registered decoder (decoder.h: v1 MessagePack, Flux CSV, ...)
+ * through the interface request.c uses, fed in random pieces with random options, the decoder
+ * registry's lookups, the JSON reader, the InfluxQL and Flux dialects, the line-protocol writer,
+ * the UTF-8 repair, the SQL dialect (whose text is checked to be well formed), and the time,
+ * duration and base64 parsers. Seeds are the recorded
  * fixtures given on the command line and hostile bodies built here (generated_seeds): MessagePack
  * with container or integer map keys, out-of-range and skipping statement ids, NULs and invalid
  * UTF-8 in names, tags, values and messages, -2^63; Flux CSV without (all) annotations; JSON lines
- * with every value kind, escapes, surrogates and hostile bytes.
+ * with every kind of value, escapes, surrogates and hostile bytes (decoded with and without hints).
  *
  *   fuzz ITERATIONS SEED_FILE...
  * Prints "fuzz: N passed, 0 failed" when no sanitizer fired (a sanitizer aborts the process). */
@@ -16,11 +18,11 @@
 #include <string.h>
 
 #include "../../src/bytebuf.h"
-#include "../../src/decode_flux.h"
 #include "../../src/decode_jsonl.h"
-#include "../../src/decode_v1.h"
+#include "../../src/decoder.h"
 #include "../../src/dialect_flux.h"
 #include "../../src/dialect_influxql.h"
+#include "../../src/dialect_sql.h"
 #include "../../src/json.h"
 #include "../../src/lineproto.h"
 #include "../../src/series_index.h"
@@ -69,56 +71,99 @@ static size_t mutate(unsigned char *buf, size_t len, size_t cap) {
   return len;
 }
 
-static void run_decoder(const unsigned char *buf, size_t len) {
-  v1_decoder d;
-  v1_init(&d);
-  v1_expect_statements(&d, (int) below(3)); /* 0: count unknown */
+/* One decoder through the common interface (decoder.h), as request.c and r_decode.c use it: the
+ * bytes fed in random pieces, or in one when whole, finished (a failed feed must make finish
+ * report the same error), the tables checked, freed. The outcome goes to *out. */
+typedef struct { int status; size_t ntables, rows, cols; } decoded;
+
+static void decode_once(const decoder_vtable *vt, const decoder_options *opt, const unsigned char *buf,
+                        size_t len, int whole, decoded *out) {
+  decoder d;
+  if (decoder_open(&d, vt, opt) != 0) abort();
+  int st = DECODE_OK;
   size_t off = 0;
-  while (off < len) {
-    size_t n = 1 + below(len - off < 64 ? len - off : 64);
-    if (v1_feed(&d, buf + off, n) != V1_OK) break;
+  while (off < len && st == DECODE_OK) {
+    size_t n = whole ? len : 1 + below(len - off < 64 ? len - off : 64);
+    st = vt->feed(d.state, buf + off, n);
     off += n;
   }
-  if (d.status == V1_OK) v1_finish(&d);
-  v1_free(&d);
+  int fin = vt->finish(d.state);
+  if (fin < DECODE_OK || fin > DECODE_ERR_NOMEM || (st != DECODE_OK && fin != st)) abort();
+  *out = (decoded) {fin, 0, 0, 0};
+  if (fin != DECODE_OK) {
+    const char *m = vt->message(d.state);
+    if (m == NULL || !utf8_is_clean(m, strlen(m))) abort();
+  } else {
+    out->ntables = vt->ntables(d.state);
+    for (size_t i = 0; i < out->ntables; i++) {
+      const table *t = vt->table(d.state, i);
+      if (t == NULL) abort();
+      for (size_t c = 0; c < t->ncol; c++) if (t->cols[c].n != t->nrow) abort(); /* padded to every row */
+      out->rows += t->nrow;
+      out->cols += t->ncol;
+    }
+  }
+  size_t nlen = 0;
+  const char *notices = vt->notices ? vt->notices(d.state, &nlen) : NULL;
+  if (nlen > 0 && (notices == NULL || !utf8_is_clean(notices, nlen))) abort();
+  decoder_close(&d);
 }
 
-static void run_flux(const unsigned char *buf, size_t len, int pivot) {
-  flux_decoder d;
-  flux_options o = {pivot, !pivot, pivot};
-  if (flux_init(&d, &o) != 0) abort();
-  size_t off = 0;
-  while (off < len) {
-    size_t n = 1 + below(len - off < 64 ? len - off : 64);
-    if (flux_feed(&d, buf + off, n) != FLUX_OK) break;
-    off += n;
+/* Column hints for the JSON-lines decoder, on the seeds' names: types, required columns, one
+ * column named twice. */
+static const jsonl_hint fuzz_hints[] = {
+  {"time", 4, JSONL_TIMESTAMP, 0}, {"f", 1, JSONL_FLOAT, 1}, {"t", 1, JSONL_TAG, 0}, {"s", 1, JSONL_STRING, 1},
+  {"ts", 2, JSONL_TIMESTAMP, 1}, {"i", 1, JSONL_UINT, 0}, {"b", 1, JSONL_BOOL, 1}, {"f", 1, JSONL_AUTO, 1},
+};
+
+/* Random options (statements 0: unknown); the way the body is cut must change nothing. */
+static void run_decoder(const decoder_vtable *vt, const unsigned char *buf, size_t len) {
+  decoder_options opt = {(int) below(3), (int) below(2), (int) below(2), (int) below(2), fuzz_hints,
+                         below(2) ? sizeof fuzz_hints / sizeof fuzz_hints[0] : 0, (int) below(2)};
+  decoded pieces, whole;
+  decode_once(vt, &opt, buf, len, 0, &pieces);
+  decode_once(vt, &opt, buf, len, 1, &whole);
+  if (pieces.status != whole.status || pieces.ntables != whole.ntables || pieces.rows != whole.rows ||
+      pieces.cols != whole.cols) {
+    fprintf(stderr, "%s: %zu bytes decode to status %d (%zu tables, %zu rows) in pieces, %d (%zu, %zu) whole\n",
+            vt->name, len, pieces.status, pieces.ntables, pieces.rows, whole.status, whole.ntables, whole.rows);
+    abort();
   }
-  if (d.status == FLUX_OK) flux_finish(&d);
-  flux_free(&d);
 }
 
-/* The JSON-lines decoder in random pieces, with hints on some columns; the same body in one piece
- * must give the same status and row count (the split of the pieces changes nothing). */
-static void run_jsonl(const unsigned char *buf, size_t len) {
-  static const jsonl_hint hints[] = {
-    {"time", 4, JSONL_TIMESTAMP, 0}, {"f", 1, JSONL_FLOAT, 1}, {"t", 1, JSONL_TAG, 0}, {"s", 1, JSONL_STRING, 1}, {"ts", 2, JSONL_TIMESTAMP, 1},
-  };
-  jsonl_options o = {hints, below(2) ? sizeof hints / sizeof hints[0] : 0, (int) below(2)};
-  jsonl_decoder d, whole;
-  if (jsonl_init(&d, &o) != 0 || jsonl_init(&whole, &o) != 0) abort();
-  size_t off = 0;
-  while (off < len) {
-    size_t n = 1 + below(len - off < 64 ? len - off : 64);
-    if (jsonl_feed(&d, buf + off, n) != JSONL_OK) break;
-    off += n;
+static void run_decoders(const unsigned char *buf, size_t len) {
+  for (size_t i = 0; decoder_at(i) != NULL; i++) run_decoder(decoder_at(i), buf, len);
+}
+
+/* The registry: each decoder found by its name and by each of its media types, whatever their
+ * case and parameters, and nothing by a longer name or a missing one. Returns the checks run. */
+static long check_registry(void) {
+  long n = 0;
+  char ctype[160];
+  for (size_t i = 0; decoder_at(i) != NULL; i++) {
+    const decoder_vtable *vt = decoder_at(i);
+    if (decoder_by_name(vt->name) != vt) abort();
+    for (const char *const *t = vt->content_types; *t != NULL; t++, n += 4) {
+      snprintf(ctype, sizeof ctype, "%s", *t);
+      for (char *c = ctype; *c; c++) if (*c >= 'a' && *c <= 'z' && (c - ctype) % 2) *c = (char) (*c - 32);
+      if (decoder_for_content_type(ctype) != vt) abort();
+      snprintf(ctype, sizeof ctype, " %s; charset=utf-8", *t);
+      if (decoder_for_content_type(ctype) != vt) abort();
+      snprintf(ctype, sizeof ctype, "%sx", *t);
+      if (decoder_for_content_type(ctype) != NULL) abort();
+      snprintf(ctype, sizeof ctype, "%.*s", (int) strlen(*t) - 1, *t);
+      if (decoder_for_content_type(ctype) != NULL) abort();
+    }
   }
-  if (d.status == JSONL_OK) jsonl_finish(&d);
-  if (jsonl_feed(&whole, buf, len) == JSONL_OK) jsonl_finish(&whole);
-  if (d.status != whole.status || (d.status == JSONL_OK && d.out->nrow != whole.out->nrow)) abort();
-  if (d.status == JSONL_OK)
-    for (size_t c = 0; c < d.out->ncol; c++) if (d.out->cols[c].n != d.out->nrow) abort();
-  jsonl_free(&d);
-  jsonl_free(&whole);
+  if (decoder_by_name("raw") != NULL || decoder_by_name("") != NULL || decoder_for_content_type("") != NULL ||
+      decoder_for_content_type(NULL) != NULL || decoder_for_content_type("text/plain; x=text/csv") != NULL) abort();
+  if (decoder_by_name("v1") == NULL || decoder_by_name("flux") == NULL ||
+      decoder_for_content_type("application/x-msgpack") != decoder_by_name("v1") ||
+      decoder_for_content_type("Text/CSV;charset=utf-8") != decoder_by_name("flux")) abort();
+  /* what 3.x sends for format=jsonl (influxdb3_types QueryFormat::as_content_type), not its JSON */
+  if (decoder_for_content_type("application/jsonl") != decoder_by_name("jsonl") ||
+      decoder_for_content_type("application/json") != NULL) abort();
+  return n + 4;
 }
 
 /* Repair gives clean UTF-8 within its bound, is the identity on clean input, and is idempotent. */
@@ -137,6 +182,89 @@ static void run_utf8(const unsigned char *buf, size_t len) {
   if (m < n && n - m >= 4 && cap - 1 - m >= 4) abort(); /* stopped although a character fitted */
   free(out);
   free(again);
+}
+
+/* Literals the SQL dialect writes itself: "time" and the second field "x" as identifiers; as
+ * strings "x", 'Int64', Arrow timestamp types, RFC 3339 times and 'N nanoseconds'. */
+static int sql_own_literal(const char *t, size_t k, char delim) {
+  if (k == 1 && t[0] == 'x') return 1;
+  if (delim == '"') return k == 4 && memcmp(t, "time", 4) == 0;
+  if (k == 5 && memcmp(t, "Int64", 5) == 0) return 1;
+  if (k > 22 && memcmp(t, "Timestamp(Nanosecond, ", 22) == 0) return 1;
+  if (k > 1 && t[0] >= '0' && t[0] <= '9' && t[k - 1] == 'Z') return 1;
+  return k > 12 && memcmp(t + k - 12, " nanoseconds", 12) == 0;
+}
+
+/* The SQL dialect's text is one statement: every quoted token closes and decodes (doubled
+ * delimiters) to the fuzzed name or one of the dialect's own literals; outside quotes, brackets
+ * balance and there is no ';' and no comment. Anything else aborts. */
+static void check_sql(const unsigned char *q, size_t n, const char *s, size_t slen) {
+  char *tok = malloc(n + 1);
+  int depth = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = (char) q[i];
+    if (c == '\'' || c == '"') {
+      size_t k = 0;
+      for (i++;; i++) {
+        if (i >= n) abort();
+        if ((char) q[i] == c) {
+          if (i + 1 < n && (char) q[i + 1] == c) { tok[k++] = c; i++; continue; }
+          break;
+        }
+        tok[k++] = (char) q[i];
+      }
+      if (!((k == slen && memcmp(tok, s, slen) == 0) || sql_own_literal(tok, k, c))) abort();
+      continue;
+    }
+    if (c == '(') depth++;
+    else if (c == ')' && --depth < 0) abort();
+    else if (c == ';') abort();
+    else if (i + 1 < n && ((c == '-' && q[i + 1] == '-') || (c == '/' && q[i + 1] == '*'))) abort();
+  }
+  if (depth != 0) abort();
+  free(tok);
+}
+
+/* A random time-series question with the text as every name, value and (sometimes) zone. */
+static void run_sql(const char *s, size_t len) {
+  static const int64_t everies[] = {900000000000LL, 3600000000000LL, 7200000000000LL, 86400000000000LL,
+                                    604800000000000LL, 1LL, 0LL, -3600000000000LL};
+  static const char *const zones[] = {NULL, "Europe/Zurich", "Asia/Kolkata", "Etc/GMT+5"};
+  const char *const fields[2] = {s, "x"};
+  const char *const values[2] = {s, "x"};
+  const char *const groups[2] = {s, "x"};
+  tag_filter where[2] = {{s, values, 1 + below(2)}, {"x", values, below(2)}};
+  series_query q;
+  memset(&q, 0, sizeof q);
+  q.measurement = s;
+  q.fields = fields;
+  q.nfields = 1 + below(2);
+  q.where = where;
+  q.nwhere = below(3);
+  q.group_by = groups;
+  q.ngroup = below(3);
+  q.data_start_ns = (int64_t) (next() % 4000000000000000000ULL);
+  q.window_start_ns = q.data_start_ns;
+  q.stop_ns = q.data_start_ns + (int64_t) below(1000000000000000ULL);
+  q.aggregate = (series_aggregate) below(AGG_STDDEV + 1);
+  q.every_ns = everies[below(sizeof everies / sizeof everies[0])];
+  q.offset_ns = below(2) ? 0 : (int64_t) (next() % 1000000000000000ULL) - 500000000000000LL;
+  q.create_empty = (int) below(2);
+  q.tz = below(5) == 0 ? s : zones[below(4)];
+  bytebuf b;
+  bytebuf_init(&b);
+  int st = sql_series_query(&b, &q);
+  if (st == SQ_NOMEM) abort();
+  if (st == SQ_OK) check_sql(b.data, b.len, s, len);
+  int invalid = (q.aggregate != AGG_NONE && q.every_ns <= 0) || (q.nwhere == 2 && where[1].nvalues == 0);
+  if (q.tz != s && (st == SQ_INVALID) != invalid) abort(); /* refused a valid one, or wrote an invalid one */
+  b.len = 0;
+  if (sql_quote_ident(&b, s, len) != 0) abort();
+  check_sql(b.data, b.len, s, len);
+  b.len = 0;
+  if (sql_quote_string(&b, s, len) != 0) abort();
+  check_sql(b.data, b.len, s, len);
+  bytebuf_free(&b);
 }
 
 static void run_text(const unsigned char *buf, size_t len) {
@@ -198,6 +326,7 @@ static void run_text(const unsigned char *buf, size_t len) {
   b.len = 0;
   if (flux_series_query(&b, &q) == SQ_NOMEM) abort();
   bytebuf_free(&b);
+  run_sql(s, len);
   /* neighbours over the bytes as missing flags and series ids */
   int *missing = malloc((len + 1) * sizeof *missing), *series = malloc((len + 1) * sizeof *series);
   long *prev = malloc((len + 1) * sizeof *prev), *nxt = malloc((len + 1) * sizeof *nxt);
@@ -321,7 +450,7 @@ static size_t generated_seeds(unsigned char ***seeds, size_t **lens, size_t n) {
     "{\"iox::measurement\":\"m\",\"time\":\"2024-01-01T00:00:00.123456789\",\"t\":\"a\",\"f\":1,\"i\":-9223372036854775808}\n"
     "{\"time\":\"2262-04-11T23:47:16.854775807\",\"u\":18446744073709551615,\"f\":2.5e-3,\"b\":true,\"n\":null}\r\n"
     "{\"s\":\"\\u00e9\\ud83d\\ude00\\u0000\\\"\",\"l\":[1,{\"x\":[]}],\"ts\":\"2024-03-31T03:00:00+02:00\",\"k\\u0041\":1e308}\n"
-    "{}\n\n{\"i\":9223372036854775807,\"d\":-0.0,\"e\":5e-324,\"t\":\"b\"}";
+    "{}\n\n{\"i\":9223372036854775807,\"d\":-0.0,\"e\":5e-324,\"t\":\"b\",\"iox::measurement\":7}";
   bytebuf_append(&g[k++], jsonl, sizeof jsonl - 1);
   static const char jsonl_hostile[] = "{\"a\0b\":\"x\0\xff\",\"\xed\xa0\x80\":\"\xc0\xaf\"}\n{\"a\0b\":\"\\ud800\"}\n";
   bytebuf_append(&g[k++], jsonl_hostile, sizeof jsonl_hostile - 1);
@@ -377,19 +506,14 @@ int main(int argc, char **argv) {
   cap = 2 * cap + 64;
   unsigned char *buf = malloc(cap);
   for (int i = 0; i < nseeds; i++) {
-    run_decoder(seeds[i], lens[i]);
-    run_flux(seeds[i], lens[i], 0);
-    run_flux(seeds[i], lens[i], 1);
-    run_jsonl(seeds[i], lens[i]);
+    for (int r = 0; r < 4; r++) run_decoders(seeds[i], lens[i]); /* options at random */
     run_text(seeds[i], lens[i]);
   }
   for (long it = 0; it < iterations; it++) {
     int k = (int) below((size_t) nseeds);
     memcpy(buf, seeds[k], lens[k]);
     size_t len = mutate(buf, lens[k], cap);
-    run_decoder(buf, len);
-    run_flux(buf, len, (int) (it & 1));
-    run_jsonl(buf, len);
+    run_decoders(buf, len);
     run_text(buf, len);
   }
   for (int i = 0; i < nseeds; i++) free(seeds[i]);
@@ -398,6 +522,7 @@ int main(int argc, char **argv) {
   free(buf);
   long doubles = check_doubles(1000000);
   long edges = check_time_edges();
-  printf("fuzz: %ld passed, 0 failed\n", iterations + nseeds + doubles + edges);
+  long registry = check_registry();
+  printf("fuzz: %ld passed, 0 failed\n", iterations + nseeds + doubles + edges + registry);
   return 0;
 }

@@ -18,6 +18,8 @@
 #   /flux-typed/TYPE/... 200 a whole annotated CSV table with Content-Type TYPE (URL-encoded)
 #   /hashed-tokens/...  a 2.x that stores only a hash of each token (2.10.0): orgs, buckets, and
 #                       authorizations whose listing shows "token": "" (creating one shows it once)
+#   /no-dbrp/...        a 2.x whose bucket "b" has no DBRP mapping (a server without virtual ones)
+#   /v3/ping            204 from a server that says it is InfluxDB 3.1.0
 #   /header-bytes/...   500 with no body and an X-Influxdb-Error header holding invalid UTF-8
 #   /body-nul/...       500 text/plain whose body holds a NUL byte
 #   /quit               stops the server
@@ -205,6 +207,10 @@ repeat {
       ",result,table,_value\r\n,,0,1.5\r\n\r\n"))),
     "hashed-tokens" = http(200, "Content-Type: application/json; charset=utf-8",
                            charToRaw(hashed_tokens(strsplit(head[1], " ")[[1]][1], path))),
+    "no-dbrp" = http(200, "Content-Type: application/json; charset=utf-8", charToRaw(
+      if (grepl("/api/v2/buckets", path, fixed = TRUE)) '{"buckets":[{"id":"0b0000000000000b","orgID":"0c0000000000000c","name":"b"}]}'
+      else '{"content":[]}')),
+    "v3" = http(204, c("X-Influxdb-Version: 3.1.0", "X-Influxdb-Build: Core")),
     "plain" = http(204),
     "quit" = http(204),
     http(404, "Content-Type: text/plain", charToRaw("no such route"))

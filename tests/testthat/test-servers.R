@@ -44,6 +44,32 @@ server_cmdline <- function(dir) {
   args[nzchar(args)]
 }
 
+# The remote ends of the TCP sockets a process holds that are not on this machine, from
+# /proc/PID/fd and /proc/net/tcp{,6} (lines: sl local rem st ... inode). Listening and loopback
+# sockets are not counted; NULL when /proc cannot be read.
+outbound_sockets <- function(pid, tables = c("/proc/net/tcp", "/proc/net/tcp6")) {
+  fds <- list.files(file.path("/proc", pid, "fd"), full.names = TRUE)
+  if (length(fds) == 0) return(NULL)
+  links <- Sys.readlink(fds)
+  inodes <- sub("^socket:\\[(\\d+)\\]$", "\\1", links[startsWith(links, "socket:[")])
+  rows <- unlist(lapply(tables[file.exists(tables)], function(f) readLines(f, warn = FALSE)[-1]))
+  remote_sockets(rows, inodes)
+}
+
+# The remote addresses (hex, as /proc prints them) of the rows whose inode is in `inodes` and whose
+# remote end is neither unset nor loopback (127.0.0.0/8, ::1, ::ffff:127.x.x.x).
+remote_sockets <- function(rows, inodes) {
+  f <- strsplit(trimws(rows), " +")
+  f <- Filter(function(x) length(x) >= 10 && x[10] %in% inodes, f)
+  remote <- vapply(f, `[`, "", 3)
+  host <- sub(":.*$", "", remote)
+  unset <- grepl("^0+$", host)
+  loopback <- (nchar(host) == 8 & substr(host, 7, 8) == "7F") |
+    host == "00000000000000000000000001000000" |
+    (nchar(host) == 32 & substr(host, 1, 24) == "0000000000000000FFFF0000" & substr(host, 31, 32) == "7F")
+  remote[!unset & !loopback]
+}
+
 # Every server the suite was given: the ones in INFLUXTK_SERVERS and the TLS one.
 started_servers <- function() {
   servers <- lapply(test_servers(), function(s) s[c("name", "generation", "dir")])
@@ -78,6 +104,20 @@ test_that("log lines that show an attempt to reach another machine are found", {
   expect_equal(outbound_lines(c(quiet, loud)), loud)
 })
 
+test_that("sockets to other machines are told from loopback and listening ones", {
+  rows <- c(
+    "0: 0100007F:4AB5 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 101 1",
+    "1: 0100007F:4AB5 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000 0 0 102 1",
+    "2: 0A00000F:D2F0 2370528C:01BB 01 00000000:00000000 00:00000000 00000000 0 0 103 1",
+    "3: 00000000000000000000000001000000:4AB5 00000000000000000000000001000000:D2F1 01 0:0 0:0 0 0 0 104 1",
+    "4: 0000000000000000FFFF00000100007F:4AB5 0000000000000000FFFF00000100007F:D2F2 01 0:0 0:0 0 0 0 105 1",
+    "5: 00000000000000000000000000000000:4AB5 20010DB8000000000000000000000001:01BB 01 0:0 0:0 0 0 0 106 1")
+  expect_equal(remote_sockets(rows, c("101", "102", "104", "105")), character())
+  expect_equal(remote_sockets(rows, as.character(101:106)), c("2370528C:01BB", "20010DB8000000000000000000000001:01BB"))
+  # A socket of another process does not count.
+  expect_equal(remote_sockets(rows, "101"), character())
+})
+
 servers <- started_servers()
 if (length(servers) == 0) test_that("the test servers do not call out", require_servers())
 for (srv in servers) {
@@ -88,16 +128,26 @@ for (srv in servers) {
     }
     args <- server_cmdline(srv$dir)
     if (is.null(args)) skip("no /proc/PID/cmdline to read on this system")
-    expect_match(basename(args[1]), "^influxd")
+    if (srv$generation == "v3") {
+      # The 3.x stand-in (tools/influxdb3-standin): Python on loopback only, nothing to report.
+      expect_match(basename(args[1]), "^python")
+      expect_match(args[2], "influxdb3-standin/server\\.py$")
+      expect_equal(args[which(args == "--bind") + 1], "127.0.0.1")
+    } else {
+      expect_match(basename(args[1]), "^influxd")
+    }
     if (srv$generation == "v1") {
       config <- args[which(args == "-config") + 1]
       expect_equal(config, file.path(srv$dir, "influxdb.conf"))
       expect_true(config_disables_reporting(readLines(config, warn = FALSE)),
                   info = paste(config, "does not set reporting-disabled = true at its top level"))
-    } else {
+    } else if (srv$generation == "v2") {
       expect_true(any(args %in% c("--reporting-disabled", "--reporting-disabled=true")),
                   info = paste("started without --reporting-disabled:", paste(args, collapse = " ")))
     }
+    pid <- trimws(readLines(file.path(srv$dir, "pid"), warn = FALSE)[1])
+    outbound <- outbound_sockets(pid)
+    if (!is.null(outbound)) expect_equal(outbound, character(), info = paste(srv$name, "holds connections to other machines"))
     log <- readLines(file.path(srv$dir, "server.log"), warn = FALSE)
     expect_equal(outbound_lines(log), character(), info = file.path(srv$dir, "server.log"))
   })

@@ -1,0 +1,254 @@
+"""The stand-in's databases: tables of points kept column by column, turned into Arrow tables and
+registered with DataFusion once per change (not per query).
+
+Schema rules of InfluxDB 3: a table's columns are the union of what was written; a column's type
+is fixed by its first write (a later write of another type is refused for that line); a name is
+either a tag or a field; a point with the same tags and time as an earlier one overwrites the
+fields it names. Types on the server: time Timestamp(ns) without zone, tags Dictionary(Int32,
+Utf8), fields Float64, Int64, UInt64, Boolean, Utf8.
+"""
+
+import bisect
+import threading
+import time as _time
+
+import pyarrow as pa
+from datafusion import SessionConfig, SessionContext
+
+import lineproto
+
+TAG = "tag"
+TIME = "time"
+ARROW_TYPES = {
+    TAG: pa.dictionary(pa.int32(), pa.utf8()),
+    TIME: pa.timestamp("ns"),
+    lineproto.FLOAT: pa.float64(),
+    lineproto.INTEGER: pa.int64(),
+    lineproto.UINTEGER: pa.uint64(),
+    lineproto.STRING: pa.utf8(),
+    lineproto.BOOLEAN: pa.bool_(),
+}
+# How the server names a column's type in its errors (schema crate, InfluxColumnType).
+COLUMN_TYPE_NAMES = {
+    TAG: "iox::column_type::tag",
+    TIME: "iox::column_type::timestamp",
+    lineproto.FLOAT: "iox::column_type::field::float",
+    lineproto.INTEGER: "iox::column_type::field::integer",
+    lineproto.UINTEGER: "iox::column_type::field::uinteger",
+    lineproto.STRING: "iox::column_type::field::string",
+    lineproto.BOOLEAN: "iox::column_type::field::boolean",
+}
+PRECISIONS = {
+    "auto": None, "s": 10 ** 9, "second": 10 ** 9, "ms": 10 ** 6, "millisecond": 10 ** 6,
+    "us": 10 ** 3, "u": 10 ** 3, "microsecond": 10 ** 3, "ns": 1, "n": 1, "nanosecond": 1,
+}
+GEN1_BLOCK_NS = 10 * 60 * 10 ** 9  # default gen1 duration: one Parquet file per 10 minutes
+
+
+def guess_multiplier(ts):
+    """The server's `auto` precision: the magnitude of the timestamp names its unit."""
+    val = abs(ts) // 10 ** 9
+    if val < 5:
+        return 10 ** 9
+    if val < 5000:
+        return 10 ** 6
+    if val < 5000000:
+        return 10 ** 3
+    return 1
+
+
+class Table:
+    def __init__(self, name):
+        self.name = name
+        self.kinds = {TIME: TIME}  # column -> TAG, TIME or a field type
+        self.columns = {TIME: []}
+        self.index = {}  # (tags, time) -> row, for overwrites
+        self.rows = 0
+        self.version = 0
+        self._arrow = None
+        self._arrow_version = -1
+        self._blocks_version = -1
+
+    def check(self, tags, fields):
+        """The server's message for a line that does not fit the schema, or None."""
+        for key, _ in tags:
+            kind = self.kinds.get(key)
+            if kind is not None and kind != TAG:
+                return "invalid column type for column '%s', expected %s, got %s" % (
+                    key, COLUMN_TYPE_NAMES[kind], COLUMN_TYPE_NAMES[TAG])
+        names = set()
+        for key, ftype, _ in fields:
+            kind = self.kinds.get(key)
+            if kind is not None and kind != ftype:
+                return "invalid column type for column '%s', expected %s, got %s" % (
+                    key, COLUMN_TYPE_NAMES[kind], COLUMN_TYPE_NAMES[ftype])
+            if key in names:
+                return "invalid line protocol - multiple instances of '%s' field found" % key
+            if key in (k for k, _ in tags):
+                return "invalid column type for column '%s', expected %s, got %s" % (
+                    key, COLUMN_TYPE_NAMES[TAG], COLUMN_TYPE_NAMES[ftype])
+            names.add(key)
+        return None
+
+    def _column(self, name, kind):
+        if name not in self.kinds:
+            self.kinds[name] = kind
+            self.columns[name] = [None] * self.rows
+        return self.columns[name]
+
+    def add(self, tags, fields, ts):
+        key = (tuple(sorted(tags)), ts)
+        row = self.index.get(key)
+        if row is None:
+            row = self.rows
+            self.index[key] = row
+            self.rows += 1
+            for col in self.columns.values():
+                col.append(None)
+            self.columns[TIME][row] = ts
+            for name, value in tags:
+                self._column(name, TAG)[row] = value
+        for name, ftype, value in fields:
+            self._column(name, ftype)[row] = value
+        self.version += 1
+
+    def arrow(self):
+        """The table as Arrow, columns in name order as the server's catalog orders them."""
+        if self._arrow_version != self.version:
+            names = sorted(self.kinds)
+            arrays = []
+            for name in names:
+                kind = self.kinds[name]
+                if kind == TAG:
+                    arrays.append(pa.array(self.columns[name], pa.utf8()).dictionary_encode())
+                else:
+                    arrays.append(pa.array(self.columns[name], ARROW_TYPES[kind]))
+            self._arrow = pa.table(arrays, names=names)
+            self._arrow_version = self.version
+        return self._arrow
+
+    def blocks_between(self, lo, hi):
+        """The 10-minute blocks whose data (from its first to its last time) overlaps [lo, hi):
+        the Parquet files a query on the server would read."""
+        if self._blocks_version != self.version:
+            spans = {}
+            for t in self.columns[TIME]:
+                b = t // GEN1_BLOCK_NS
+                first, last = spans.get(b, (t, t))
+                spans[b] = (min(first, t), max(last, t))
+            self._blocks = sorted((b, first, last) for b, (first, last) in spans.items())
+            self._block_ids = [b for b, _, _ in self._blocks]
+            self._blocks_version = self.version
+        i = bisect.bisect_left(self._block_ids, lo // GEN1_BLOCK_NS)
+        j = bisect.bisect_right(self._block_ids, (hi - 1) // GEN1_BLOCK_NS)
+        return sum(1 for _, first, last in (self._blocks[i:i + 1] + self._blocks[j - 1:j] if j - i > 2 else self._blocks[i:j])
+                   if first < hi and last >= lo) + max(0, j - i - 2)
+
+
+class Database:
+    def __init__(self, name, retention_ns=None):
+        self.name = name
+        self.retention_ns = retention_ns
+        self.tables = {}
+        self.deleted = False
+        self.version = 0
+        self._ctx = None
+        self._registered = {}
+
+    def context(self):
+        """A DataFusion session with every table registered; a table is registered again only
+        after it changed."""
+        if self._ctx is None:
+            # Tables live in catalog "public", schema "iox", as on the server.
+            config = (SessionConfig().with_information_schema(True).with_target_partitions(1)
+                      .with_create_default_catalog_and_schema(True)
+                      .with_default_catalog_and_schema("public", "iox"))
+            self._ctx = SessionContext(config)
+        for name, table in self.tables.items():
+            if self._registered.get(name) != table.version:
+                if name in self._registered:
+                    self._ctx.deregister_table(name)
+                self._ctx.register_record_batches(name, [table.arrow().to_batches()])
+                self._registered[name] = table.version
+        return self._ctx
+
+
+class Store:
+    """Every database of the stand-in, behind one lock (writes and table registration)."""
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.databases = {}
+        self.create("_internal", retention_ns=7 * 24 * 3600 * 10 ** 9)
+
+    def create(self, name, retention_ns=None):
+        with self.lock:
+            db = Database(name, retention_ns)
+            self.databases[name] = db
+            return db
+
+    def live(self, name):
+        db = self.databases.get(name)
+        return db if db is not None and not db.deleted else None
+
+    def soft_delete(self, name):
+        """As the server: the database stays in the catalog, marked deleted and renamed with the
+        time of deletion, so that its name can be used again."""
+        with self.lock:
+            db = self.databases.pop(name)
+            db.deleted = True
+            db.name = "%s-%s" % (name, _time.strftime("%Y%m%dT%H%M%S", _time.gmtime()))
+            self.databases[db.name] = db
+
+    def write(self, dbname, body, precision, accept_partial, now_ns):
+        """Writes line protocol; returns (lines, errors) with errors as the server lists them
+        (error_message, line_number, original_line). Without accept_partial nothing is stored
+        when a line is bad."""
+        multiplier = PRECISIONS[precision]
+        parsed = []
+        errors = []
+        for number, line in lineproto.split_lines(body):
+            try:
+                m, tags, fields, ts = lineproto.parse_line(line)
+            except lineproto.LineError as e:
+                errors.append({"error_message": str(e), "line_number": number, "original_line": line})
+                continue
+            if ts is None:
+                ts = now_ns if multiplier is None else now_ns // multiplier * multiplier
+            else:
+                ts = ts * (multiplier or guess_multiplier(ts))
+                if not -(2 ** 63) <= ts < 2 ** 63:
+                    errors.append({"error_message": "timestamp, %d, out of range for precision: %s" % (
+                        ts, precision), "line_number": number, "original_line": line})
+                    continue
+            parsed.append((number, line, m, tags, fields, ts))
+        with self.lock:
+            db = self.live(dbname) or self.create(dbname)
+            # The schema a line would meet, including columns added by earlier lines of this body.
+            pending = {}
+            good = []
+            for number, line, m, tags, fields, ts in parsed:
+                table = db.tables.get(m)
+                shadow = pending.setdefault(m, dict(table.kinds) if table else {TIME: TIME})
+                probe = Table(m)
+                probe.kinds = shadow
+                message = probe.check(tags, fields)
+                if message:
+                    errors.append({"error_message": message, "line_number": number, "original_line": line})
+                    continue
+                for k, _ in tags:
+                    shadow.setdefault(k, TAG)
+                for k, ftype, _ in fields:
+                    shadow.setdefault(k, ftype)
+                good.append((m, tags, fields, ts))
+            errors.sort(key=lambda e: e["line_number"])
+            if errors and not accept_partial:
+                return len(parsed), errors
+            for m, tags, fields, ts in good:
+                table = db.tables.get(m)
+                if table is None:
+                    table = db.tables[m] = Table(m)
+                table.add(tags, fields, ts)
+            if good:
+                db.version += 1
+        return len(parsed), errors
