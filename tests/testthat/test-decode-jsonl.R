@@ -60,6 +60,26 @@ test_that("an empty body is a data frame without rows", {
   expect_equal(dim(r$tables[[1]]), c(0L, 0L))
 })
 
+test_that("a live response is decoded as it streams in: rows, a query without rows, a cut body", {
+  fake <- start_fake_server()
+  on.exit(fake$stop())
+  con <- influx_connect(fake$url, version = "v1")
+  http <- influxdbtoolkit:::influx_http
+  live <- http(con, "GET", "/jsonl/api/v3/query_sql", sink = "jsonl", frame = list(tz = "UTC"))
+  expect_identical(live$decode_status, 0L)
+  raw <- http(con, "GET", "/jsonl/api/v3/query_sql", sink = "raw")$body
+  expect_identical(live$tables, decode_jsonl(raw, 5)$tables)
+  expect_identical(live$tables[[1]]$v, c(1, 2.5))
+  # 3.x answers a query without rows with an empty body: a frame without rows, not "no answer"
+  empty <- http(con, "GET", "/jsonl-empty/api/v3/query_sql", sink = "jsonl", frame = list(tz = "UTC"))
+  expect_identical(empty$decode_status, 0L)
+  expect_equal(dim(empty$tables[[1]]), c(0L, 0L))
+  cut <- http(con, "GET", "/jsonl-cut/api/v3/query_sql", sink = "jsonl", frame = list(tz = "UTC"))
+  expect_identical(cut$decode_status, 3L)
+  expect_match(cut$decode_message, "ended inside line 2")
+  expect_null(cut$tables)
+})
+
 test_that("every way of cutting the body into pieces gives the same result", {
   for (name in c("jsonl-influxql.jsonl", "jsonl-sql-types.jsonl", "jsonl-show-databases.jsonl")) {
     body <- fixture(name)
