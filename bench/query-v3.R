@@ -93,11 +93,17 @@ t_curl <- median_time(function() system2("curl", c("-s", "-o", "/dev/null", shQu
 t_decode <- median_time(decode)
 size <- as.numeric(object.size(got))
 rm(got)
-# Peak resident memory of one decode above what R held before (Linux: VmHWM after a reset).
-status_bytes <- function(key) as.numeric(gsub("[^0-9]", "", grep(key, readLines("/proc/self/status"), value = TRUE))) * 1024
-invisible(gc())
-held <- status_bytes("^VmRSS:")
-peak <- tryCatch({ cat("5", file = "/proc/self/clear_refs"); invisible(decode()); status_bytes("^VmHWM:") - held }, error = function(e) NA_real_)
+# Peak resident memory of one decode, in a fresh R (this one holds freed pages from the runs above):
+# VmHWM after the decode above VmRSS before it.
+child <- sprintf(paste(
+  'suppressPackageStartupMessages(library(influxdbtoolkit))',
+  'status_bytes <- function(key) as.numeric(gsub("[^0-9]", "", grep(key, readLines("/proc/self/status"), value = TRUE))) * 1024',
+  'con <- influx_connect("%s", version = "v1", database = "bench")',
+  'frame <- list(tz = "UTC", bigint = "integer64", time_ns = FALSE)',
+  'invisible(gc()); held <- status_bytes("^VmRSS:"); cat("5", file = "/proc/self/clear_refs")',
+  'df <- influxdbtoolkit:::influx_http(con, "GET", "/api/v3/query_sql", query = c(format = "jsonl"), sink = "jsonl", frame = frame)$tables[[1]]',
+  'cat(status_bytes("^VmHWM:") - held)', sep = "; "), url)
+peak <- suppressWarnings(as.numeric(system2(file.path(R.home("bin"), "Rscript"), c("-e", shQuote(child)), stdout = TRUE)))
 cat(sprintf("JSON lines, %d rows, %.0f MB body, median of %d\n", rows, bytes / 1e6, reps))
 cat(sprintf("  download (libcurl, raw sink)  %6.3f s  (%.0f MB/s)\n", t_download, bytes / 1e6 / t_download))
 cat(sprintf("  curl CLI to /dev/null         %6.3f s\n", t_curl))
