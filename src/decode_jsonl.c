@@ -329,10 +329,14 @@ static const double pow10_exact[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8
 
 /* Digits at p into *m (up to 19 significant ones, *sig counts them all); the end of the digits. */
 static const char *digits(const char *p, const char *e, uint64_t *m, int *sig) {
-  for (; p < e && *p >= '0' && *p <= '9'; p++) {
-    if (*m == 0 && *p == '0') continue; /* leading zeros are not significant */
-    if (++*sig <= 19) *m = *m * 10 + (uint64_t) (*p - '0');
-  }
+  if (*m == 0) /* leading zeros are not significant */
+    while (p < e && *p == '0') p++;
+  uint64_t v = *m;
+  int n = *sig;
+  for (; p < e && (unsigned) (*p - '0') <= 9; p++)
+    if (++n <= 19) v = v * 10 + (uint64_t) (*p - '0');
+  *m = v;
+  *sig = n;
   return p;
 }
 
