@@ -71,6 +71,36 @@ static size_t mutate(unsigned char *buf, size_t len, size_t cap) {
   return len;
 }
 
+/* Reads a decoded table the way r_columns.c does, checking what it relies on, then frees it
+ * column by column as the conversion does. */
+static void check_table(table *t) {
+  for (size_t c = 0; c < t->ncol; c++) {
+    column *col = &t->cols[c];
+    if (col->n != t->nrow) abort();
+    for (size_t first = 0, len; first < col->n; first += len) {
+      const unsigned char *d = col_rows(col, first, &len);
+      if (len == 0 || (first & (COL_SEG_ROWS - 1)) != 0) abort();
+      for (size_t k = 0; k < len; k++) {
+        int na = col_is_na(col, first + k);
+        if (col->type == COL_EMPTY && !na) abort();
+        if ((col->type != COL_STRING && col->type != COL_BYTES) || na) continue;
+        uint64_t entry;
+        memcpy(&entry, d + k * sizeof entry, sizeof entry);
+        size_t n;
+        if (entry + 5 > t->arena.len) abort();
+        const char *s = table_entry(t, entry, &n);
+        if (entry + 5 + n > t->arena.len || s[n] != '\0') abort();
+      }
+    }
+    if (col->type == COL_INT || col->type == COL_TIME || col->type == COL_DURATION) {
+      int64_t v;
+      if (col->n > 0 && col_get_int64(t, (int) c, col->n - 1, &v) != 0 && !col_is_na(col, col->n - 1)) abort();
+    }
+  }
+  table_release_strings(t);
+  for (size_t c = 0; c < t->ncol; c++) col_release(t, (int) c);
+}
+
 /* One decoder through the common interface (decoder.h), as request.c and r_decode.c use it: the
  * bytes fed in random pieces, or in one when whole, finished (a failed feed must make finish
  * report the same error), the tables checked, freed. The outcome goes to *out. */
@@ -96,11 +126,11 @@ static void decode_once(const decoder_vtable *vt, const decoder_options *opt, co
   } else {
     out->ntables = vt->ntables(d.state);
     for (size_t i = 0; i < out->ntables; i++) {
-      const table *t = vt->table(d.state, i);
+      table *t = vt->table(d.state, i);
       if (t == NULL) abort();
-      for (size_t c = 0; c < t->ncol; c++) if (t->cols[c].n != t->nrow) abort(); /* padded to every row */
       out->rows += t->nrow;
       out->cols += t->ncol;
+      check_table(t); /* every column padded to every row, readable as R reads it, freed */
     }
   }
   size_t nlen = 0;
