@@ -44,7 +44,7 @@ FUZZ_ITERATIONS ?= 100000
 fuzz: deps
 	@mkdir -p $(LIB)
 	gcc -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer \
-	  -Wall -Wextra -o $(LIB)/fuzz tests/c/fuzz.c src/decoder.c src/decode_v1.c src/decode_flux.c src/msgpack.c \
+	  -Wall -Wextra -o $(LIB)/fuzz tests/c/fuzz.c src/decoder.c src/decode_v1.c src/decode_flux.c src/decode_jsonl.c src/msgpack.c \
 	  src/columns.c src/bytebuf.c src/json.c src/dialect_influxql.c src/dialect_flux.c src/dialect_sql.c src/timeparse.c \
 	  src/lineproto.c src/series_query.c src/series_index.c src/utf8.c -lm
 	$(LIB)/fuzz $(FUZZ_ITERATIONS) tests/testthat/fixtures/*
@@ -86,7 +86,7 @@ check: deps
 bench: install servers-start
 	@missing=""; for p in $(BENCH_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
-	@eval "$$(tools/test-servers.sh env)"; R_LIBS="$(LIB)" $(R) bench/query-v1.R && R_LIBS="$(LIB)" $(R) bench/query-flux.R && R_LIBS="$(LIB)" $(R) bench/write.R && R_LIBS="$(LIB)" $(R) bench/timeseries.R
+	@eval "$$(tools/test-servers.sh env)"; R_LIBS="$(LIB)" $(R) bench/query-v1.R && R_LIBS="$(LIB)" $(R) bench/query-flux.R && R_LIBS="$(LIB)" $(R) bench/write.R && R_LIBS="$(LIB)" $(R) bench/timeseries.R && R_LIBS="$(LIB)" $(R) bench/memory.R
 
 docs:
 	$(R) -e 'roxygen2::roxygenise()'

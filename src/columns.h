@@ -14,29 +14,62 @@
 typedef enum { COL_EMPTY, COL_BOOL, COL_INT, COL_DOUBLE, COL_TIME, COL_STRING, COL_DURATION, COL_BYTES } col_type;
 typedef enum { ROLE_VALUE, ROLE_TAG, ROLE_MEASUREMENT } col_role;
 
+/* A string in the table's arena, as table_intern returns it (the zero strref is ""). */
 typedef struct {
   uint64_t off; /* into the table's string arena */
   uint32_t len;
 } strref;
+
+/* Columns are kept in segments of COL_SEG_ROWS rows, so that growing one never copies it and
+ * never holds it twice, and each column can be freed on its own as soon as R has its vector
+ * (col_release). Whole segments are pages from the operating system, returned to it when freed;
+ * the first starts small from malloc (small results stay small) and becomes whole early. */
+#ifndef COL_SEG_SHIFT
+#if defined(__SANITIZE_ADDRESS__)
+#define COL_SEG_SHIFT 3 /* the fuzzer (AddressSanitizer): every body crosses segment boundaries */
+#else
+#define COL_SEG_SHIFT 16
+#endif
+#endif
+#define COL_SEG_ROWS ((size_t) 1 << COL_SEG_SHIFT)
+
+typedef struct {
+  void *data;   /* elements of the column's type; NULL while the column is COL_EMPTY */
+  size_t bytes; /* allocated for data */
+  int pages;    /* data is a whole segment from the system's pages (else from malloc) */
+  uint8_t *na;  /* bit i set = row i of the segment is NA; NULL while none is */
+} col_segment;
 
 typedef struct {
   char *name;
   size_t name_len;
   col_type type;
   col_role role;
-  size_t n;       /* rows written so far (NA padding included) */
-  size_t cap;
-  void *data;     /* int8_t, int64_t (int, time, duration), double or strref (string, bytes) */
-  uint8_t *na;    /* 1 = NA; allocated at the first NA */
-  int all_int32;  /* COL_INT: every value fits R's integer */
-  int inexact;    /* a value lost precision on the way in (uint64 above 2^63, say) */
+  size_t n;          /* rows written so far (NA padding included); rows from n on are zero and
+                      * not NA */
+  col_segment *segs; /* data: int8_t (bool), int64_t (int, time, duration), double, or the
+                      * uint64_t arena offset of a string's entry (string, bytes) */
+  size_t nsegs, capsegs;
+  size_t cap0;       /* rows the first segment has room for */
+  uint64_t last;     /* string columns: 1 + entry of the last string put, 0 for none */
+  uint32_t lookups, found; /* strings looked up among the interned ones, and found there */
+  int distinct_values;     /* so few were found that the column stores its strings directly */
+  int all_int32;     /* COL_INT: every value fits R's integer */
+  int inexact;       /* a value lost precision on the way in (uint64 above 2^63, say) */
 } column;
+
+typedef struct {
+  uint64_t entry; /* 1 + arena offset of an interned string, 0 = free */
+  uint64_t hash;
+} intern_slot;
 
 typedef struct {
   column *cols;
   size_t ncol, capcol;
   size_t nrow;
-  bytebuf arena;
+  bytebuf arena;   /* strings as entries: 4-byte length, the bytes, a NUL */
+  intern_slot *interned; /* strings already in the arena, so a repeated one is stored once */
+  size_t ninterned, capinterned;
   int32_t *slots;  /* open-addressing index of column names, -1 = free */
   size_t nslots;
   int failed;      /* memory ran out: the table must not be used */
@@ -49,7 +82,8 @@ void table_free(table *t);
 int table_column(table *t, const char *name, size_t len, col_role role);
 int table_find(const table *t, const char *name, size_t len);
 
-/* Copies bytes into the arena once, for values repeated on many rows (tags, measurement names). */
+/* The arena's copy of bytes, for values repeated on many rows (tags, measurement names): a string
+ * already there (among the first 32768 distinct ones) is not copied again. */
 int table_intern(table *t, const char *s, size_t len, strref *out);
 
 /* Each put writes at row `row`: past the column's end (the gap becomes NA) or over an earlier
@@ -62,6 +96,7 @@ int col_put_time(table *t, int c, size_t row, int64_t ns);
 int col_put_str(table *t, int c, size_t row, const char *s, size_t len);
 int col_put_duration(table *t, int c, size_t row, int64_t ns);
 int col_put_bytes(table *t, int c, size_t row, const unsigned char *p, size_t len);
+/* ref: what table_intern gave for this table (or the zero strref). */
 int col_put_ref(table *t, int c, size_t row, strref ref);
 /* The same interned string on rows [from, to). */
 int col_fill_ref(table *t, int c, size_t from, size_t to, strref ref);
@@ -69,8 +104,27 @@ int col_fill_ref(table *t, int c, size_t from, size_t to, strref ref);
 /* Pads every column with NA to t->nrow. */
 int table_finish(table *t);
 
+/* Reading a finished table (r_columns.c). */
 static inline const char *table_str(const table *t, strref r) {
   return (const char *) t->arena.data + r.off;
 }
+static inline int col_is_na(const column *col, size_t row) {
+  const uint8_t *na = col->segs[row >> COL_SEG_SHIFT].na;
+  size_t i = row & (COL_SEG_ROWS - 1);
+  return na != NULL && (na[i >> 3] >> (i & 7)) & 1;
+}
+/* Rows [first, first + *len) of a column: its segment's elements, *len at most to the segment's
+ * end. */
+const void *col_rows(const column *col, size_t first, size_t *len);
+/* The string at an entry of a string or bytes column. */
+const char *table_entry(const table *t, uint64_t entry, size_t *len);
+/* The int64 at (row, c) of an int, time or duration column: 0, or -1 when NA or of another type. */
+int col_get_int64(const table *t, int c, size_t row, int64_t *v);
+/* Frees a column's values once R has them (its name stays; the column reads as empty). */
+void col_release(table *t, int c);
+/* Frees the strings once no column needs them any more. */
+void table_release_strings(table *t);
+/* Segments and arena memory held now, for leak tests. */
+long table_live_segments(void);
 
 #endif

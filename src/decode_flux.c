@@ -24,9 +24,8 @@ static int flux_init(flux_decoder *d, const flux_options *opt) {
   return d->out ? 0 : -1;
 }
 
-static void flux_free(flux_decoder *d) {
-  table_free(d->out);
-  d->out = NULL;
+/* Everything but the result: what reading the stream needed. */
+static void free_work(flux_decoder *d) {
   bytebuf_free(&d->pending);
   bytebuf_free(&d->cells);
   bytebuf_free(&d->defaults);
@@ -42,12 +41,28 @@ static void flux_free(flux_decoder *d) {
   free(d->colmap);
   free(d->series_slots);
   free(d->row_slots);
+  table_free(d->row_keys);
+  free(d->runs);
   d->cell_off = d->cell_len = d->default_off = d->default_len = NULL;
+  d->ncells = d->cap_cells = 0;
   d->types = NULL;
   d->group = NULL;
   d->colmap = NULL;
+  d->ncols = 0;
   d->series_slots = NULL;
+  d->series_cap = d->series_count = 0;
   d->row_slots = NULL;
+  d->row_cap = d->row_count = 0;
+  d->row_keys = NULL;
+  d->runs = NULL;
+  d->runs_cap = 0;
+  d->rows_hashed = 0;
+}
+
+static void flux_free(flux_decoder *d) {
+  table_free(d->out);
+  d->out = NULL;
+  free_work(d);
 }
 
 static flux_status fail(flux_decoder *d, flux_status st, const char *fmt, ...) {
@@ -457,36 +472,138 @@ static uint64_t row_hash(int32_t series, int64_t time) {
   return h ^ (h >> 29);
 }
 
+static int64_t row_time(const flux_decoder *d, size_t row) {
+  int64_t t = 0;
+  col_get_int64(d->row_keys, 0, row, &t);
+  return t;
+}
+
+static int row_key_is(const flux_decoder *d, size_t row, int32_t series, int64_t time) {
+  int64_t s;
+  return col_get_int64(d->row_keys, 1, row, &s) == 0 && s == series && row_time(d, row) == time;
+}
+
+static void slot_insert(uint32_t *slots, size_t cap, int32_t series, int64_t time, size_t row) {
+  size_t h = row_hash(series, time) & (cap - 1);
+  while (slots[h] != 0) h = (h + 1) & (cap - 1);
+  slots[h] = (uint32_t) (row + 1);
+}
+
+/* Room for `more` rows in the hash table (load at most a half). */
+static int row_slots_room(flux_decoder *d, size_t more) {
+  if (2 * (d->row_count + more) <= d->row_cap) return 0;
+  size_t cap = d->row_cap ? d->row_cap : 1024;
+  while (2 * (d->row_count + more) > cap) cap *= 2;
+  uint32_t *slots = calloc(cap, sizeof *slots);
+  if (slots == NULL) return -1;
+  for (size_t i = 0; i < d->row_cap; i++) {
+    if (d->row_slots[i] == 0) continue;
+    size_t row = d->row_slots[i] - 1;
+    int64_t series = 0;
+    col_get_int64(d->row_keys, 1, row, &series);
+    slot_insert(slots, cap, (int32_t) series, row_time(d, row), row);
+  }
+  free(d->row_slots);
+  d->row_slots = slots;
+  d->row_cap = cap;
+  return 0;
+}
+
+/* From runs to the hash table: a series' run can no longer take its new row. */
+static int hash_rows(flux_decoder *d) {
+  size_t rows = 0;
+  for (size_t s = 0; s < d->series_count && s < d->runs_cap; s++) rows += d->runs[s].end - d->runs[s].first;
+  if (row_slots_room(d, rows + 1) != 0) return -1;
+  for (size_t s = 0; s < d->series_count && s < d->runs_cap; s++) {
+    for (size_t row = d->runs[s].first; row < d->runs[s].end; row++) {
+      if (col_put_int(d->row_keys, 1, row, (int64_t) s) != 0) return -1;
+      slot_insert(d->row_slots, d->row_cap, (int32_t) s, row_time(d, row), row);
+    }
+  }
+  d->row_count = rows;
+  d->rows_hashed = 1;
+  return 0;
+}
+
+static int new_row(flux_decoder *d, int32_t series, int64_t time, size_t *row) {
+  size_t r = d->out->nrow;
+  if (r >= UINT32_MAX - 1 || col_put_int(d->row_keys, 0, r, time) != 0) return -1;
+  if (d->rows_hashed && col_put_int(d->row_keys, 1, r, series) != 0) return -1;
+  d->out->nrow++;
+  *row = r;
+  return 0;
+}
+
+/* 1 when the row is in the series' run (*row set), 0 when it is not, -1 when the run cannot
+ * tell (or take the new row) without the hash table. */
+static int run_row(flux_decoder *d, int32_t series, int64_t time, size_t *row) {
+  if ((size_t) series >= d->runs_cap) {
+    size_t cap = d->runs_cap ? 2 * d->runs_cap : 64;
+    while (cap <= (size_t) series) cap *= 2;
+    flux_series_run *runs = realloc(d->runs, cap * sizeof *runs);
+    if (runs == NULL) return -2;
+    memset(runs + d->runs_cap, 0, (cap - d->runs_cap) * sizeof *runs);
+    d->runs = runs;
+    d->runs_cap = cap;
+  }
+  flux_series_run *run = &d->runs[series];
+  if (run->end == run->first) { /* a new series: its run starts at the end */
+    if (new_row(d, series, time, row) != 0) return -2;
+    run->first = *row;
+    run->end = *row + 1;
+    return 0;
+  }
+  size_t c = d->cursor;
+  if (c >= run->first && c < run->end && row_time(d, c) == time) {
+    *row = c;
+    return 1;
+  }
+  if (run->end == d->out->nrow && time > row_time(d, run->end - 1)) { /* later than the run */
+    if (new_row(d, series, time, row) != 0) return -2;
+    run->end++;
+    return 0;
+  }
+  size_t lo = run->first, hi = run->end;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (row_time(d, mid) < time) lo = mid + 1; else hi = mid;
+  }
+  if (lo < run->end && row_time(d, lo) == time) {
+    *row = lo;
+    return 1;
+  }
+  return -1;
+}
+
 /* The output row of (series, time): found, or created (found = 0). */
 static int pivot_row(flux_decoder *d, int32_t series, int64_t time, size_t *row, int *found) {
-  if (2 * (d->row_count + 1) > d->row_cap) {
-    size_t cap = d->row_cap ? 2 * d->row_cap : 1024;
-    flux_row_slot *slots = calloc(cap, sizeof *slots);
-    if (slots == NULL) return -1;
-    for (size_t i = 0; i < d->row_cap; i++) {
-      flux_row_slot *o = &d->row_slots[i];
-      if (!o->used) continue;
-      size_t h = row_hash(o->series, o->time) & (cap - 1);
-      while (slots[h].used) h = (h + 1) & (cap - 1);
-      slots[h] = *o;
+  if (d->row_keys == NULL) {
+    if ((d->row_keys = table_new()) == NULL) return -1;
+    if (table_column(d->row_keys, "time", 4, ROLE_VALUE) != 0 || table_column(d->row_keys, "series", 6, ROLE_VALUE) != 1)
+      return -1;
+  }
+  if (!d->rows_hashed) {
+    int in_run = run_row(d, series, time, row);
+    if (in_run == -2) return -1;
+    if (in_run >= 0) {
+      *found = in_run;
+      d->cursor = *row + 1;
+      return 0;
     }
-    free(d->row_slots);
-    d->row_slots = slots;
-    d->row_cap = cap;
+    if (hash_rows(d) != 0) return -1;
   }
+  if (row_slots_room(d, 1) != 0) return -1;
   size_t h = row_hash(series, time) & (d->row_cap - 1);
-  while (d->row_slots[h].used) {
-    flux_row_slot *s = &d->row_slots[h];
-    if (s->series == series && s->time == time) { *row = s->row; *found = 1; return 0; }
-    h = (h + 1) & (d->row_cap - 1);
+  for (; d->row_slots[h] != 0; h = (h + 1) & (d->row_cap - 1)) {
+    if (row_key_is(d, d->row_slots[h] - 1, series, time)) {
+      *row = d->row_slots[h] - 1;
+      *found = 1;
+      return 0;
+    }
   }
-  flux_row_slot *s = &d->row_slots[h];
-  s->used = 1;
-  s->series = series;
-  s->time = time;
-  s->row = d->out->nrow++;
+  if (new_row(d, series, time, row) != 0) return -1;
+  d->row_slots[h] = (uint32_t) (*row + 1);
   d->row_count++;
-  *row = s->row;
   *found = 0;
   return 0;
 }
@@ -595,6 +712,8 @@ static flux_status flux_finish(flux_decoder *d) {
   if (d->pending.len > 0 || d->in_quote)
     return fail(d, FLUX_ERR_TRUNCATED, "the response ended inside a record (%zu bytes left over)", d->pending.len);
   if (d->open_table) return fail(d, FLUX_ERR_TRUNCATED, "the response ended inside a table");
+  /* Freed before R builds the frame, which then has the memory they held. */
+  free_work(d);
   if (table_finish(d->out) != 0) return nomem(d);
   return FLUX_OK;
 }

@@ -37,7 +37,7 @@ typedef struct {
 } flux_options;
 
 typedef struct { uint64_t key_off; uint32_t key_len; int32_t id; } flux_series_slot;
-typedef struct { int64_t time; int32_t series; int32_t used; size_t row; } flux_row_slot;
+typedef struct { size_t first, end; } flux_series_run; /* output rows [first, end) */
 
 typedef struct {
   flux_options opt;
@@ -69,7 +69,15 @@ typedef struct {
   bytebuf series_keys;
   flux_series_slot *series_slots;
   size_t series_cap, series_count;
-  flux_row_slot *row_slots;
+  /* The output row of (series, time). While each series' rows are one run in time order (as
+   * Flux sends them), a row is found in its series' run, at the cursor or by bisection: 8 bytes
+   * a row. Otherwise every row goes into a hash table of 4-byte slots, with its series kept too. */
+  table *row_keys;       /* by output row: time (column 0), series (column 1, once hashed) */
+  flux_series_run *runs; /* by series */
+  size_t runs_cap;
+  size_t cursor;         /* the row after the last one found */
+  int rows_hashed;
+  uint32_t *row_slots;   /* open addressing: 1 + an output row, 0 = free */
   size_t row_cap, row_count;
   int current_series;
   bytebuf current_table_id;

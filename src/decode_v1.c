@@ -403,6 +403,11 @@ static v1_status v1_finish(v1_decoder *d) {
   if (d->documents == 0) return fail(d, V1_ERR_TRUNCATED, "the response body is empty");
   if (d->last_partial)
     return fail(d, V1_ERR_TRUNCATED, "the response ended before its last chunk");
+  /* Freed before R builds the frames, which then have the memory they held. */
+  bytebuf_free(&d->pending);
+  free(d->colmap);
+  d->colmap = NULL;
+  d->colmap_cap = 0;
   for (int i = 0; i < d->ntables; i++) {
     if (d->tables[i] == NULL && (d->tables[i] = table_new()) == NULL) return nomem(d);
     if (table_finish(d->tables[i]) != 0) return nomem(d);

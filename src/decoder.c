@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "decode_flux.h"
+#include "decode_jsonl.h"
 #include "decode_v1.h"
 
 /* Every decoder the package has: a new one is one more line. */
 static const decoder_vtable *const registry[] = {
   &v1_decoder_vtable,
   &flux_decoder_vtable,
+  &jsonl_decoder_vtable,
   NULL
 };
 

@@ -34,6 +34,8 @@ typedef enum {
   DECODE_ERR_NOMEM = 4
 } decode_status;
 
+struct jsonl_hint; /* decode_jsonl.h */
+
 /* Everything any decoder can be told; each reads the fields it knows and ignores the rest.
  * Zero is the default of every field. */
 typedef struct {
@@ -41,6 +43,11 @@ typedef struct {
   int pivot;              /* flux: fields as columns */
   int table_columns;      /* flux: keep `result` and `table` */
   int value_empty_string; /* flux: an empty string _value is "", not NA */
+  /* jsonl: column types and the columns the result must have (3.x: information_schema.columns),
+   * copied by init */
+  const struct jsonl_hint *hints;
+  size_t nhints;
+  int measurement_role;   /* jsonl: "iox::measurement" is the 1.x measurement column */
 } decoder_options;
 
 typedef struct decoder_vtable {

@@ -34,7 +34,8 @@ typedef struct {
 void frame_options_from_list(SEXP opts, frame_options *o);
 /* The Flux decoder's options from the same list (pivot, table_columns, value_empty_string). */
 flux_options flux_options_from_list(SEXP opts);
-/* One table as a data.frame; measurement column dropped when it holds a single name. */
-SEXP table_to_data_frame(const table *t, const frame_options *o);
+/* One table as a data.frame; measurement column dropped when it holds a single name. Each column
+ * is freed as soon as R has it (the frame is the table's only use): the table is empty after. */
+SEXP table_to_data_frame(table *t, const frame_options *o);
 
 #endif

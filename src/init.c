@@ -18,6 +18,7 @@ SEXP C_iql_split(SEXP query);
 SEXP C_decode_v1(SEXP body, SEXP piece, SEXP opts);
 SEXP C_curl_version(void);
 SEXP C_decode_flux(SEXP body, SEXP piece, SEXP opts);
+SEXP C_decode_jsonl(SEXP body, SEXP piece, SEXP opts);
 SEXP C_decode_recorded(SEXP body, SEXP piece, SEXP name, SEXP opts);
 SEXP C_json_quote(SEXP x);
 SEXP C_flux_quote_string(SEXP x);
@@ -56,6 +57,7 @@ static const R_CallMethodDef call_methods[] = {
   CALLDEF(C_decode_v1, 3),
   CALLDEF(C_curl_version, 0),
   CALLDEF(C_decode_flux, 3),
+  CALLDEF(C_decode_jsonl, 3),
   CALLDEF(C_decode_recorded, 4),
   CALLDEF(C_json_quote, 1),
   CALLDEF(C_flux_quote_string, 1),

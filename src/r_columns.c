@@ -26,7 +26,10 @@ flux_options flux_options_from_list(SEXP opts) {
   return fo;
 }
 
-static int na_at(const column *c, size_t i) { return c->na != NULL && c->na[i]; }
+/* Columns are read a segment at a time: rows [first, first + len) are elements d[0, len) and
+ * bits 0 to len - 1 of the segment's NA map (`first` is where a segment begins). */
+static const uint8_t *seg_na(const column *c, size_t first) { return c->segs[first >> COL_SEG_SHIFT].na; }
+static int na_bit(const uint8_t *na, size_t k) { return na != NULL && (na[k >> 3] >> (k & 7)) & 1; }
 
 /* Room for repaired strings: R memory (freed when the .Call returns), grown by doubling so a
  * column of many bad strings costs at most twice the longest. */
@@ -65,40 +68,55 @@ typedef struct {
   size_t first; /* 0-based row of the first repaired value */
 } repair_note;
 
+/* Recently made CHARSXPs by arena entry (a string is stored once in the arena, so its entry names
+ * it): rows of tags that take turns cost a look-up here, not a UTF-8 check and R's hashing. */
+#define CHARSXP_CACHE 256
+typedef struct {
+  uint64_t entry; /* 1 + entry, 0 = empty */
+  SEXP value;     /* held by the vector being filled */
+  int repaired;
+} charsxp_slot;
+
 static SEXP strings_column(const table *t, const column *c, scratch *sc, repair_note *rep) {
   SEXP out = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t) c->n));
-  const strref *d = c->data;
-  SEXP prev = NA_STRING;
-  strref prev_ref = {0, 0};
-  int have_prev = 0, prev_repaired = 0;
-  for (size_t i = 0; i < c->n; i++) {
-    if (na_at(c, i)) { SET_STRING_ELT(out, (R_xlen_t) i, NA_STRING); continue; }
-    strref r = d[i];
-    /* Runs of one value (tags, repeated strings) reuse the CHARSXP instead of hashing again. */
-    if (!(have_prev && r.len == prev_ref.len &&
-          (r.off == prev_ref.off || memcmp(table_str(t, r), table_str(t, prev_ref), r.len) == 0))) {
-      prev = clean_charsxp(table_str(t, r), r.len, sc, &prev_repaired);
-      prev_ref = r;
-      have_prev = 1;
+  charsxp_slot cache[CHARSXP_CACHE];
+  memset(cache, 0, sizeof cache);
+  for (size_t first = 0, len; first < c->n; first += len) {
+    const uint64_t *d = col_rows(c, first, &len);
+    const uint8_t *na = seg_na(c, first);
+    for (size_t k = 0; k < len; k++) {
+      R_xlen_t i = (R_xlen_t) (first + k);
+      if (na_bit(na, k)) { SET_STRING_ELT(out, i, NA_STRING); continue; }
+      charsxp_slot *slot = &cache[(d[k] * 0x9e3779b97f4a7c15ULL) >> 56];
+      if (slot->entry != d[k] + 1) {
+        size_t n;
+        const char *s = table_entry(t, d[k], &n);
+        slot->value = clean_charsxp(s, n, sc, &slot->repaired);
+        slot->entry = d[k] + 1;
+      }
+      SET_STRING_ELT(out, i, slot->value);
+      if (slot->repaired && rep->count++ == 0) rep->first = (size_t) i;
     }
-    SET_STRING_ELT(out, (R_xlen_t) i, prev);
-    if (prev_repaired && rep->count++ == 0) rep->first = i;
   }
   UNPROTECT(1);
   return out;
 }
 
 /* *min_seen: a value was -2^63, which integer64 cannot tell from its NA. */
-static SEXP integer64_from(const int64_t *d, const column *c, int *min_seen) {
+static SEXP integer64_from(const column *c, int *min_seen) {
   SEXP out = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) c->n));
   double *o = REAL(out);
-  for (size_t i = 0; i < c->n; i++) {
-    int64_t v = INT64_MIN; /* bit64's NA */
-    if (!na_at(c, i)) {
-      v = d[i];
-      if (v == INT64_MIN) *min_seen = 1;
+  for (size_t first = 0, len; first < c->n; first += len) {
+    const int64_t *d = col_rows(c, first, &len);
+    const uint8_t *na = seg_na(c, first);
+    for (size_t k = 0; k < len; k++) {
+      int64_t v = INT64_MIN; /* bit64's NA */
+      if (!na_bit(na, k)) {
+        v = d[k];
+        if (v == INT64_MIN) *min_seen = 1;
+      }
+      memcpy(&o[first + k], &v, sizeof v);
     }
-    memcpy(&o[i], &v, sizeof v);
   }
   Rf_setAttrib(out, R_ClassSymbol, Rf_mkString("integer64"));
   UNPROTECT(1);
@@ -106,48 +124,64 @@ static SEXP integer64_from(const int64_t *d, const column *c, int *min_seen) {
 }
 
 static SEXP int_column(const column *c, const frame_options *o, int *inexact, int *min_seen) {
-  const int64_t *d = c->data;
   R_xlen_t n = (R_xlen_t) c->n;
   if (c->all_int32) {
     SEXP out = Rf_allocVector(INTSXP, n);
     int *p = INTEGER(out);
-    for (R_xlen_t i = 0; i < n; i++) p[i] = na_at(c, (size_t) i) ? NA_INTEGER : (int) d[i];
+    for (size_t first = 0, len; first < c->n; first += len) {
+      const int64_t *d = col_rows(c, first, &len);
+      const uint8_t *na = seg_na(c, first);
+      for (size_t k = 0; k < len; k++) p[first + k] = na_bit(na, k) ? NA_INTEGER : (int) d[k];
+    }
     return out;
   }
-  if (o->bigint == BIGINT_INTEGER64) return integer64_from(d, c, min_seen);
+  if (o->bigint == BIGINT_INTEGER64) return integer64_from(c, min_seen);
   if (o->bigint == BIGINT_DOUBLE) {
     SEXP out = Rf_allocVector(REALSXP, n);
     double *p = REAL(out);
-    for (R_xlen_t i = 0; i < n; i++) {
-      if (na_at(c, (size_t) i)) { p[i] = NA_REAL; continue; }
-      p[i] = (double) d[i];
-      /* Values next to INT64_MAX round to 2^63, which no int64 holds: casting it back would be
-       * undefined, so it is compared first. */
-      if (p[i] >= 9223372036854775808.0 || (int64_t) p[i] != d[i]) *inexact = 1;
+    for (size_t first = 0, len; first < c->n; first += len) {
+      const int64_t *d = col_rows(c, first, &len);
+      const uint8_t *na = seg_na(c, first);
+      for (size_t k = 0; k < len; k++) {
+        double *x = &p[first + k];
+        if (na_bit(na, k)) { *x = NA_REAL; continue; }
+        *x = (double) d[k];
+        /* Values next to INT64_MAX round to 2^63, which no int64 holds: casting it back would be
+         * undefined, so it is compared first. */
+        if (*x >= 9223372036854775808.0 || (int64_t) *x != d[k]) *inexact = 1;
+      }
     }
     return out;
   }
   SEXP out = PROTECT(Rf_allocVector(STRSXP, n));
   char tmp[32];
-  for (R_xlen_t i = 0; i < n; i++) {
-    if (na_at(c, (size_t) i)) { SET_STRING_ELT(out, i, NA_STRING); continue; }
-    snprintf(tmp, sizeof tmp, "%lld", (long long) d[i]);
-    SET_STRING_ELT(out, i, Rf_mkChar(tmp));
+  for (size_t first = 0, len; first < c->n; first += len) {
+    const int64_t *d = col_rows(c, first, &len);
+    const uint8_t *na = seg_na(c, first);
+    for (size_t k = 0; k < len; k++) {
+      R_xlen_t i = (R_xlen_t) (first + k);
+      if (na_bit(na, k)) { SET_STRING_ELT(out, i, NA_STRING); continue; }
+      snprintf(tmp, sizeof tmp, "%lld", (long long) d[k]);
+      SET_STRING_ELT(out, i, Rf_mkChar(tmp));
+    }
   }
   UNPROTECT(1);
   return out;
 }
 
 static SEXP time_column(const column *c, const frame_options *o) {
-  const int64_t *d = c->data;
   SEXP out = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) c->n));
   double *p = REAL(out);
-  for (size_t i = 0; i < c->n; i++) {
-    if (na_at(c, i)) { p[i] = NA_REAL; continue; }
-    /* Whole seconds and the fraction apart: the nearest double to the exact instant. */
-    int64_t sec = d[i] / 1000000000, ns = d[i] % 1000000000;
-    if (ns < 0) { sec -= 1; ns += 1000000000; }
-    p[i] = (double) sec + (double) ns / 1e9;
+  for (size_t first = 0, len; first < c->n; first += len) {
+    const int64_t *d = col_rows(c, first, &len);
+    const uint8_t *na = seg_na(c, first);
+    for (size_t k = 0; k < len; k++) {
+      if (na_bit(na, k)) { p[first + k] = NA_REAL; continue; }
+      /* Whole seconds and the fraction apart: the nearest double to the exact instant. */
+      int64_t sec = d[k] / 1000000000, ns = d[k] % 1000000000;
+      if (ns < 0) { sec -= 1; ns += 1000000000; }
+      p[first + k] = (double) sec + (double) ns / 1e9;
+    }
   }
   SEXP cls = PROTECT(Rf_allocVector(STRSXP, 2));
   SET_STRING_ELT(cls, 0, Rf_mkChar("POSIXct"));
@@ -171,15 +205,24 @@ static SEXP column_to_sexp(const table *t, const column *c, const frame_options 
   switch (c->type) {
   case COL_BOOL: {
     SEXP out = Rf_allocVector(LGLSXP, n);
-    const int8_t *d = c->data;
-    for (R_xlen_t i = 0; i < n; i++) LOGICAL(out)[i] = na_at(c, (size_t) i) ? NA_LOGICAL : d[i];
+    int *p = LOGICAL(out);
+    for (size_t first = 0, len; first < c->n; first += len) {
+      const int8_t *d = col_rows(c, first, &len);
+      const uint8_t *na = seg_na(c, first);
+      for (size_t k = 0; k < len; k++) p[first + k] = na_bit(na, k) ? NA_LOGICAL : d[k];
+    }
     return out;
   }
   case COL_INT: return int_column(c, o, &notes->inexact, &notes->min_seen);
   case COL_DOUBLE: {
     SEXP out = Rf_allocVector(REALSXP, n);
-    const double *d = c->data;
-    for (R_xlen_t i = 0; i < n; i++) REAL(out)[i] = na_at(c, (size_t) i) ? NA_REAL : d[i];
+    double *p = REAL(out);
+    for (size_t first = 0, len; first < c->n; first += len) {
+      const double *d = col_rows(c, first, &len);
+      const uint8_t *na = seg_na(c, first);
+      if (na == NULL) { memcpy(p + first, d, len * sizeof *d); continue; }
+      for (size_t k = 0; k < len; k++) p[first + k] = na_bit(na, k) ? NA_REAL : d[k];
+    }
     if (c->inexact) notes->inexact = 1;
     return out;
   }
@@ -188,8 +231,12 @@ static SEXP column_to_sexp(const table *t, const column *c, const frame_options 
   case COL_DURATION: {
     /* difftime in seconds: exact to the microsecond for durations up to about 285 years */
     SEXP out = PROTECT(Rf_allocVector(REALSXP, n));
-    const int64_t *d = c->data;
-    for (R_xlen_t i = 0; i < n; i++) REAL(out)[i] = na_at(c, (size_t) i) ? NA_REAL : (double) d[i] / 1e9;
+    double *p = REAL(out);
+    for (size_t first = 0, len; first < c->n; first += len) {
+      const int64_t *d = col_rows(c, first, &len);
+      const uint8_t *na = seg_na(c, first);
+      for (size_t k = 0; k < len; k++) p[first + k] = na_bit(na, k) ? NA_REAL : (double) d[k] / 1e9;
+    }
     Rf_setAttrib(out, R_ClassSymbol, Rf_mkString("difftime"));
     set_attr(out, "units", Rf_mkString("secs"));
     UNPROTECT(1);
@@ -197,12 +244,17 @@ static SEXP column_to_sexp(const table *t, const column *c, const frame_options 
   }
   case COL_BYTES: {
     SEXP out = PROTECT(Rf_allocVector(VECSXP, n));
-    const strref *d = c->data;
-    for (R_xlen_t i = 0; i < n; i++) {
-      if (na_at(c, (size_t) i)) continue;
-      SEXP raw = Rf_allocVector(RAWSXP, d[i].len);
-      SET_VECTOR_ELT(out, i, raw);
-      if (d[i].len) memcpy(RAW(raw), table_str(t, d[i]), d[i].len);
+    for (size_t first = 0, len; first < c->n; first += len) {
+      const uint64_t *d = col_rows(c, first, &len);
+      const uint8_t *na = seg_na(c, first);
+      for (size_t k = 0; k < len; k++) {
+        if (na_bit(na, k)) continue;
+        size_t bytes;
+        const char *s = table_entry(t, d[k], &bytes);
+        SEXP raw = Rf_allocVector(RAWSXP, (R_xlen_t) bytes);
+        SET_VECTOR_ELT(out, (R_xlen_t) (first + k), raw);
+        if (bytes) memcpy(RAW(raw), s, bytes);
+      }
     }
     UNPROTECT(1);
     return out;
@@ -216,18 +268,22 @@ static SEXP column_to_sexp(const table *t, const column *c, const frame_options 
 }
 
 static int several_names(const table *t, const column *c) {
-  const strref *d = c->data;
   int have = 0;
-  strref first = {0, 0};
-  for (size_t i = 0; i < c->n; i++) {
-    if (na_at(c, i)) continue;
-    if (!have) { first = d[i]; have = 1; continue; }
-    if (d[i].off == first.off) continue;
-    if (d[i].len != first.len || memcmp(table_str(t, d[i]), table_str(t, first), first.len) != 0) return 1;
+  uint64_t first_entry = 0;
+  for (size_t first = 0, len; first < c->n; first += len) {
+    const uint64_t *d = col_rows(c, first, &len);
+    const uint8_t *na = seg_na(c, first);
+    for (size_t k = 0; k < len; k++) {
+      if (na_bit(na, k)) continue;
+      if (!have) { first_entry = d[k]; have = 1; continue; }
+      if (d[k] == first_entry) continue;
+      size_t n1, n2;
+      const char *s1 = table_entry(t, d[k], &n1), *s2 = table_entry(t, first_entry, &n2);
+      if (n1 != n2 || memcmp(s1, s2, n1) != 0) return 1;
+    }
   }
   return 0;
 }
-
 
 typedef struct { const column *col; } col_entry;
 
@@ -238,7 +294,9 @@ static int by_name(const void *a, const void *b) {
   return c != 0 ? c : (x->name_len > y->name_len) - (x->name_len < y->name_len);
 }
 
-SEXP table_to_data_frame(const table *t, const frame_options *o) {
+static int is_time_name(const column *c) { return c->name_len == 4 && memcmp(c->name, "time", 4) == 0; }
+
+SEXP table_to_data_frame(table *t, const frame_options *o) {
   /* Output order: measurement (when several), time, tags by name, then the other columns as the
    * server sent them. */
   if (t->nrow > INT_MAX) Rf_error("a result of %zu rows is more than a data.frame holds", t->nrow);
@@ -248,12 +306,15 @@ SEXP table_to_data_frame(const table *t, const frame_options *o) {
   const column *mcol = NULL;
   for (size_t i = 0; i < nc; i++) {
     const column *c = &t->cols[i];
-    if (c->role == ROLE_MEASUREMENT) { if (several_names(t, c)) mcol = c; continue; }
+    if (c->role == ROLE_MEASUREMENT && mcol == NULL && several_names(t, c)) mcol = c;
   }
+  /* A measurement column that is not output is freed before R allocates anything. */
+  for (size_t i = 0; i < nc; i++)
+    if (t->cols[i].role == ROLE_MEASUREMENT && &t->cols[i] != mcol) col_release(t, (int) i);
   if (mcol) order[k++].col = mcol;
   for (size_t i = 0; i < nc; i++) {
     const column *c = &t->cols[i];
-    if (c->role == ROLE_VALUE && c->name_len == 4 && memcmp(c->name, "time", 4) == 0) order[k++].col = c;
+    if (c->role == ROLE_VALUE && is_time_name(c)) order[k++].col = c;
   }
   size_t tag_start = k;
   for (size_t i = 0; i < nc; i++)
@@ -261,14 +322,47 @@ SEXP table_to_data_frame(const table *t, const frame_options *o) {
   qsort(order + tag_start, ntags, sizeof *order, by_name);
   for (size_t i = 0; i < nc; i++) {
     const column *c = &t->cols[i];
-    if (c->role == ROLE_VALUE && !(c->name_len == 4 && memcmp(c->name, "time", 4) == 0)) order[k++].col = c;
+    if (c->role == ROLE_VALUE && !is_time_name(c)) order[k++].col = c;
   }
-  size_t extra = 0;
-  for (size_t i = 0; i < k; i++) if (o->time_ns && order[i].col->type == COL_TIME) extra++;
+  /* Where each goes in the frame: a time column is followed by its integer64 twin (time_ns). */
+  R_xlen_t *at = (R_xlen_t *) R_alloc(k + 1, sizeof *at);
+  R_xlen_t ncol = 0;
+  for (size_t i = 0; i < k; i++) {
+    at[i] = ncol;
+    ncol += o->time_ns && order[i].col->type == COL_TIME ? 2 : 1;
+  }
 
-  R_xlen_t ncol = (R_xlen_t) (k + extra);
   SEXP df = PROTECT(Rf_allocVector(VECSXP, ncol));
   SEXP names = PROTECT(Rf_allocVector(STRSXP, ncol));
+  column_notes *notes = (column_notes *) R_alloc(k + 1, sizeof *notes);
+  memset(notes, 0, (k + 1) * sizeof *notes);
+  scratch sc = {NULL, 0};
+  int has_measurement_name = table_find(t, "measurement", 11) >= 0;
+  /* Each column is freed as soon as its vector is made, so that at most one column exists twice;
+   * text first, then the strings they share, then the rest. */
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t i = 0; i < k; i++) {
+      column *c = (column *) order[i].col;
+      int text = c->type == COL_STRING || c->type == COL_BYTES;
+      if (text != (pass == 0)) continue;
+      R_xlen_t j = at[i];
+      SET_VECTOR_ELT(df, j, column_to_sexp(t, c, o, &sc, &notes[i]));
+      if (c == mcol) SET_STRING_ELT(names, j, Rf_mkChar(has_measurement_name ? "_measurement" : "measurement"));
+      else SET_STRING_ELT(names, j, clean_charsxp(c->name, c->name_len, &sc, &notes[i].rep.name));
+      if (o->time_ns && c->type == COL_TIME) {
+        SET_VECTOR_ELT(df, j + 1, integer64_from(c, &notes[i].min_seen));
+        const char *base = CHAR(STRING_ELT(names, j));
+        size_t len = strlen(base) + 4;
+        char *nm = R_alloc(len, 1);
+        snprintf(nm, len, "%s_ns", base);
+        SET_STRING_ELT(names, j + 1, mk_utf8(nm));
+      }
+      col_release(t, (int) (c - t->cols));
+    }
+    if (pass == 0) table_release_strings(t);
+  }
+
+  /* The notes, in the frame's order. */
   SEXP inexact_names = PROTECT(Rf_allocVector(STRSXP, ncol));
   SEXP min_names = PROTECT(Rf_allocVector(STRSXP, ncol));
   SEXP rep_column = PROTECT(Rf_allocVector(STRSXP, ncol));
@@ -276,33 +370,19 @@ SEXP table_to_data_frame(const table *t, const frame_options *o) {
   SEXP rep_first = PROTECT(Rf_allocVector(INTSXP, ncol));
   SEXP rep_count = PROTECT(Rf_allocVector(INTSXP, ncol));
   int ninexact = 0, nmin = 0, nrep = 0;
-  scratch sc = {NULL, 0};
-  R_xlen_t j = 0;
-  int has_measurement_name = table_find(t, "measurement", 11) >= 0;
-  for (size_t i = 0; i < k; i++, j++) {
-    const column *c = order[i].col;
-    column_notes notes = {0, 0, {0, 0, 0}};
-    SET_VECTOR_ELT(df, j, column_to_sexp(t, c, o, &sc, &notes));
-    if (c == mcol) SET_STRING_ELT(names, j, Rf_mkChar(has_measurement_name ? "_measurement" : "measurement"));
-    else SET_STRING_ELT(names, j, clean_charsxp(c->name, c->name_len, &sc, &notes.rep.name));
-    if (notes.inexact) SET_STRING_ELT(inexact_names, ninexact++, STRING_ELT(names, j));
-    if (notes.rep.name || notes.rep.count > 0) {
+  for (size_t i = 0; i < k; i++) {
+    R_xlen_t j = at[i], last = i + 1 < k ? at[i + 1] - 1 : ncol - 1;
+    const column_notes *nt = &notes[i];
+    if (nt->inexact) SET_STRING_ELT(inexact_names, ninexact++, STRING_ELT(names, j));
+    if (nt->rep.name || nt->rep.count > 0) {
       SET_STRING_ELT(rep_column, nrep, STRING_ELT(names, j));
-      LOGICAL(rep_name)[nrep] = notes.rep.name;
-      INTEGER(rep_first)[nrep] = notes.rep.count > 0 ? (int) notes.rep.first + 1 : NA_INTEGER;
-      INTEGER(rep_count)[nrep] = (int) notes.rep.count;
+      LOGICAL(rep_name)[nrep] = nt->rep.name;
+      INTEGER(rep_first)[nrep] = nt->rep.count > 0 ? (int) nt->rep.first + 1 : NA_INTEGER;
+      INTEGER(rep_count)[nrep] = (int) nt->rep.count;
       nrep++;
     }
-    if (o->time_ns && c->type == COL_TIME) {
-      j++;
-      SET_VECTOR_ELT(df, j, integer64_from(c->data, c, &notes.min_seen));
-      const char *base = CHAR(STRING_ELT(names, j - 1));
-      size_t len = strlen(base) + 4;
-      char *nm = R_alloc(len, 1);
-      snprintf(nm, len, "%s_ns", base);
-      SET_STRING_ELT(names, j, mk_utf8(nm));
-    }
-    if (notes.min_seen) SET_STRING_ELT(min_names, nmin++, STRING_ELT(names, j));
+    /* named as the last vector the column made: time_ns, when it has one */
+    if (nt->min_seen) SET_STRING_ELT(min_names, nmin++, STRING_ELT(names, last));
   }
   Rf_setAttrib(df, R_NamesSymbol, names);
   SEXP rn = PROTECT(Rf_allocVector(INTSXP, 2));

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "r_decode.h"
+#include "r_decode_jsonl.h"
 #include "r_guard.h"
 
 const decoder_vtable *decoder_named(const char *name) {
@@ -24,6 +25,11 @@ static void decoder_options_from_list(SEXP opts, decoder_options *o) {
   o->pivot = fo.pivot;
   o->table_columns = fo.table_columns;
   o->value_empty_string = fo.value_empty_string;
+  jsonl_options jo;
+  jsonl_options_from_list(opts, &jo);
+  o->hints = jo.hints;
+  o->nhints = jo.nhints;
+  o->measurement_role = jo.measurement_role;
 }
 
 void decoder_start(decoder *d, const decoder_vtable *vt, SEXP opts) {
@@ -95,3 +101,4 @@ SEXP C_decode_recorded(SEXP body, SEXP piece, SEXP name, SEXP opts) {
 /* The decoders' own entry points, for the R code and tests that name them. */
 SEXP C_decode_v1(SEXP body, SEXP piece, SEXP opts) { return decode_recorded(body, piece, "v1", opts); }
 SEXP C_decode_flux(SEXP body, SEXP piece, SEXP opts) { return decode_recorded(body, piece, "flux", opts); }
+SEXP C_decode_jsonl(SEXP body, SEXP piece, SEXP opts) { return decode_recorded(body, piece, "jsonl", opts); }

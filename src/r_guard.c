@@ -4,6 +4,7 @@
  * runs every pending one first (R_RunWeakRefFinalizer also removes it from R's list). */
 #include <stdlib.h>
 
+#include "columns.h"
 #include "json.h"
 #include "r_guard.h"
 #include "transport.h"
@@ -97,12 +98,13 @@ SEXP guard_bytebuf(bytebuf **out) {
 /* For leak tests: what C holds now. An R error in the glue must not leave any of it behind once
  * gc() has run the finalizers. */
 SEXP C_live_allocations(void) {
-  const char *names[] = {"guards", "handles", "buffers", "json_blocks", ""};
+  const char *names[] = {"guards", "handles", "buffers", "json_blocks", "column_blocks", ""};
   SEXP out = PROTECT(Rf_mkNamed(INTSXP, names));
   INTEGER(out)[0] = guard_live_count();
   INTEGER(out)[1] = handle_live_count();
   INTEGER(out)[2] = (int) bytebuf_live_count();
   INTEGER(out)[3] = (int) json_live_blocks();
+  INTEGER(out)[4] = (int) table_live_segments();
   UNPROTECT(1);
   return out;
 }

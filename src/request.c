@@ -99,6 +99,11 @@ static SEXP build_result(request_state *s, const influx_response *resp, SEXP opt
                                       : resp->sink_aborted ? "out of memory while receiving the response"
                                                            : resp->curl_error));
   SET_VECTOR_ELT(out, 9, Rf_ScalarLogical(resp->interrupted));
+  /* A body without a byte never reaches the sink, yet can be a whole answer (3.x answers a query
+   * without rows with an empty JSON-lines body): the decoder of its media type says what it is. */
+  if (s->kind == SINK_DECODE && !s->decoding && s->raw.len == 0 && resp->status >= 200 && resp->status < 300 &&
+      !resp->interrupted && resp->curl_code == 0 && decoder_for_content_type(resp->content_type) == s->dec.vt)
+    s->decoding = 1;
   if (!s->decoding && s->kind != SINK_NONE) {
     SEXP raw = Rf_allocVector(RAWSXP, (R_xlen_t) s->raw.len);
     SET_VECTOR_ELT(out, 10, raw);

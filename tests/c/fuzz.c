@@ -6,7 +6,8 @@
  * duration and base64 parsers. Seeds are the recorded
  * fixtures given on the command line and hostile bodies built here (generated_seeds): MessagePack
  * with container or integer map keys, out-of-range and skipping statement ids, NULs and invalid
- * UTF-8 in names, tags, values and messages, -2^63; Flux CSV without (all) annotations.
+ * UTF-8 in names, tags, values and messages, -2^63; Flux CSV without (all) annotations; JSON lines
+ * with every kind of value, escapes, surrogates and hostile bytes (decoded with and without hints).
  *
  *   fuzz ITERATIONS SEED_FILE...
  * Prints "fuzz: N passed, 0 failed" when no sanitizer fired (a sanitizer aborts the process). */
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "../../src/bytebuf.h"
+#include "../../src/decode_jsonl.h"
 #include "../../src/decoder.h"
 #include "../../src/dialect_flux.h"
 #include "../../src/dialect_influxql.h"
@@ -69,6 +71,36 @@ static size_t mutate(unsigned char *buf, size_t len, size_t cap) {
   return len;
 }
 
+/* Reads a decoded table the way r_columns.c does, checking what it relies on, then frees it
+ * column by column as the conversion does. */
+static void check_table(table *t) {
+  for (size_t c = 0; c < t->ncol; c++) {
+    column *col = &t->cols[c];
+    if (col->n != t->nrow) abort();
+    for (size_t first = 0, len; first < col->n; first += len) {
+      const unsigned char *d = col_rows(col, first, &len);
+      if (len == 0 || (first & (COL_SEG_ROWS - 1)) != 0) abort();
+      for (size_t k = 0; k < len; k++) {
+        int na = col_is_na(col, first + k);
+        if (col->type == COL_EMPTY && !na) abort();
+        if ((col->type != COL_STRING && col->type != COL_BYTES) || na) continue;
+        uint64_t entry;
+        memcpy(&entry, d + k * sizeof entry, sizeof entry);
+        size_t n;
+        if (entry + 5 > t->arena.len) abort();
+        const char *s = table_entry(t, entry, &n);
+        if (entry + 5 + n > t->arena.len || s[n] != '\0') abort();
+      }
+    }
+    if (col->type == COL_INT || col->type == COL_TIME || col->type == COL_DURATION) {
+      int64_t v;
+      if (col->n > 0 && col_get_int64(t, (int) c, col->n - 1, &v) != 0 && !col_is_na(col, col->n - 1)) abort();
+    }
+  }
+  table_release_strings(t);
+  for (size_t c = 0; c < t->ncol; c++) col_release(t, (int) c);
+}
+
 /* One decoder through the common interface (decoder.h), as request.c and r_decode.c use it: the
  * bytes fed in random pieces, or in one when whole, finished (a failed feed must make finish
  * report the same error), the tables checked, freed. The outcome goes to *out. */
@@ -94,11 +126,11 @@ static void decode_once(const decoder_vtable *vt, const decoder_options *opt, co
   } else {
     out->ntables = vt->ntables(d.state);
     for (size_t i = 0; i < out->ntables; i++) {
-      const table *t = vt->table(d.state, i);
+      table *t = vt->table(d.state, i);
       if (t == NULL) abort();
-      for (size_t c = 0; c < t->ncol; c++) if (t->cols[c].n != t->nrow) abort(); /* padded to every row */
       out->rows += t->nrow;
       out->cols += t->ncol;
+      check_table(t); /* every column padded to every row, readable as R reads it, freed */
     }
   }
   size_t nlen = 0;
@@ -107,9 +139,17 @@ static void decode_once(const decoder_vtable *vt, const decoder_options *opt, co
   decoder_close(&d);
 }
 
+/* Column hints for the JSON-lines decoder, on the seeds' names: types, required columns, one
+ * column named twice. */
+static const jsonl_hint fuzz_hints[] = {
+  {"time", 4, JSONL_TIMESTAMP, 0}, {"f", 1, JSONL_FLOAT, 1}, {"t", 1, JSONL_TAG, 0}, {"s", 1, JSONL_STRING, 1},
+  {"ts", 2, JSONL_TIMESTAMP, 1}, {"i", 1, JSONL_UINT, 0}, {"b", 1, JSONL_BOOL, 1}, {"f", 1, JSONL_AUTO, 1},
+};
+
 /* Random options (statements 0: unknown); the way the body is cut must change nothing. */
 static void run_decoder(const decoder_vtable *vt, const unsigned char *buf, size_t len) {
-  decoder_options opt = {(int) below(3), (int) below(2), (int) below(2), (int) below(2)};
+  decoder_options opt = {(int) below(3), (int) below(2), (int) below(2), (int) below(2), fuzz_hints,
+                         below(2) ? sizeof fuzz_hints / sizeof fuzz_hints[0] : 0, (int) below(2)};
   decoded pieces, whole;
   decode_once(vt, &opt, buf, len, 0, &pieces);
   decode_once(vt, &opt, buf, len, 1, &whole);
@@ -150,7 +190,10 @@ static long check_registry(void) {
   if (decoder_by_name("v1") == NULL || decoder_by_name("flux") == NULL ||
       decoder_for_content_type("application/x-msgpack") != decoder_by_name("v1") ||
       decoder_for_content_type("Text/CSV;charset=utf-8") != decoder_by_name("flux")) abort();
-  return n + 3;
+  /* what 3.x sends for format=jsonl (influxdb3_types QueryFormat::as_content_type), not its JSON */
+  if (decoder_for_content_type("application/jsonl") != decoder_by_name("jsonl") ||
+      decoder_for_content_type("application/json") != NULL) abort();
+  return n + 4;
 }
 
 /* Repair gives clean UTF-8 within its bound, is the identity on clean input, and is idempotent. */
@@ -431,6 +474,16 @@ static size_t generated_seeds(unsigned char ***seeds, size_t **lens, size_t n) {
   static const char nul_flux[] = "#datatype,string,long,string,string\r\n#group,false,false,true,false\r\n"
                                  "#default,_result,,,\r\n,result,table,t\0g,_v\xffue\r\n,,0,a\0b,x\xc0\xafy\r\n,,0,\0,\xed\xa0\x80\r\n\r\n";
   bytebuf_append(&g[k++], nul_flux, sizeof nul_flux - 1);
+  /* JSON lines: keys appearing late, explicit nulls, int64 and uint64 ends, escapes, surrogates,
+   * nested values, a NUL and invalid UTF-8 in a key and a value, a last line without newline */
+  static const char jsonl[] =
+    "{\"iox::measurement\":\"m\",\"time\":\"2024-01-01T00:00:00.123456789\",\"t\":\"a\",\"f\":1,\"i\":-9223372036854775808}\n"
+    "{\"time\":\"2262-04-11T23:47:16.854775807\",\"u\":18446744073709551615,\"f\":2.5e-3,\"b\":true,\"n\":null}\r\n"
+    "{\"s\":\"\\u00e9\\ud83d\\ude00\\u0000\\\"\",\"l\":[1,{\"x\":[]}],\"ts\":\"2024-03-31T03:00:00+02:00\",\"k\\u0041\":1e308}\n"
+    "{}\n\n{\"i\":9223372036854775807,\"d\":-0.0,\"e\":5e-324,\"t\":\"b\",\"iox::measurement\":7}";
+  bytebuf_append(&g[k++], jsonl, sizeof jsonl - 1);
+  static const char jsonl_hostile[] = "{\"a\0b\":\"x\0\xff\",\"\xed\xa0\x80\":\"\xc0\xaf\"}\n{\"a\0b\":\"\\ud800\"}\n";
+  bytebuf_append(&g[k++], jsonl_hostile, sizeof jsonl_hostile - 1);
   *seeds = realloc(*seeds, (n + k) * sizeof **seeds);
   *lens = realloc(*lens, (n + k) * sizeof **lens);
   for (size_t i = 0; i < k; i++) { (*seeds)[n + i] = g[i].data; (*lens)[n + i] = g[i].len; }

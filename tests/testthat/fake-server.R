@@ -24,6 +24,9 @@
 #                       "Token sekrit", as a version probe sends it); 401 otherwise
 #   /header-bytes/...   500 with no body and an X-Influxdb-Error header holding invalid UTF-8
 #   /body-nul/...       500 text/plain whose body holds a NUL byte
+#   /jsonl/...          200 application/jsonl: two rows as 3.x writes them
+#   /jsonl-empty/...    200 application/jsonl without a byte (3.x's answer to a query without rows)
+#   /jsonl-cut/...      200 application/jsonl without Content-Length, cut inside its second line
 #   /quit               stops the server
 # and hostile answers to /query (issue 9), see the block below `doc`:
 #   /v1-nul/...          a value, a tag and a column name with NULs, a value with invalid UTF-8
@@ -52,6 +55,7 @@ http <- function(status, headers = character(), body = raw(0), length = TRUE) {
             if (length) sprintf("Content-Length: %d", length(body)))
   c(charToRaw(paste0(paste(head, collapse = "\r\n"), "\r\n\r\n")), body)
 }
+jsonl_rows <- '{"time":"2024-01-01T00:00:00","v":1}\n{"time":"2024-01-01T00:00:01.5","v":2.5,"s":"x"}\n'
 # {"results":[{"statement_id":0,"series":[...]}]} with one series of 2 rows, as MessagePack.
 doc <- as.raw(c(0x81, 0xa7, charToRaw("results"), 0x91, 0x82, 0xac, charToRaw("statement_id"), 0x00,
                 0xa6, charToRaw("series"), 0x91, 0x82, 0xa7, charToRaw("columns"), 0x91, 0xa1,
@@ -216,6 +220,9 @@ repeat {
     "v3-bearer" = if ("Authorization: Bearer sekrit" %in% head || (n == 1 && "Authorization: Token sekrit" %in% head)) {
       http(204, c("X-Influxdb-Version: 3.1.0", "X-Influxdb-Build: Core"))
     } else http(401, "Content-Type: application/json", charToRaw('{"error":"the request was not authenticated"}')),
+    "jsonl" = http(200, "Content-Type: application/jsonl", charToRaw(jsonl_rows)),
+    "jsonl-empty" = http(200, "Content-Type: application/jsonl"),
+    "jsonl-cut" = http(200, "Content-Type: application/jsonl", charToRaw(substr(jsonl_rows, 1, 60)), length = FALSE),
     "plain" = http(204),
     "quit" = http(204),
     http(404, "Content-Type: text/plain", charToRaw("no such route"))
