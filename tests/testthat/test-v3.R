@@ -177,16 +177,23 @@ test_that("a read-only connection refuses InfluxQL that changes data, writes and
   expect_error(influx_drop_database(ro, con$database), class = "influx_error_readonly")
 })
 
-test_that("a body cut short is a decode error, never a short result", {
+test_that("a body cut short is an error, never a short result", {
   srv <- v3_server()
   con <- v3_fresh(srv)
   on.exit(v3_drop(con), add = TRUE)
   v3_lines(con, sprintf("air temp=%d %d000000000", 1:50, 1700000000 + 1:50))
   body <- charToRaw(sprintf('{"db":"%s","q":"SELECT * FROM air","format":"jsonl"}', con$database))
   frame <- influxdbtoolkit:::default_decoding("UTC", NULL)
-  res <- influxdbtoolkit:::influx_http(con, "POST", "/api/v3/query_sql", body = body, sink = "jsonl", frame = frame,
-                                       headers = c("Content-Type: application/json", "X-Standin-Cut-After: 100"))
-  expect_error(influxdbtoolkit:::v3_decoded(res, "the query", NULL, frame, NULL), class = "influx_error_decode")
+  for (cut in c(100, 1000)) {
+    # the chunked transfer ends early (curl error 18), or a decoder that did get its bytes sees a
+    # line cut short
+    e <- expect_error({
+      res <- influxdbtoolkit:::influx_http(con, "POST", "/api/v3/query_sql", body = body, sink = "jsonl", frame = frame,
+                                           headers = c("Content-Type: application/json", paste("X-Standin-Cut-After:", cut)))
+      influxdbtoolkit:::v3_decoded(res, "the query", NULL, frame, NULL)
+    }, class = "influx_error")
+    expect_true(inherits(e, c("influx_error_transport", "influx_error_decode")))
+  }
 })
 
 # One point every 10 minutes for 80 hours: 480 Parquet files of the default 10-minute length, more
