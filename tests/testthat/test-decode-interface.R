@@ -120,7 +120,7 @@ for_each_server("a live query and its recorded body give identical data frames",
       expect_equal(nrow(live$tables[[1]]), if (pivot) 3 else 7)
     }
   }
-})
+}, generations = c("v1", "v2")) # MessagePack from /query and Flux CSV: 3.x serves neither
 
 test_that("decoding live and recorded bodies is GC-safe", {
   fake <- start_fake_server()
