@@ -43,7 +43,7 @@
 #' a month, but in at most 50 requests) are fetched in chunks cut at window boundaries, with a progress bar
 #' (from the cli package, when installed) in interactive sessions and none
 #' while knitting. The chunks are joined once, column by column. On InfluxDB
-#' 3.x (SQL) a request covers at most `getOption("influxdbtoolkit.v3_chunk_hours", 72)`
+#' 3.x (SQL) a request covers at most `getOption("influxdbtoolkit.v3_chunk_hours", 70)`
 #' hours, as 3.x Core reads at most 432 Parquet files (about 72 hours) per
 #' query; a chunk it refuses all the same is halved at a window boundary.
 #' Measurements, fields and tags a 3.x table lacks give what 1.x gives (no
