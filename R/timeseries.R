@@ -317,6 +317,9 @@ series_id <- function(df, group_by) {
 # Adds the windows of `grid` a series lacks (a chunk where it had no data answers without it).
 complete_windows <- function(df, group_by, fields, grid, tz, zero) {
   if (nrow(df) == 0) return(df)
+  # A count is 0 where nothing was counted, also in a window that only another field fills
+  # (InfluxQL's fill(null); Flux and SQL answer no row for that field there).
+  if (zero) for (f in fields) df[[f]][is.na(df[[f]])] <- 0L
   sid <- series_id(df, group_by)
   first <- !duplicated(sid)
   have <- paste(sid, as.double(df$time))
