@@ -59,8 +59,9 @@ series_language.influx_v3_connection <- function(con, language, call) {
 }
 
 # The SQL dialect (dialect_sql.c) in chunks of at most getOption("influxdbtoolkit.v3_chunk_hours",
-# 72) hours cut at window boundaries: 3.x Core refuses a query over more than 432 Parquet files,
-# about 72 hours with its defaults. A chunk refused all the same is halved until it passes or is
+# 70) hours cut at window boundaries: 3.x Core refuses a query over more than 432 Parquet files,
+# 72 hours of 10-minute files with its defaults, and a range that does not start on a file
+# boundary touches one file more. A chunk refused all the same is halved until it passes or is
 # one window. Names the table lacks are answered as 1.x and 2.x answer them, without a query.
 #' @export
 read_series.influx_v3_connection <- function(con, series, call) {
@@ -361,7 +362,7 @@ v3_result_type <- function(type, aggregate) {
 # The first cut of [start, end): window-aligned chunks of at most v3_chunk_hours of time each
 # (at least one window), as list(data_start, stop).
 v3_chunks <- function(s) {
-  span <- getOption("influxdbtoolkit.v3_chunk_hours", 72) * 3600
+  span <- getOption("influxdbtoolkit.v3_chunk_hours", 70) * 3600
   if (!is.numeric(span) || length(span) != 1 || !(span > 0)) abort_argument("option influxdbtoolkit.v3_chunk_hours must be a positive number", NULL)
   if (is.null(s$every)) {
     bounds <- unique(c(seq(s$start, s$end, by = span), s$end))

@@ -43,7 +43,7 @@
 #' a month, but in at most 50 requests) are fetched in chunks cut at window boundaries, with a progress bar
 #' (from the cli package, when installed) in interactive sessions and none
 #' while knitting. The chunks are joined once, column by column. On InfluxDB
-#' 3.x (SQL) a request covers at most `getOption("influxdbtoolkit.v3_chunk_hours", 72)`
+#' 3.x (SQL) a request covers at most `getOption("influxdbtoolkit.v3_chunk_hours", 70)`
 #' hours, as 3.x Core reads at most 432 Parquet files (about 72 hours) per
 #' query; a chunk it refuses all the same is halved at a window boundary.
 #' Measurements, fields and tags a 3.x table lacks give what 1.x gives (no
@@ -317,6 +317,9 @@ series_id <- function(df, group_by) {
 # Adds the windows of `grid` a series lacks (a chunk where it had no data answers without it).
 complete_windows <- function(df, group_by, fields, grid, tz, zero) {
   if (nrow(df) == 0) return(df)
+  # A count is 0 where nothing was counted, also in a window that only another field fills
+  # (InfluxQL's fill(null); Flux and SQL answer no row for that field there).
+  if (zero) for (f in fields) df[[f]][is.na(df[[f]])] <- 0L
   sid <- series_id(df, group_by)
   first <- !duplicated(sid)
   have <- paste(sid, as.double(df$time))

@@ -227,7 +227,7 @@ test_that("influx_timeseries fetches long ranges in chunks and gives the frame o
   points <- influx_timeseries(con, "meter", "v", start = start, end = end)
   expect_identical(points$v, as.double(0:479))
   expect_equal(as.numeric(points$time), t)
-  expect_length(attr(points, "queries"), 2L) # 72 hours, then 8
+  expect_length(attr(points, "queries"), 2L) # 70 hours, then 10
   hourly <- influx_timeseries(con, "meter", "v", start = start, end = end, aggregate = "mean", every = "1h",
                               group_by = "site")
   want <- data.frame(time = rep(.POSIXct(1704067200 + 3600 * 0:79, tz = "UTC"), 2), site = rep(c("a", "b"), each = 80),
