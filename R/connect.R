@@ -271,6 +271,9 @@ influx_disconnect <- function(con) {
 format.influx_connection <- function(x, ...) {
   open <- .Call(C_handle_is_open, x$handle)
   server <- if (!is.na(x$server_version)) paste("InfluxDB", x$server_version) else backend_label(x)
+  # The build says which product answered (OSS, Core, Enterprise): 3.x Core and Enterprise differ.
+  if (is.character(x$server_build) && length(x$server_build) == 1 && !is.na(x$server_build) &&
+      nzchar(x$server_build)) server <- paste(server, x$server_build)
   auth <- switch(x$auth,
     basic = sprintf("user %s (password %s)", x$username, "hidden"),
     token = "token (hidden)",
@@ -287,8 +290,9 @@ format.influx_connection <- function(x, ...) {
     sprintf("database: %s%s", x$database %||% "-", from("database"))
   }
   c(
-    sprintf("<influx_connection> %s (%s, %s) at %s%s%s", server, x$generation,
-            paste(query_languages(x), collapse = "/"), x$url, from("url"), if (open) "" else " [closed]"),
+    sprintf("<influx_connection> %s (%s, %s) at %s%s%s%s", server, x$generation,
+            paste(query_languages(x), collapse = "/"), x$url, from("url"), if (open) "" else " [closed]",
+            if (isFALSE(x$verify_tls)) " [TLS certificate not verified]" else ""),
     sprintf("  %s   auth: %s", target, auth),
     sprintf("  tz: %s   %s", x$tz, if (x$writable) "writable" else "read-only")
   )

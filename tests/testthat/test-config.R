@@ -145,3 +145,17 @@ test_that("the time limits come from every settings layer", {
   expect_error(influx_connect("http://127.0.0.1:1", version = "v1", connect_timeout = Inf),
                "connect_timeout.*finite", class = "influx_error_config")
 })
+
+test_that("a connection that does not verify TLS certificates says so when printed", {
+  con <- influx_connect("https://127.0.0.1:1", version = "v1", verify_tls = FALSE)
+  expect_match(format(con)[1], "[TLS certificate not verified]", fixed = TRUE)
+  con2 <- influx_connect("https://127.0.0.1:1", version = "v1")
+  expect_false(grepl("not verified", format(con2)[1], fixed = TRUE))
+})
+
+for_each_server("the printed connection names the server's build (OSS, Core)", {
+  con <- connect_reader(srv)
+  expect_false(is.na(con$server_build))
+  expect_match(format(con)[1], paste("InfluxDB", con$server_version, con$server_build), fixed = TRUE)
+  expect_true(con$server_build %in% c("OSS", "oss", "Core", "Enterprise"))
+})
