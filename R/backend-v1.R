@@ -77,6 +77,10 @@ write_endpoint.influx_v1_connection <- function(con, target, precision, call) {
   compat_write_endpoint(con, target, precision, call)
 }
 
+# Go's parser (models/points.go) keeps a backslash that escapes nothing.
+#' @export
+line_protocol_escaping.influx_v1_connection <- function(con) "go"
+
 #' @export
 delete_points.influx_v1_connection <- function(con, target, measurement, start_ns, end_ns, where, dry_run, call) {
   cond <- c(sprintf("time >= '%s' AND time < '%s'", ns_text(start_ns), ns_text(end_ns)), where_influxql(where))

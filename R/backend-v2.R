@@ -143,6 +143,10 @@ write_endpoint.influx_v2_connection <- function(con, target, precision, call) {
   list(path = "/api/v2/write", query = c(org = con$org, bucket = target, precision = precision))
 }
 
+# Go's parser (models/points.go) on /api/v2/write and /write alike.
+#' @export
+line_protocol_escaping.influx_v2_connection <- function(con) "go"
+
 # The delete API's predicates know only `=` joined by AND: one request per combination of values;
 # its `stop` is inclusive, so it is set one nanosecond before `end`.
 #' @export

@@ -156,6 +156,10 @@ write_endpoint.influx_v3_connection <- function(con, target, precision, call) {
   list(path = "/api/v3/write_lp", query = c(db = target, precision = precision, accept_partial = "true"))
 }
 
+# Rust's parser (crate influxdb_line_protocol) reads a doubled backslash as one.
+#' @export
+line_protocol_escaping.influx_v3_connection <- function(con) "rust"
+
 # {"error": "partial write of line protocol occurred", "data": [{"error_message", "line_number",
 # "original_line"}, ...]}, or with accept_partial = false one object as `data`; line_number
 # counts the lines that are points (not blank lines or comments), from 1.

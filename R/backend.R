@@ -26,6 +26,8 @@
 #   list_field_keys(con, target, measurement, call)        influx_field_keys()
 #   list_retention_policies(con, target, call)  influx_retention_policies()
 #   write_endpoint(con, target, precision, call)  path and query string of a write request
+#   line_protocol_escaping(con)                 "go" or "rust": whose line-protocol parser reads
+#                                               the names influx_write() sends (lineproto.h)
 #   rejected_lines(con, error)                  the lines of a failed write batch the server names
 #                                               (data.frame(line, message)), or NULL
 #   delete_points(con, target, measurement, start_ns, end_ns, where, dry_run, call)  influx_delete()
@@ -156,6 +158,10 @@ list_retention_policies.influx_connection <- function(con, target, call) {
 write_endpoint <- function(con, target, precision, call) UseMethod("write_endpoint")
 #' @export
 write_endpoint.influx_connection <- function(con, target, precision, call) abort_unsupported(con, "writing", call)
+
+line_protocol_escaping <- function(con) UseMethod("line_protocol_escaping")
+#' @export
+line_protocol_escaping.influx_connection <- function(con) abort_unsupported(con, "writing line protocol", NULL)
 
 rejected_lines <- function(con, error) UseMethod("rejected_lines")
 #' @export

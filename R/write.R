@@ -25,18 +25,22 @@
 #' (exact to the microsecond), `Date`, numeric seconds since 1970, or
 #' `integer64` nanoseconds (exact), rounded to `precision` in 64-bit integers.
 #'
-#' Names are escaped so that InfluxDB 1.x and 2.x store exactly the name given
-#' (backslashes in tag keys and values included); what they would store
-#' differently, skip or lose is refused before anything is sent, with an
-#' `influx_error_argument` naming the row and column: a line break in a
-#' measurement, tag key, tag value or field key; an empty measurement; a name
-#' or tag value ending in a backslash; a measurement starting with `#` (the
-#' servers skip the line as a comment) or a tab (they strip it), or with a
-#' backslash right before a comma, space, `=` or `"`; a field key starting with
-#' a tab or with an odd number of backslashes before a comma, space or `=`; a
-#' row whose backslashes would make the servers read its line and the next as
-#' one; text that is not valid UTF-8; a tag or field called `time`; an `NA`
-#' time. Line breaks in string field values are fine.
+#' Names are escaped for the server's own parser, so that every generation
+#' stores exactly the name given (backslashes included): InfluxDB 1.x and 2.x
+#' (Go) keep a backslash that escapes nothing, InfluxDB 3.x (Rust) reads two
+#' backslashes as one, so a dry run shows the text for the connection's
+#' server. What the server would store differently, skip or lose is refused
+#' before anything is sent, with an `influx_error_argument` naming the row and
+#' column: a line break in a measurement, tag key, tag value or field key; an
+#' empty measurement; a name or tag value ending in a backslash; a measurement
+#' starting with `#` (the servers skip the line as a comment); text that is not
+#' valid UTF-8; a tag or field called `time`; an `NA` time. On 1.x and 2.x
+#' also a measurement starting with a tab (they strip it) or with a backslash
+#' right before a comma, space, `=` or `"`; a field key starting with a tab or
+#' with an odd number of backslashes before a comma, space or `=`; a row whose
+#' backslashes would make the servers read its line and the next as one. On
+#' 3.x also a tab anywhere in a name or tag value (it ends the name there).
+#' Line breaks and tabs in string field values are fine.
 #'
 #' Batches go in order. HTTP 429 and 503, timeouts and refused connections are
 #' retried up to `max_retries` times with exponential backoff and jitter,
@@ -93,7 +97,8 @@ influx_write <- function(con, x, measurement = NULL, tags = NULL, fields = NULL,
   if (!dry_run) require_writable(con, "writing", call)
   # A dry run asks for one text element per point (batch size "infinite").
   batches <- write_batches(x, measurement, tags, fields, time, precision,
-                           if (dry_run) .Machine$integer.max else as.integer(batch_size), gzip && !dry_run, call)
+                           if (dry_run) .Machine$integer.max else as.integer(batch_size), gzip && !dry_run, call,
+                           line_protocol_escaping(con))
   if (dry_run) {
     lines <- if (is.character(batches$batches)) batches$batches else character()
     return(structure(lines, rows = batches$rows, dropped = batches$dropped))
@@ -111,14 +116,15 @@ require_writable <- function(con, what, call) {
 }
 
 # -> list(batches = list of raw, first, last, lines, dropped, rows)
-write_batches <- function(x, measurement, tags, fields, time, precision, batch_size, gzip, call) {
+# escaping: "go" or "rust", the parser that reads the names (line_protocol_escaping()).
+write_batches <- function(x, measurement, tags, fields, time, precision, batch_size, gzip, call, escaping) {
   if (is.character(x)) return(raw_line_batches(x, batch_size, gzip, call))
-  if (is.data.frame(x)) return(frame_batches(x, measurement, tags, fields, time, precision, batch_size, gzip, call))
+  if (is.data.frame(x)) return(frame_batches(x, measurement, tags, fields, time, precision, batch_size, gzip, call, escaping))
   if (is.list(x)) {
     parts <- lapply(seq_along(x), function(i) point_frame(x[[i]], i, call))
     one <- if (batch_size == .Machine$integer.max) batch_size else 1L
     out <- lapply(parts, function(p) frame_batches(p$frame, p$measurement, p$tags, setdiff(names(p$frame), c(p$tags, "time")),
-                                                   if ("time" %in% names(p$frame)) "time", precision, one, FALSE, call))
+                                                   if ("time" %in% names(p$frame)) "time", precision, one, FALSE, call, escaping))
     if (batch_size == .Machine$integer.max) {
       return(list(batches = unlist(lapply(out, `[[`, "batches")), rows = length(x),
                   dropped = sum(vapply(out, `[[`, 0, "dropped"))))
@@ -178,7 +184,7 @@ point_frame <- function(p, i, call) {
   list(frame = frame, measurement = p$measurement, tags = names(tags))
 }
 
-frame_batches <- function(x, measurement, tags, fields, time, precision, batch_size, gzip, call) {
+frame_batches <- function(x, measurement, tags, fields, time, precision, batch_size, gzip, call, escaping) {
   if (!is.character(measurement) || length(measurement) != 1 || is.na(measurement)) {
     abort_argument("`measurement` must be one string", call)
   }
@@ -228,7 +234,7 @@ frame_batches <- function(x, measurement, tags, fields, time, precision, batch_s
                tags = Map(function(v, name) if (is.character(v)) utf8_text(v, name, "the tag value", call) else v, tag_values, tag_keys),
                fields = Map(function(v, name) if (is.character(v)) utf8_text(v, name, "the string value", call) else v,
                             field_values, field_keys),
-               time = times, nrow = nrow(x))
+               time = times, nrow = nrow(x), escaping = escaping)
   names(spec$tags) <- tag_keys
   names(spec$fields) <- field_keys
   out <- .Call(C_lp_serialize, spec, batch_size, gzip)

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What the servers do with a backslash (InfluxDB 1.6 to 2.7, checked by writing and reading back):
+/* What Go's parser does with a backslash (InfluxDB 1.6 to 2.7, models/points.go: scanKey,
+ * scanTagsValue, scanFields, unescapeMeasurement/unescapeTag; checked by writing and reading back):
  * - the measurement, tag keys and tag values end at a comma, space or (tags) equals sign that does
  *   not directly follow a backslash; tag keys and values then turn "\," "\ " "\=" into the bare
  *   character and keep every other backslash, so "\ east" goes as "\\ east";
@@ -16,7 +17,17 @@
  * - field keys are scanned two bytes at a time from each backslash, so an odd run of backslashes
  *   before an escaped character splits the key; an even run works, and "\"" must go as "\\"";
  * - a line starting with # is a comment, and leading spaces and tabs are stripped (an escaped
- *   space survives, a tab cannot be escaped). */
+ *   space survives, a tab cannot be escaped).
+ * What Rust's parser does (InfluxDB 3.x, crate influxdb_line_protocol, src/lib.rs: measurement,
+ * tag_key, tag_value, field_key, escaped_value, escape_or_fallback):
+ * - "\\" is one backslash everywhere, as are "\," and "\ " (and "\=" outside the measurement);
+ *   a backslash before any other character is kept with it, so doubling every backslash and
+ *   escaping the separators reads back exactly;
+ * - a name ends at a space, tab or newline (none of which an escape makes literal but the
+ *   space), and a name that reads back ending in a backslash is refused;
+ * - trim_leading drops leading blanks and '#' comment lines, as Go does.
+ * String field values read the same in both: "\"" and "\\" are the escapes, a lone backslash
+ * is kept. */
 typedef enum { EL_MEASUREMENT, EL_TAG, EL_FIELD_KEY } element;
 
 static int must_escape(element e, char c) { return c == ',' || c == ' ' || (c == '=' && e != EL_MEASUREMENT); }
@@ -43,9 +54,9 @@ static int utf8_valid(const unsigned char *s) {
 
 /* Can s be written so that the servers store exactly s? NULL if so, else why not. One pass, as
  * it runs for every tag value; *backslash tells whether s has any. */
-static const char *unwritable(const char *s, element e, int *backslash) {
+static const char *unwritable(const char *s, element e, lp_escaping esc, int *backslash) {
   *backslash = 0;
-  if (e != EL_TAG && s[0] == '\t') return "starts with a tab, which the servers strip";
+  if (esc == LP_ESCAPE_GO && e != EL_TAG && s[0] == '\t') return "starts with a tab, which the servers strip";
   if (e == EL_MEASUREMENT && s[0] == '#') return "starts with '#', which makes the line a comment the servers skip";
   for (size_t i = 0; s[i];) {
     unsigned char c = (unsigned char) s[i];
@@ -56,12 +67,14 @@ static const char *unwritable(const char *s, element e, int *backslash) {
       continue;
     }
     if (c == '\n' || c == '\r') return "contains a line break";
+    if (c == '\t' && esc == LP_ESCAPE_RUST) return "contains a tab, which ends a name for InfluxDB 3.x";
     if (c != '\\') { i++; continue; }
     *backslash = 1;
     size_t run = 0;
     while (s[i + run] == '\\') run++;
     char next = s[i + run];
     if (next == '\0') return "ends with a backslash";
+    if (esc == LP_ESCAPE_RUST) { i += run; continue; } /* every backslash is escaped */
     if (e == EL_MEASUREMENT && (must_escape(e, next) || next == '=' || next == '"'))
       return "has a backslash before a comma, space, equals sign or double quote, which the servers drop";
     if (e == EL_FIELD_KEY && (run & 1) && must_escape(e, next))
@@ -122,12 +135,14 @@ void lp_tag_order(const lp_input *in, size_t *order) {
   qsort(order, in->ntags, sizeof *order, by_tag_key);
 }
 
-/* The element's separators get a backslash; so does a double quote after a backslash in a field
- * key (the servers would otherwise take the pair for an escaped quote). */
-static int put_escaped(bytebuf *out, const char *s, element e) {
+/* The element's separators get a backslash; for Go so does a double quote after a backslash in a
+ * field key (Go would otherwise take the pair for an escaped quote), for Rust every backslash. */
+static int put_escaped(bytebuf *out, const char *s, element e, lp_escaping esc) {
   size_t run = 0, i = 0;
   for (; s[i]; i++) {
-    if (!must_escape(e, s[i]) && !(e == EL_FIELD_KEY && s[i] == '"' && i > 0 && s[i - 1] == '\\')) continue;
+    int escape = must_escape(e, s[i]) ||
+                 (esc == LP_ESCAPE_GO ? e == EL_FIELD_KEY && s[i] == '"' && i > 0 && s[i - 1] == '\\' : s[i] == '\\');
+    if (!escape) continue;
     if (bytebuf_append(out, s + run, i - run) != 0 || bytebuf_append(out, "\\", 1) != 0) return -1;
     run = i;
   }
@@ -252,7 +267,7 @@ size_t lp_plain_double(double v, char *buf) {
 }
 
 /* Writes field c of row r (with its leading separator) unless it is NA; *wrote says whether. */
-static int put_field(bytebuf *out, const lp_column *f, size_t r, int first, int *wrote) {
+static int put_field(bytebuf *out, const lp_column *f, size_t r, int first, lp_escaping esc, int *wrote) {
   *wrote = 0;
   switch (f->type) {
   case LP_DOUBLE: if (!isfinite(f->dbl[r])) return 0; break;
@@ -260,7 +275,7 @@ static int put_field(bytebuf *out, const lp_column *f, size_t r, int first, int 
   case LP_INT64: if (f->i64[r] == INT64_MIN) return 0; break;
   case LP_STRING: if (f->str[r] == NULL) return 0; break;
   }
-  if (bytebuf_append(out, first ? " " : ",", 1) != 0 || put_escaped(out, f->key, EL_FIELD_KEY) != 0 ||
+  if (bytebuf_append(out, first ? " " : ",", 1) != 0 || put_escaped(out, f->key, EL_FIELD_KEY, esc) != 0 ||
       bytebuf_append(out, "=", 1) != 0)
     return -1;
   int rc = 0;
@@ -280,19 +295,19 @@ int lp_write(const lp_input *in, const size_t *tag_order, size_t from, size_t to
   for (size_t r = from; r < to; r++) {
     size_t mark = out->len;
     const char *m = in->measurement[in->measurement_one ? 0 : r];
-    if (put_escaped(out, m, EL_MEASUREMENT) != 0) return LP_NOMEM;
+    if (put_escaped(out, m, EL_MEASUREMENT, in->escaping) != 0) return LP_NOMEM;
     for (size_t k = 0; k < in->ntags; k++) {
       const lp_column *t = &in->tags[tag_order[k]];
       const char *v = t->str[r];
       if (v == NULL || v[0] == '\0') continue; /* empty tag values are not allowed: leave out */
-      if (bytebuf_append(out, ",", 1) != 0 || put_escaped(out, t->key, EL_TAG) != 0 ||
-          bytebuf_append(out, "=", 1) != 0 || put_escaped(out, v, EL_TAG) != 0)
+      if (bytebuf_append(out, ",", 1) != 0 || put_escaped(out, t->key, EL_TAG, in->escaping) != 0 ||
+          bytebuf_append(out, "=", 1) != 0 || put_escaped(out, v, EL_TAG, in->escaping) != 0)
         return LP_NOMEM;
     }
     int any = 0;
     for (size_t c = 0; c < in->nfields; c++) {
       int wrote;
-      if (put_field(out, &in->fields[c], r, !any, &wrote) != 0) return LP_NOMEM;
+      if (put_field(out, &in->fields[c], r, !any, in->escaping, &wrote) != 0) return LP_NOMEM;
       any |= wrote;
     }
     if (!any) { /* a line needs a field: drop the row, and what was written of it */
@@ -322,13 +337,13 @@ int lp_validate(const lp_input *in, const size_t *tag_order, lp_error *err) {
   int keys_backslash = 0, bs, measurement_backslash = 0;
   for (size_t c = 0; c < in->ntags; c++) {
     if (in->tags[c].key[0] == '\0') return set_error(err, 0, "", "a tag key is empty%s", ""), LP_BAD_INPUT;
-    if ((why = unwritable(in->tags[c].key, EL_TAG, &bs)))
+    if ((why = unwritable(in->tags[c].key, EL_TAG, in->escaping, &bs)))
       return set_error(err, 0, in->tags[c].key, "the tag key %s", why), LP_BAD_INPUT;
     keys_backslash |= bs;
   }
   for (size_t c = 0; c < in->nfields; c++) {
     if (in->fields[c].key[0] == '\0') return set_error(err, 0, "", "a field key is empty%s", ""), LP_BAD_INPUT;
-    if ((why = unwritable(in->fields[c].key, EL_FIELD_KEY, &bs)))
+    if ((why = unwritable(in->fields[c].key, EL_FIELD_KEY, in->escaping, &bs)))
       return set_error(err, 0, in->fields[c].key, "the field key %s", why), LP_BAD_INPUT;
     keys_backslash |= bs;
   }
@@ -339,13 +354,13 @@ int lp_validate(const lp_input *in, const size_t *tag_order, lp_error *err) {
     const char *m = in->measurement[in->measurement_one ? 0 : r];
     if (!in->measurement_one || r == 0) {
       if (m == NULL || m[0] == '\0') { set_error(err, r, "measurement", "the measurement is empty or NA%s", ""); rc = LP_BAD_INPUT; break; }
-      if ((why = unwritable(m, EL_MEASUREMENT, &measurement_backslash))) { set_error(err, r, "measurement", "the measurement %s", why); rc = LP_BAD_INPUT; break; }
+      if ((why = unwritable(m, EL_MEASUREMENT, in->escaping, &measurement_backslash))) { set_error(err, r, "measurement", "the measurement %s", why); rc = LP_BAD_INPUT; break; }
     }
     int check_line = keys_backslash || measurement_backslash;
     for (size_t c = 0; c < in->ntags && rc == LP_OK; c++) {
       const char *v = in->tags[c].str[r];
       if (v == NULL) continue;
-      if ((why = unwritable(v, EL_TAG, &bs))) { set_error(err, r, in->tags[c].key, "the tag value %s", why); rc = LP_BAD_INPUT; }
+      if ((why = unwritable(v, EL_TAG, in->escaping, &bs))) { set_error(err, r, in->tags[c].key, "the tag value %s", why); rc = LP_BAD_INPUT; }
       check_line |= bs;
     }
     for (size_t c = 0; c < in->nfields && rc == LP_OK; c++) {

@@ -1,12 +1,16 @@
 /* Rows -> InfluxDB line protocol (plain C, no R API).
  *
- * Escaping: measurement: comma and space; tag keys, tag values, field keys: comma, equals sign and
- * space (and in field keys a double quote after a backslash); string field values: double quote
- * and backslash. Names are refused (an error naming the row and column), not mangled, where the
- * servers would store something else (lineproto.c says what they do): a line break; a trailing
- * backslash; in a measurement a leading '#' or tab, or a backslash before , space = or "; in a
- * field key a leading tab or an odd run of backslashes before , = or space; invalid UTF-8; and a
- * row whose backslashes would make the servers join its line with the next. Newlines in string
+ * Two escapings, one per parser (lineproto.c says what each parser does):
+ * - LP_ESCAPE_GO (InfluxDB 1.x and 2.x): measurement: comma and space; tag keys, tag values, field
+ *   keys: comma, equals sign and space (and in field keys a double quote after a backslash); a
+ *   backslash is written as it is;
+ * - LP_ESCAPE_RUST (InfluxDB 3.x): the same characters, and every backslash doubled.
+ * String field values: double quote and backslash, for both. Names are refused (an error naming
+ * the row and column), not mangled, where the server would store something else: a line break; a
+ * trailing backslash; a measurement starting with '#'; invalid UTF-8; for Go a measurement
+ * starting with a tab or with a backslash before , space = or ", a field key starting with a tab
+ * or with an odd run of backslashes before , = or space, and a row whose backslashes would make
+ * the server join its line with the next; for Rust a tab anywhere in a name. Newlines in string
  * field values are fine (the servers read them back). NA, NaN and Inf fields are left out; a row
  * with no field left is dropped and counted. NA tags are left out; tags go sorted by key. */
 #ifndef INFLUXTK_LINEPROTO_H
@@ -28,6 +32,10 @@ typedef struct {
   const char *const *str; /* LP_STRING: NULL = NA */
 } lp_column;
 
+/* Which parser reads the text: Go's (1.x, 2.x) keeps a backslash before any other character,
+ * Rust's (3.x) reads "\\" (two backslashes) as one. */
+typedef enum { LP_ESCAPE_GO = 0, LP_ESCAPE_RUST = 1 } lp_escaping;
+
 typedef struct {
   const char *const *measurement; /* per row; or one name for all rows when measurement_one */
   int measurement_one;
@@ -37,6 +45,7 @@ typedef struct {
   size_t nfields;
   const int64_t *time;  /* timestamps in the request precision; NULL: no timestamps */
   size_t nrow;
+  lp_escaping escaping;
 } lp_input;
 
 typedef struct {

@@ -159,16 +159,18 @@ static bytebuf *guarded_buffers(SEXP *guard) {
 }
 
 /* spec: list(measurement = chr (1 or n), tags = named list of chr, fields = named list,
- * time = integer64 or NULL, nrow = int). Returns list(batches, first, last, lines, dropped) or
+ * time = integer64 or NULL, nrow = int, escaping = "go" or "rust" (lineproto.h)). Returns list(batches, first, last, lines, dropped) or
  * list(error = list(row, column, message)). */
 SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip) {
   SEXP meas = list_get(spec, "measurement"), tags = list_get(spec, "tags"), fields = list_get(spec, "fields");
   SEXP time = list_get(spec, "time");
+  const char *escaping = scalar_string_or_null(list_get(spec, "escaping"));
   int n = Rf_asInteger(list_get(spec, "nrow"));
   int bs = Rf_asInteger(batch_size);
   if (TYPEOF(meas) != STRSXP || TYPEOF(tags) != VECSXP || TYPEOF(fields) != VECSXP || n == NA_INTEGER || n < 0 ||
       bs == NA_INTEGER || bs < 1 || (XLENGTH(meas) != 1 && XLENGTH(meas) != n) ||
-      (time != R_NilValue && (TYPEOF(time) != REALSXP || XLENGTH(time) != n)))
+      (time != R_NilValue && (TYPEOF(time) != REALSXP || XLENGTH(time) != n)) || escaping == NULL ||
+      (strcmp(escaping, "go") != 0 && strcmp(escaping, "rust") != 0))
     Rf_error("bad serialization spec");
   lp_input in;
   memset(&in, 0, sizeof in);
@@ -180,6 +182,7 @@ SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip) {
   in.nfields = (size_t) XLENGTH(fields);
   in.time = time == R_NilValue ? NULL : (const int64_t *) REAL(time);
   in.nrow = (size_t) n;
+  in.escaping = strcmp(escaping, "rust") == 0 ? LP_ESCAPE_RUST : LP_ESCAPE_GO;
 
   size_t *order = (size_t *) R_alloc(in.ntags + 1, sizeof *order);
   lp_tag_order(&in, order);

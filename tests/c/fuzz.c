@@ -1,7 +1,8 @@
 /* Mutation fuzzer for the plain-C cores, meant to run under AddressSanitizer, UndefinedBehavior-
  * Sanitizer and LeakSanitizer: every registered decoder (decoder.h: v1 MessagePack, Flux CSV, ...)
  * through the interface request.c uses, fed in random pieces with random options, the decoder
- * registry's lookups, the JSON reader, the InfluxQL and Flux dialects, the line-protocol writer,
+ * registry's lookups, the JSON reader, the InfluxQL and Flux dialects, the line-protocol writer
+ * (for both parsers; what it writes for 3.x's is read back by a model of that parser),
  * the UTF-8 repair, the SQL dialect (whose text is checked to be well formed), and the time,
  * duration and base64 parsers. Seeds are the recorded
  * fixtures given on the command line and hostile bodies built here (generated_seeds): MessagePack
@@ -297,6 +298,99 @@ static void run_sql(const char *s, size_t len) {
   bytebuf_free(&b);
 }
 
+/* A model of InfluxDB 3.x's line-protocol parser (crate influxdb_line_protocol, src/lib.rs), as
+ * far as the writer's lines need it: every name and string value the writer accepts must read
+ * back as exactly the text given. Returns 0 when `line` (NUL-terminated) reads back as the
+ * measurement, tag and string field `want` and the float field v. */
+static int rust_name(const char **p, const char *stops, const char *escapable, char *out) {
+  const char *q = *p;
+  size_t o = 0;
+  while (*q && !strchr(stops, *q) && *q != ' ' && *q != '\t' && *q != '\n') {
+    if (*q != '\\') { out[o++] = *q++; continue; }
+    if (q[1] && strchr(escapable, q[1])) { out[o++] = q[1]; q += 2; continue; }
+    out[o++] = *q++;  /* an unknown escape keeps the backslash and the character after it */
+    if (*q) {
+      size_t k = (*q & 0x80) == 0 ? 1 : (*q & 0xE0) == 0xC0 ? 2 : (*q & 0xF0) == 0xE0 ? 3 : 4;
+      while (k-- && *q) out[o++] = *q++;
+    }
+  }
+  out[o] = '\0';
+  if (q == *p || (o > 0 && out[o - 1] == '\\')) return -1; /* empty, or ends in a backslash */
+  *p = q;
+  return 0;
+}
+
+static int rust_reads_back(const char *line, const char *want) {
+  size_t n = strlen(line) + 1;
+  char *got = malloc(n);
+  const char *p = line;
+  int bad = 0;
+  while (*p == ' ' || *p == '\t' || *p == '\n') p++;
+  bad |= *p == '#';
+  bad |= bad || rust_name(&p, ",", ", \\", got) || strcmp(got, want) || *p++ != ',';
+  bad |= bad || rust_name(&p, "=", ",= \\", got) || strcmp(got, want) || *p++ != '=';
+  bad |= bad || rust_name(&p, ",", ",= \\", got) || strcmp(got, want) || *p++ != ' ';
+  bad |= bad || rust_name(&p, "=", ",= \\", got) || strcmp(got, want) || *p++ != '=' || *p++ != '"';
+  if (!bad) { /* a string value: \" and \\ are the escapes, a lone backslash is kept */
+    size_t o = 0;
+    while (*p && *p != '"') {
+      if (*p == '\\' && (p[1] == '"' || p[1] == '\\')) p++;
+      got[o++] = *p++;
+    }
+    got[o] = '\0';
+    bad = *p++ != '"' || strcmp(got, want) != 0 || strncmp(p, ",v=", 3) != 0;
+  }
+  free(got);
+  return bad;
+}
+
+/* Text made of the characters that escaping is about, to reach what random bytes rarely do. */
+static size_t hostile_name(char *s, size_t cap) {
+  static const char *const parts[] = {"\\", "\\\\", ",", "=", " ", "\"", "#", "\t", "a", "\xc3\xa9", "\\ ", "\\\""};
+  size_t n = 0, k = 1 + below(8);
+  for (size_t i = 0; i < k; i++) {
+    const char *part = parts[below(sizeof parts / sizeof parts[0])];
+    size_t len = strlen(part);
+    if (n + len >= cap) break;
+    memcpy(s + n, part, len);
+    n += len;
+  }
+  s[n] = '\0';
+  return n;
+}
+
+/* The writer with the text as every name and value, for both parsers; on 3.x's the line must
+ * read back exactly, and both must give one line (the servers' splitter sees no more). */
+static void run_writer(const char *s, size_t len) {
+  const char *meas[1] = {s};
+  const char *strs[1] = {s};
+  double dbl[1] = {(double) len};
+  lp_column tag = {s, LP_STRING, NULL, NULL, NULL, strs};
+  lp_column fields[2] = {{s, LP_STRING, NULL, NULL, NULL, strs}, {"v", LP_DOUBLE, dbl, NULL, NULL, NULL}};
+  int64_t when[1] = {(int64_t) len};
+  for (int esc = LP_ESCAPE_GO; esc <= LP_ESCAPE_RUST; esc++) {
+    lp_input in = {meas, 1, &tag, 1, fields, 2, when, 1, (lp_escaping) esc};
+    lp_error err;
+    bytebuf lp;
+    bytebuf_init(&lp);
+    size_t order[1], lines = 0, dropped = 0;
+    lp_tag_order(&in, order);
+    if (lp_validate(&in, order, &err) == LP_OK) {
+      if (lp_write(&in, order, 0, 1, &lp, &lines, &dropped) != LP_OK || lines != 1) abort();
+      if (bytebuf_append(&lp, "", 1) != 0) abort();
+      if (esc == LP_ESCAPE_RUST && rust_reads_back((const char *) lp.data, s) != 0) {
+        fprintf(stderr, "3.x would not read back [%s] from [%s]\n", s, (const char *) lp.data);
+        abort();
+      }
+    } else if (esc == LP_ESCAPE_RUST && len > 0 && s[0] != '#' && !strpbrk(s, "\t\n\r") && s[len - 1] != '\\' &&
+               utf8_is_clean(s, len)) {
+      fprintf(stderr, "3.x could store [%s] but the writer refused it: %s\n", s, err.message);
+      abort();
+    }
+    bytebuf_free(&lp);
+  }
+}
+
 static void run_text(const unsigned char *buf, size_t len) {
   run_utf8(buf, len);
   json_doc doc;
@@ -320,23 +414,9 @@ static void run_text(const unsigned char *buf, size_t len) {
   unsigned char *raw = malloc(len / 4 * 3 + 4);
   base64_decode(s, len, raw);
   free(raw);
-  /* the line-protocol writer with the text as every name and value */
-  const char *meas[1] = {s};
-  const char *strs[1] = {s};
-  double dbl[1] = {(double) len};
-  lp_column tag = {s, LP_STRING, NULL, NULL, NULL, strs};
-  lp_column fields[2] = {{s, LP_STRING, NULL, NULL, NULL, strs}, {"v", LP_DOUBLE, dbl, NULL, NULL, NULL}};
-  int64_t when[1] = {(int64_t) len};
-  lp_input in = {meas, 1, &tag, 1, fields, 2, when, 1};
-  lp_error err;
-  bytebuf lp;
-  bytebuf_init(&lp);
-  size_t order[1], lines = 0, dropped = 0;
-  lp_tag_order(&in, order);
-  if (lp_validate(&in, order, &err) == LP_OK) {
-    if (lp_write(&in, order, 0, 1, &lp, &lines, &dropped) != LP_OK || lines != 1) abort();
-  }
-  bytebuf_free(&lp);
+  run_writer(s, len);
+  char name[64];
+  run_writer(name, hostile_name(name, sizeof name));
   bytebuf b;
   bytebuf_init(&b);
   flux_quote_string(&b, s, len);
@@ -384,7 +464,7 @@ static long check_doubles(long n) {
   const char *meas[1] = {"m"};
   double v[1];
   lp_column field = {"v", LP_DOUBLE, v, NULL, NULL, NULL};
-  lp_input in = {meas, 1, NULL, 0, &field, 1, NULL, 1};
+  lp_input in = {meas, 1, NULL, 0, &field, 1, NULL, 1, LP_ESCAPE_GO};
   bytebuf out;
   bytebuf_init(&out);
   for (long i = 0; i < n; i++) {

@@ -11,7 +11,7 @@ under_gctorture <- function(f) {
 lp_spec <- function(df, measurement = "m", tags = character()) {
   fields <- setdiff(names(df), tags)
   list(measurement = measurement, tags = lapply(df[tags], as.character), fields = as.list(df[fields]),
-       time = NULL, nrow = nrow(df))
+       time = NULL, nrow = nrow(df), escaping = "go")
 }
 
 test_that("batch bounds survive a garbage collection at every allocation", {
@@ -33,7 +33,7 @@ test_that("batch bounds survive a garbage collection at every allocation", {
   expect_identical(err$row, 1L)
   expect_identical(err$column, "k")
   num <- list(measurement = "m", tags = list(d = c(1e5, NA, 1e-7), i = c(2L, NA, 3L), b = c(TRUE, NA, FALSE)),
-              fields = list(v = c(1, 2, 5e-324)), time = NULL, nrow = 3L)
+              fields = list(v = c(1, 2, 5e-324)), time = NULL, nrow = 3L, escaping = "go")
   text <- under_gctorture(function() .Call(influxdbtoolkit:::C_lp_serialize, num, .Machine$integer.max, FALSE))
   expect_identical(text$batches, c("m,b=TRUE,d=100000,i=2 v=1", "m v=2", "m,b=FALSE,d=0.0000001,i=3 v=5e-324"))
   z <- under_gctorture(function() .Call(influxdbtoolkit:::C_gzip, charToRaw("m v=1\n"), 2L))
@@ -58,12 +58,12 @@ test_that("gzip streams its input through deflate in pieces and round-trips", {
   expect_error(.Call(influxdbtoolkit:::C_gzip, "text", 0L))
 })
 
-dry <- function(df, measurement = "m", ...) {
-  con <- influx_connect("http://127.0.0.1:9", version = "v1")
+dry <- function(df, measurement = "m", ..., version = "v1") {
+  con <- influx_connect("http://127.0.0.1:9", version = version)
   as.character(influx_write(con, df, measurement, time = NULL, dry_run = TRUE, ...))
 }
-refused <- function(df, measurement = "m", ...) {
-  con <- influx_connect("http://127.0.0.1:9", version = "v1", writable = TRUE)
+refused <- function(df, measurement = "m", ..., version = "v1") {
+  con <- influx_connect("http://127.0.0.1:9", version = version, writable = TRUE)
   expect_error(influx_write(con, df, measurement, time = NULL, ...), class = "influx_error_argument")
 }
 one <- function(name, value = 1) stats::setNames(data.frame(value, check.names = FALSE), name)
@@ -190,4 +190,100 @@ test_that("an error about a column whose name is not UTF-8 is itself valid text"
   e <- expect_error(influx_write(con, df, "m", time = NULL, dry_run = TRUE), class = "influx_error_argument")
   expect_true(validUTF8(e$column))
   expect_true(startsWith(long, e$column))
+})
+
+# Go's parser (1.x, 2.x) keeps a backslash that escapes nothing; Rust's (3.x) reads "\\" as one
+# backslash, so there every backslash of a name is doubled. The texts below are what each parser
+# needs to read back exactly the name given.
+tag_line <- function(key, value, version) {
+  dry(stats::setNames(data.frame(value, 1, stringsAsFactors = FALSE), c(key, "v")), tags = key, version = version)
+}
+
+test_that("the escaping follows the connection's generation, not a fixed parser", {
+  expect_identical(influxdbtoolkit:::line_protocol_escaping(influx_connect("http://127.0.0.1:9", version = "v1")), "go")
+  expect_identical(influxdbtoolkit:::line_protocol_escaping(influx_connect("http://127.0.0.1:9", version = "v2")), "go")
+  expect_identical(influxdbtoolkit:::line_protocol_escaping(influx_connect("http://127.0.0.1:9", version = "v3")), "rust")
+  for (v in c("v1", "v2")) expect_identical(tag_line("k", "\\ east", v), "m,k=\\\\ east v=1")
+  expect_identical(tag_line("k", "\\ east", "v3"), "m,k=\\\\\\ east v=1")
+})
+
+test_that("tag keys and values with backslashes are written for Rust's parser on 3.x", {
+  # Rust: "\\" is a backslash, "\," "\=" "\ " the bare character, in keys and values alike.
+  expect_identical(tag_line("regions", "\\ east", "v3"), "m,regions=\\\\\\ east v=1")
+  expect_identical(tag_line("regions", "two\\back", "v3"), "m,regions=two\\\\back v=1")
+  expect_identical(tag_line("regions", "east\\ ", "v3"), "m,regions=east\\\\\\  v=1")
+  expect_identical(tag_line("regions", "\\,,=east", "v3"), "m,regions=\\\\\\,\\,\\=east v=1")
+  expect_identical(tag_line("reg\\=ion", "east", "v3"), "m,reg\\\\\\=ion=east v=1")
+  expect_identical(tag_line("k", "a\\\"b", "v3"), "m,k=a\\\\\"b v=1")
+  expect_identical(tag_line("k", "\\\\x", "v3"), "m,k=\\\\\\\\x v=1")
+  # ...where Go keeps the lone backslashes as they are
+  expect_identical(tag_line("regions", "two\\back", "v1"), "m,regions=two\\back v=1")
+  expect_identical(tag_line("reg\\=ion", "east", "v2"), "m,reg\\\\=ion=east v=1")
+})
+
+test_that("measurements and field keys with backslashes are written for Rust's parser on 3.x", {
+  # Go cannot store these measurements (it unescapes them twice); Rust reads them back exactly.
+  m3 <- function(m) dry(one("v"), m, version = "v3")
+  expect_identical(m3("a\\b"), "a\\\\b v=1")
+  expect_identical(m3("cpu\\=load"), "cpu\\\\=load v=1")
+  expect_identical(m3("\\ east"), "\\\\\\ east v=1")
+  expect_identical(m3("a\\,b"), "a\\\\\\,b v=1")
+  expect_identical(m3("a\\\"b"), "a\\\\\"b v=1")
+  expect_identical(m3("cpu=load"), "cpu=load v=1")
+  expect_identical(m3(" lead"), "\\ lead v=1")
+  for (m in c("cpu\\=load", "\\ east", "a\\,b")) refused(one("v"), m, version = "v2")
+  f3 <- function(k) dry(one(k), version = "v3")
+  expect_identical(f3("a\\\"b"), "m a\\\\\"b=1")
+  expect_identical(f3("a\\,b"), "m a\\\\\\,b=1")
+  expect_identical(f3("a\\\\,b"), "m a\\\\\\\\\\,b=1")
+  expect_identical(f3("\\ east"), "m \\\\\\ east=1")
+  expect_identical(f3("com,ma"), "m com\\,ma=1")
+  refused(one("a\\,b"), version = "v1")
+})
+
+test_that("string field values are escaped alike for every parser", {
+  # Both parsers read \" and \\ in a quoted string; a value ending in a backslash is fine there.
+  s <- data.frame(s = c("say \"hi\"", "back\\slash\\\\", "x\\", "\\\"", "tab\tchar"), stringsAsFactors = FALSE)
+  want <- c("m s=\"say \\\"hi\\\"\"", "m s=\"back\\\\slash\\\\\\\\\"", "m s=\"x\\\\\"", "m s=\"\\\\\\\"\"",
+            "m s=\"tab\tchar\"")
+  for (v in c("v1", "v2", "v3")) expect_identical(dry(s, tags = character(), fields = "s", version = v), want, info = v)
+})
+
+test_that("what Rust's parser cannot read back is refused on 3.x, and only there", {
+  # A tab ends a name for Rust (no escape makes it literal); Go keeps a tab inside a name.
+  for (df in list(data.frame(k = "\tv", v = 1), data.frame(k = "a\tb", v = 1))) {
+    e <- refused(df, tags = "k", version = "v3")
+    expect_match(conditionMessage(e), "tab")
+  }
+  expect_identical(tag_line("k", "a\tb", "v1"), "m,k=a\tb v=1")
+  e <- refused(one("v"), "a\tb", version = "v3")
+  expect_identical(e$column, "measurement")
+  expect_identical(dry(one("v"), "a\tb", version = "v1"), "a\tb v=1")
+  refused(one("a\tb"), version = "v3")
+  refused(stats::setNames(data.frame("x", 1), c("a\tb", "v")), tags = "a\tb", version = "v3")
+  # Rust refuses a name that reads back ending in a backslash, as Go cannot write one.
+  for (v in c("v1", "v3")) {
+    refused(data.frame(k = "ends\\", v = 1), tags = "k", version = v)
+    refused(data.frame(k = "ends\\\\", v = 1), tags = "k", version = v)
+    refused(one("x\\"), version = v)
+    expect_identical(refused(one("v"), "x\\", version = v)$column, "measurement")
+    expect_match(conditionMessage(refused(one("v"), "#hash", version = v)), "comment")
+    refused(data.frame(k = "a\nb", v = 1), tags = "k", version = v)
+  }
+  # The row Go's line splitter would join with the next is plain text for Rust: every backslash
+  # there is paired, so the splitter never sees a quote where there is none.
+  df <- data.frame(`\\ k` = "v\"x", v = 1, check.names = FALSE, stringsAsFactors = FALSE)
+  refused(df, tags = "\\ k", version = "v1")
+  expect_identical(dry(df, tags = "\\ k", version = "v3"), "m,\\\\\\ k=v\"x v=1")
+})
+
+test_that("the Rust escaping survives garbage collection in the writer", {
+  spec <- lp_spec(data.frame(k = c("\\ a", "b\\c"), v = c(1, 2), stringsAsFactors = FALSE), tags = "k")
+  spec$escaping <- "rust"
+  out <- under_gctorture(function() .Call(influxdbtoolkit:::C_lp_serialize, spec, 5L, FALSE))
+  expect_identical(rawToChar(out$batches[[1]]), "m,k=\\\\\\ a v=1\nm,k=b\\\\c v=2\n")
+  spec$escaping <- "perl"
+  expect_error(.Call(influxdbtoolkit:::C_lp_serialize, spec, 5L, FALSE), "bad serialization spec")
+  spec$escaping <- NULL
+  expect_error(.Call(influxdbtoolkit:::C_lp_serialize, spec, 5L, FALSE), "bad serialization spec")
 })

@@ -193,9 +193,16 @@ for_each_server("hostile names with backslashes, quotes and leading spaces are s
     }
     expect_true(m %in% influx_query(reader, "SHOW MEASUREMENTS")$name, info = m)
   }
-  # Refused before anything is sent: the server would skip, rename or lose these.
-  for (m in c("#hash", "cpu\\=load", "a\\\"b")) {
+  # Refused before anything is sent: the server would skip, rename or lose these. Go's parser
+  # (1.x, 2.x) cannot store a backslash before "=" or '"' in a measurement; Rust's (3.x) can.
+  go <- influxdbtoolkit:::line_protocol_escaping(admin) == "go"
+  for (m in c("#hash", if (go) c("cpu\\=load", "a\\\"b"))) {
     expect_error(influx_write(admin, df, m, tags = "reg\\=ion"), class = "influx_error_argument")
+  }
+  if (!go) {
+    m <- paste0(fresh_name("bs"), " cpu\\=load a\\\"b")
+    influx_write(admin, df, m, tags = "reg\\=ion")
+    expect_true(m %in% influx_query(reader, "SHOW MEASUREMENTS")$name, info = m)
   }
 })
 
