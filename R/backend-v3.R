@@ -44,7 +44,7 @@ run_query.influx_v3_connection <- function(con, query, language, target, params,
   frame$measurement <- TRUE
   frames <- lapply(texts, function(text) {
     v3_influxql_shape(v3_query(con, "influxql", text, target, params,
-                               v3_star_hints(con, "influxql", text, target, frame, call), call))
+                               v3_star_hints(con, "influxql", text, target, frame, call), call), text)
   })
   if (length(frames) == 1L) return(frames[[1]])
   stats::setNames(frames, texts)
@@ -53,7 +53,9 @@ run_query.influx_v3_connection <- function(con, query, language, target, params,
 #' @export
 series_language.influx_v3_connection <- function(con, language, call) {
   if (language == "influxql") {
-    abort_unsupported(con, "time series through InfluxQL (3.x has no tz(); use language = \"sql\")", call)
+    # 3.x's InfluxQL has GROUP BY time() and tz(), but its fills (date_bin_gapfill) and window
+    # placement around clock changes are not what the SQL dialect has been checked against.
+    abort_unsupported(con, "time series through InfluxQL (on 3.x they are read through SQL, the dialect checked against 1.x's windows; use language = \"sql\")", call)
   }
   "sql"
 }
@@ -281,7 +283,14 @@ v3_query_failed <- function(e, language, query, call) {
 # The 1.x shape of an InfluxQL answer: the decoder already made `iox::measurement` a
 # `measurement` column where several measurements came back; SHOW DATABASES names its column
 # `name` (and lists no deleted database), SHOW RETENTION POLICIES drops the database column.
-v3_influxql_shape <- function(df) {
+v3_influxql_shape <- function(df, query) {
+  # 1.x lists the tags of GROUP BY by name; 3.x in the order GROUP BY names them
+  tags <- intersect(v3_group_by_tags(query), names(df))
+  if (length(tags) > 1) {
+    order <- names(df)
+    order[match(tags, order)] <- sort(tags, method = "radix")
+    df <- df[order]
+  }
   # 1.x lists the union of several measurements' columns by name
   if ("measurement" %in% names(df)) {
     first <- intersect(c("measurement", "time", "time_ns"), names(df))
@@ -294,6 +303,18 @@ v3_influxql_shape <- function(df) {
   names(df)[names(df) == "iox::database"] <- "name"
   rownames(df) <- NULL
   df
+}
+
+# The tags an InfluxQL statement names in GROUP BY (not time(), not *).
+v3_group_by_tags <- function(query) {
+  m <- regmatches(query, regexec("\\bGROUP\\s+BY\\s+(.*)$", query, ignore.case = TRUE, perl = TRUE))[[1]]
+  if (length(m) == 0) return(character())
+  clause <- sub("\\s+(fill|ORDER|LIMIT|OFFSET|SLIMIT|SOFFSET|tz)\\b.*$", "", m[2], ignore.case = TRUE, perl = TRUE)
+  items <- regmatches(clause, gregexpr('"(?:[^"\\\\]|\\\\.)*"|[^,\\s]+', clause, perl = TRUE))[[1]]
+  items <- items[!grepl("^(time|\\*)$|\\(", items, ignore.case = TRUE)]
+  quoted <- startsWith(items, '"')
+  items[quoted] <- gsub('\\\\(.)', "\\1", substr(items[quoted], 2, nchar(items[quoted]) - 1))
+  items
 }
 
 # `SELECT * FROM <one table>`: the table's columns and types from information_schema, so that a
@@ -365,9 +386,15 @@ v3_chunks <- function(s) {
   span <- getOption("influxdbtoolkit.v3_chunk_hours", 70) * 3600
   if (!is.numeric(span) || length(span) != 1 || !(span > 0)) abort_argument("option influxdbtoolkit.v3_chunk_hours must be a positive number", NULL)
   if (is.null(s$every)) {
-    bounds <- unique(c(seq(s$start, s$end, by = span), s$end))
-    k <- seq_len(length(bounds) - 1L)
-    return(list(data_start = bounds[k], stop = bounds[k + 1L]))
+    # The chunks any server gets, each cut further only where it is longer than the cap.
+    chunks <- query_chunks(s$start, s$end, NULL, 0, s$tz)
+    cut <- lapply(seq_along(chunks$stop), function(i) {
+      from <- chunks$data_start[i]
+      n <- ceiling((chunks$stop[i] - from) / span)
+      from + (seq_len(n) - 1) * (chunks$stop[i] - from) / n
+    })
+    starts <- unlist(cut)
+    return(list(data_start = starts, stop = c(starts[-1], s$end)))
   }
   old <- options(influxdbtoolkit.chunk_windows = max(1, floor(span / s$every)))
   on.exit(options(old))
@@ -381,6 +408,11 @@ v3_series_range <- function(s, from, to, fetch) {
   s$start <- from
   s$end <- to
   s$progress <- FALSE
+  # v3_chunks() cut the range already: points in one request here, whatever chunk_seconds says
+  if (is.null(s$every)) {
+    old <- options(influxdbtoolkit.chunk_seconds = to - from + 1)
+    on.exit(options(old))
+  }
   tryCatch(series_by_chunks(s, fetch), influx_error_file_limit = function(e) {
     cuts <- if (is.null(s$every)) {
       if (to - from > 0.002) from + (to - from) / 2 else numeric()
@@ -388,11 +420,21 @@ v3_series_range <- function(s, from, to, fetch) {
       g <- window_grid(window_start(from, s$every, s$offset, s$tz), to, s$every, s$offset, s$tz)
       g[g > from & g < to]
     }
-    if (length(cuts) == 0) stop(e)
+    if (length(cuts) == 0) v3_window_too_long(e, s)
     mid <- cuts[ceiling(length(cuts) / 2)]
     parts <- list(v3_series_range(s, from, mid, fetch), v3_series_range(s, mid, to, fetch))
     out <- bind_frames(parts, c("time", s$group_by, s$fields), s$tz, text_columns = s$group_by)
     attr(out, "queries") <- c(attr(parts[[1]], "queries"), attr(parts[[2]], "queries"))
     out
   })
+}
+
+# One window is one aggregate over its whole range: it cannot be split between requests and
+# recombined for every aggregate (a median of parts is not the median), so a window over more
+# files than the server reads is refused, with what to do instead.
+v3_window_too_long <- function(e, s) {
+  e$message <- paste0(sub("\n.*", "", e$message), "\nOne window of ", format(s$every / 3600), " hours",
+                      " covers more Parquet files than InfluxDB 3 reads per query (--query-file-limit): ",
+                      "use a shorter `every` and aggregate in R, or raise the server's file limit")
+  stop(e)
 }

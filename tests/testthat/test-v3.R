@@ -250,6 +250,50 @@ test_that("influx_timeseries fetches long ranges in chunks and gives the frame o
   expect_identical(small, hourly)
 })
 
+test_that("a window longer than the file limit is one request, refused with what to do instead", {
+  srv <- v3_server()
+  con <- v3_fresh(srv)
+  on.exit(v3_drop(con), add = TRUE)
+  write_80_hours(con)
+  # one Monday week over 80 hours of 10-minute files: a weekly mean is one aggregate over all of them
+  e <- expect_error(influx_timeseries(con, "meter", "v", start = utc("2024-01-01"), end = utc("2024-01-08"),
+                                      aggregate = "mean", every = "1w"), class = "influx_error_file_limit")
+  expect_match(conditionMessage(e), "One window of 168 hours", fixed = TRUE)
+  expect_match(conditionMessage(e), "shorter `every`", fixed = TRUE)
+  expect_no_match(conditionMessage(e), "influx_timeseries()", fixed = TRUE)
+})
+
+test_that("3.x chunks: never a window cut in two, and the cap cuts only chunks longer than it", {
+  s <- list(start = as.double(as.POSIXct("2024-10-14", tz = "Europe/Zurich")),
+            end = as.double(as.POSIXct("2024-11-04", tz = "Europe/Zurich")),
+            every = 604800, offset = 4 * 86400, tz = "Europe/Zurich")
+  chunks <- influxdbtoolkit:::v3_chunks(s)
+  # three Monday weeks, the middle one 169 hours long (the clocks go back on 27 October)
+  expect_identical(format(.POSIXct(chunks$data_start, tz = s$tz), "%Y-%m-%d %H:%M"), paste(c("2024-10-14", "2024-10-21", "2024-10-28"), "00:00"))
+  expect_identical(diff(c(chunks$data_start, s$end)) / 3600, c(168, 169, 168))
+  # points: the chunks of chunk_seconds stay as they are; a longer one is cut in equal parts under the cap
+  p <- list(start = as.double(as.POSIXct("2024-03-29", tz = "Europe/Zurich")),
+            end = as.double(as.POSIXct("2024-04-02", tz = "Europe/Zurich")), every = NULL, tz = "Europe/Zurich")
+  six <- with_options(list(influxdbtoolkit.chunk_seconds = 6 * 3600), influxdbtoolkit:::v3_chunks(p))
+  expect_length(six$stop, 16L) # 95 hours (summer time begins on 31 March) in 6-hour chunks
+  expect_true(all(six$stop - six$data_start <= 6 * 3600))
+  whole <- influxdbtoolkit:::v3_chunks(p)
+  expect_identical(diff(c(whole$data_start, p$end)), rep(95 * 3600 / 2, 2))
+  expect_identical(whole$stop[2], p$end)
+})
+
+test_that("InfluxQL GROUP BY tags come in the 1.x order, by name", {
+  tags <- influxdbtoolkit:::v3_group_by_tags
+  expect_identical(tags("SELECT v FROM m GROUP BY room, floor"), c("room", "floor"))
+  expect_identical(tags('SELECT mean(v) FROM m WHERE time > 0 GROUP BY time(1h), "b\\"x",a fill(null) tz(\'UTC\')'), c('b"x', "a"))
+  expect_identical(tags("select v from m group by time (1h), * limit 3"), character())
+  expect_identical(tags("SELECT v FROM m"), character())
+  df <- data.frame(time = 1:2, room = c("r1", "r2"), floor = c("f1", "f1"), v = 1:2, stringsAsFactors = FALSE)
+  shaped <- influxdbtoolkit:::v3_influxql_shape(df, "SELECT v FROM m GROUP BY room, floor")
+  expect_identical(names(shaped), c("time", "floor", "room", "v"))
+  expect_identical(shaped$room, c("r1", "r2"))
+})
+
 test_that("influx_timeseries: fills, long shape, and names the table lacks as 1.x answers them", {
   srv <- v3_server()
   con <- v3_fresh(srv)
