@@ -123,8 +123,39 @@ list_tag_values.influx_v3_connection <- function(con, target, measurement, key, 
   if (!identical(schema[key][[1]], "tag")) return(data.frame(value = character(), stringsAsFactors = FALSE))
   col <- sql_ident(key)
   q <- sprintf("SELECT DISTINCT CAST(%s AS VARCHAR) AS value FROM %s WHERE %s IS NOT NULL", col, sql_ident(measurement), col)
-  df <- v3_query(con, "sql", q, target, NULL, v3_frame(con, c(value = "string"), call), call)
-  data.frame(value = sort(df$value, method = "radix"), stringsAsFactors = FALSE)
+  distinct <- function(range) {
+    text <- if (is.null(range)) q else paste(q, "AND", range)
+    v3_query(con, "sql", text, target, NULL, v3_frame(con, c(value = "string"), call), call)$value
+  }
+  values <- tryCatch(distinct(NULL), influx_error_file_limit = function(e) {
+    v3_distinct_in_parts(con, target, measurement, distinct, e, call)
+  })
+  data.frame(value = sort(unique(values), method = "radix"), stringsAsFactors = FALSE)
+}
+
+# The values of a tag over a table longer than 3.x Core reads in one query (InfluxQL's SHOW TAG
+# VALUES on 3.x looks at the last day only, unless given a time range): the table's time span
+# from its Parquet files (system.parquet_files, metadata), walked in chunks of v3_chunk_hours,
+# plus the data before and after every file (not yet persisted), which touches no file.
+v3_distinct_in_parts <- function(con, db, table, distinct, refusal, call) {
+  q <- paste("SELECT CAST(min(min_time) / 1000000000 AS DOUBLE) AS lo, CAST(max(max_time) / 1000000000 AS DOUBLE) AS hi",
+             "FROM system.parquet_files WHERE table_name = $table")
+  span <- v3_query(con, "sql", q, db, list(table = table), v3_frame(con, c(lo = "float", hi = "float"), call), call)
+  if (nrow(span) != 1 || is.na(span$lo) || is.na(span$hi)) stop(refusal)
+  # whole seconds around the files' first and last nanoseconds (the division truncates)
+  from <- span$lo - 1
+  to <- span$hi + 2
+  at <- function(t) sprintf("time %s TIMESTAMP '%s'", c(">=", "<"), format(.POSIXct(t, tz = "UTC"), "%Y-%m-%dT%H:%M:%SZ", tz = "UTC"))
+  walk <- function(a, b) {
+    tryCatch(distinct(paste(at(c(a, b)), collapse = " AND ")), influx_error_file_limit = function(e) {
+      if (b - a < 2) stop(e)
+      mid <- a + floor((b - a) / 2)
+      c(walk(a, mid), walk(mid, b))
+    })
+  }
+  bounds <- unique(c(seq(from, to, by = max(1, floor(v3_chunk_seconds()))), to))
+  parts <- lapply(seq_len(length(bounds) - 1L), function(i) walk(bounds[i], bounds[i + 1L]))
+  c(distinct(at(from)[2]), unlist(parts), distinct(at(to)[1]))
 }
 
 #' @export
@@ -380,11 +411,17 @@ v3_result_type <- function(type, aggregate) {
 
 # ---- long ranges ---------------------------------------------------------------------------
 
+# The time one 3.x request covers at most: getOption("influxdbtoolkit.v3_chunk_hours", 70).
+v3_chunk_seconds <- function() {
+  span <- getOption("influxdbtoolkit.v3_chunk_hours", 70) * 3600
+  if (!is.numeric(span) || length(span) != 1 || !(span > 0)) abort_argument("option influxdbtoolkit.v3_chunk_hours must be a positive number", NULL)
+  span
+}
+
 # The first cut of [start, end): window-aligned chunks of at most v3_chunk_hours of time each
 # (at least one window), as list(data_start, stop).
 v3_chunks <- function(s) {
-  span <- getOption("influxdbtoolkit.v3_chunk_hours", 70) * 3600
-  if (!is.numeric(span) || length(span) != 1 || !(span > 0)) abort_argument("option influxdbtoolkit.v3_chunk_hours must be a positive number", NULL)
+  span <- v3_chunk_seconds()
   if (is.null(s$every)) {
     # The chunks any server gets, each cut further only where it is longer than the cap.
     chunks <- query_chunks(s$start, s$end, NULL, 0, s$tz)

@@ -263,6 +263,27 @@ test_that("a window longer than the file limit is one request, refused with what
   expect_no_match(conditionMessage(e), "influx_timeseries()", fixed = TRUE)
 })
 
+test_that("tag values of a table longer than the file limit: walked in chunks over its files' time span", {
+  srv <- v3_server()
+  con <- v3_fresh(srv)
+  on.exit(v3_drop(con), add = TRUE)
+  write_80_hours(con)
+  # a value in the first file only, one in the last only, one in the middle
+  v3_lines(con, c("meter,site=first v=1 1704067201", "meter,site=last v=1 1704354659", "meter,site=mid v=1 1704200000"),
+           precision = "s")
+  want <- data.frame(value = c("a", "b", "first", "last", "mid"))
+  expect_identical(influx_tag_values(con, "meter", "site"), want)
+  expect_identical(with_options(list(influxdbtoolkit.v3_chunk_hours = 5), influx_tag_values(con, "meter", "site")), want)
+  # a chunk refused all the same is halved (chunks longer than the limit)
+  expect_identical(with_options(list(influxdbtoolkit.v3_chunk_hours = 200), influx_tag_values(con, "meter", "site")), want)
+  # the table's span comes from system.parquet_files, as on the server: files with their first and last times
+  files <- influx_query(con, paste("SELECT count(*) AS n, CAST(min(min_time) / 1000000000 AS DOUBLE) AS lo,",
+                                   "CAST(max(max_time) / 1000000000 AS DOUBLE) AS hi FROM system.parquet_files WHERE table_name = 'meter'"))
+  expect_identical(files$n, 480L)
+  expect_identical(files$lo, 1704067200)
+  expect_identical(files$hi, 1704354659)
+})
+
 test_that("3.x chunks: never a window cut in two, and the cap cuts only chunks longer than it", {
   s <- list(start = as.double(as.POSIXct("2024-10-14", tz = "Europe/Zurich")),
             end = as.double(as.POSIXct("2024-11-04", tz = "Europe/Zurich")),

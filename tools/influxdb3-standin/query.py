@@ -170,7 +170,9 @@ def check_file_limit(db, tables, lo, hi, limit):
 
 
 def tables_named(db, sql):
-    """The tables of `db` a SQL text names (as words or quoted names)."""
+    """The tables of `db` a SQL text names (as words or quoted names; a string literal such as
+    table_name = 'cpu' names no table to scan)."""
+    sql = re.sub(r"'(?:[^']|'')*'", "''", sql)
     words = set(re.findall(r'"((?:[^"]|"")*)"|([A-Za-z_][A-Za-z0-9_]*)', sql))
     names = {a.replace('""', '"') or b for a, b in words}
     return [t for t in db.tables if t in names]

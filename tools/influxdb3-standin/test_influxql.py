@@ -155,6 +155,21 @@ class Limits(Base):
         with self.assertRaises(query.QueryError):
             query.run_sql(self.st, "db", "SELECT usage FROM cpu", None, 1)
 
+    def test_system_parquet_files_lists_each_tables_files(self):
+        # as the server's system table: the persisted files, with their first and last times
+        sql = ("SELECT table_name, row_count, min_time, max_time FROM system.parquet_files "
+               "WHERE table_name = 'cpu' ORDER BY min_time")
+        self.assertEqual(query.run_sql(self.st, "db", sql, None, 1).to_pylist(),
+                         [{"table_name": "cpu", "row_count": 4, "min_time": T0, "max_time": T0 + 180 * S}])
+        self.st.write("db", "cpu usage=1 %d" % (T0 + 3600 * S), "ns", True, T0)
+        rows = query.run_sql(self.st, "db", sql, None, 1).to_pylist()  # reading it is no file of a table
+        self.assertEqual([(r["row_count"], r["min_time"]) for r in rows], [(4, T0), (1, T0 + 3600 * S)])
+        names = query.run_sql(self.st, "db", "SELECT DISTINCT table_name FROM system.parquet_files ORDER BY 1", None, 1)
+        self.assertEqual(names.column(0).to_pylist(), ["cpu", "mem"])
+        tables = query.run_sql(self.st, "db", "SELECT table_name FROM information_schema.tables "
+                               "WHERE table_schema = 'iox' ORDER BY 1", None, 1)
+        self.assertEqual(tables.column(0).to_pylist(), ["cpu", "mem"])
+
 
 class Writes(Base):
     def test_types_are_fixed_by_the_first_write_and_lines_overwrite(self):
