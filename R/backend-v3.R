@@ -84,6 +84,12 @@ read_series.influx_v3_connection <- function(con, series, call) {
   frame$types <- types
   frame$columns <- names(types)
   fetch <- function(text) v3_query(con, "sql", text, s$target, NULL, frame, call)
+  # the points of a window too long for one request (see v3_window_from_points())
+  s$fetch_points <- function(text) {
+    f <- frame
+    f$types[present] <- schema[present]
+    v3_query(con, "sql", text, s$target, NULL, f, call)
+  }
   chunks <- v3_chunks(s)
   parts <- lapply(seq_along(chunks$stop), function(i) {
     v3_series_range(s, chunks$data_start[i], chunks$stop[i], fetch)
@@ -457,7 +463,7 @@ v3_series_range <- function(s, from, to, fetch) {
       g <- window_grid(window_start(from, s$every, s$offset, s$tz), to, s$every, s$offset, s$tz)
       g[g > from & g < to]
     }
-    if (length(cuts) == 0) v3_window_too_long(e, s)
+    if (length(cuts) == 0) return(v3_window_from_points(s, from, to, e))
     mid <- cuts[ceiling(length(cuts) / 2)]
     parts <- list(v3_series_range(s, from, mid, fetch), v3_series_range(s, mid, to, fetch))
     out <- bind_frames(parts, c("time", s$group_by, s$fields), s$tz, text_columns = s$group_by)
@@ -466,12 +472,43 @@ v3_series_range <- function(s, from, to, fetch) {
   })
 }
 
-# One window is one aggregate over its whole range: it cannot be split between requests and
-# recombined for every aggregate (a median of parts is not the median), so a window over more
-# files than the server reads is refused, with what to do instead.
-v3_window_too_long <- function(e, s) {
-  e$message <- paste0(sub("\n.*", "", e$message), "\nOne window of ", format(s$every / 3600), " hours",
-                      " covers more Parquet files than InfluxDB 3 reads per query (--query-file-limit): ",
-                      "use a shorter `every` and aggregate in R, or raise the server's file limit")
-  stop(e)
+# One window is one aggregate over its whole range, and a window over more files than the server
+# reads per query (a week of 10-minute files) cannot be asked for at once; a median or a standard
+# deviation of parts is not that of the whole. So its points are read in parts (halved until the
+# server takes them) and aggregated here, as the SQL dialect aggregates them.
+v3_window_from_points <- function(s, from, to, refusal) {
+  p <- s
+  p[c("every", "aggregate", "server_aggregate")] <- list(NULL)
+  p$offset <- 0
+  p$fill <- "none"
+  points <- tryCatch(v3_series_range(p, from, to, s$fetch_points), influx_error_file_limit = function(e) stop(refusal))
+  stamp <- window_start(from, s$every, s$offset, s$tz)
+  sid <- series_id(points, s$group_by)
+  rows <- which(!duplicated(sid))
+  out <- points[rows, c("time", s$group_by), drop = FALSE]
+  out$time <- .POSIXct(rep(stamp, length(rows)), tz = s$tz)
+  t <- as.double(points$time)
+  for (f in s$fields) {
+    v <- points[[f]]
+    out[[f]] <- unlist(lapply(sid[rows], function(k) {
+      x <- v[sid == k & !is.na(v)]
+      tx <- t[sid == k & !is.na(v)]
+      v3_aggregate_points(x, tx, s$server_aggregate, !identical(s$fill, "none"))
+    }))
+  }
+  rownames(out) <- NULL
+  attr(out, "queries") <- attr(points, "queries")
+  out
+}
+
+# One field's aggregate over the points `x` (no NA) at times `t`, as dialect_sql.c asks for it.
+v3_aggregate_points <- function(x, t, aggregate, create_empty) {
+  n <- length(x)
+  if (aggregate == "count") return(if (n == 0 && !create_empty) NA_integer_ else n)
+  if (n == 0) return(if (aggregate %in% c("mean", "median", "stddev")) NA_real_ else x[NA_integer_])
+  switch(aggregate,
+         mean = mean(as.double(x)), median = stats::median(as.double(x)),
+         min = min(x), max = max(x), sum = sum(x), spread = max(x) - min(x),
+         first = x[which.min(t)], last = x[length(t) + 1L - which.max(rev(t))],
+         stddev = if (n < 2) NA_real_ else stats::sd(as.double(x)))
 }

@@ -250,17 +250,34 @@ test_that("influx_timeseries fetches long ranges in chunks and gives the frame o
   expect_identical(small, hourly)
 })
 
-test_that("a window longer than the file limit is one request, refused with what to do instead", {
+test_that("a window over more files than 3.x reads at once is aggregated from its points, exactly", {
   srv <- v3_server()
   con <- v3_fresh(srv)
   on.exit(v3_drop(con), add = TRUE)
   write_80_hours(con)
-  # one Monday week over 80 hours of 10-minute files: a weekly mean is one aggregate over all of them
-  e <- expect_error(influx_timeseries(con, "meter", "v", start = utc("2024-01-01"), end = utc("2024-01-08"),
-                                      aggregate = "mean", every = "1w"), class = "influx_error_file_limit")
-  expect_match(conditionMessage(e), "One window of 168 hours", fixed = TRUE)
-  expect_match(conditionMessage(e), "shorter `every`", fixed = TRUE)
-  expect_no_match(conditionMessage(e), "influx_timeseries()", fixed = TRUE)
+  # one Monday week over 80 hours of 10-minute files, too many for one query: v = 0..479, sites a and b alternate
+  v3_lines(con, "meter,site=a w=7i 1704070000", precision = "s")
+  week <- function(agg, fill = "none") {
+    influx_timeseries(con, "meter", c("v", "w"), start = utc("2024-01-01"), end = utc("2024-01-08"),
+                      aggregate = agg, every = "1w", group_by = "site", fill = fill)
+  }
+  a <- seq(0, 478, 2)
+  b <- a + 1
+  want <- list(mean = c(mean(a), mean(b)), median = c(median(a), median(b)), min = c(0, 1), max = c(478, 479),
+               sum = c(sum(a), sum(b)), count = c(240, 240), first = c(0, 1), last = c(478, 479),
+               spread = c(478, 478), stddev = c(sd(a), sd(b)))
+  for (agg in names(want)) {
+    got <- week(agg)
+    expect_gt(length(attr(got, "queries")), 1L)
+    expect_identical(format(got$time, tz = "UTC"), rep("2024-01-01", 2), label = agg)
+    expect_identical(got$site, c("a", "b"))
+    expect_equal(as.double(got$v), want[[agg]], label = agg)
+  }
+  # a field with one point in one series: stddev of one value, and count where it has none
+  expect_equal(as.double(week("sum")$w), c(7, NA))
+  expect_equal(as.double(week("stddev")$w), c(NA_real_, NA_real_))
+  expect_equal(as.double(week("count")$w), c(1, NA))
+  expect_equal(as.double(week("count", fill = "null")$w), c(1, 0))
 })
 
 test_that("tag values of a table longer than the file limit: walked in chunks over its files' time span", {
