@@ -44,7 +44,7 @@ run_query.influx_v3_connection <- function(con, query, language, target, params,
   frame$measurement <- TRUE
   frames <- lapply(texts, function(text) {
     v3_influxql_shape(v3_query(con, "influxql", text, target, params,
-                               v3_star_hints(con, "influxql", text, target, frame, call), call))
+                               v3_star_hints(con, "influxql", text, target, frame, call), call), text)
   })
   if (length(frames) == 1L) return(frames[[1]])
   stats::setNames(frames, texts)
@@ -53,7 +53,9 @@ run_query.influx_v3_connection <- function(con, query, language, target, params,
 #' @export
 series_language.influx_v3_connection <- function(con, language, call) {
   if (language == "influxql") {
-    abort_unsupported(con, "time series through InfluxQL (3.x has no tz(); use language = \"sql\")", call)
+    # 3.x's InfluxQL has GROUP BY time() and tz(), but its fills (date_bin_gapfill) and window
+    # placement around clock changes are not what the SQL dialect has been checked against.
+    abort_unsupported(con, "time series through InfluxQL (on 3.x they are read through SQL, the dialect checked against 1.x's windows; use language = \"sql\")", call)
   }
   "sql"
 }
@@ -82,6 +84,12 @@ read_series.influx_v3_connection <- function(con, series, call) {
   frame$types <- types
   frame$columns <- names(types)
   fetch <- function(text) v3_query(con, "sql", text, s$target, NULL, frame, call)
+  # the points of a window too long for one request (see v3_window_from_points())
+  s$fetch_points <- function(text) {
+    f <- frame
+    f$types[present] <- schema[present]
+    v3_query(con, "sql", text, s$target, NULL, f, call)
+  }
   chunks <- v3_chunks(s)
   parts <- lapply(seq_along(chunks$stop), function(i) {
     v3_series_range(s, chunks$data_start[i], chunks$stop[i], fetch)
@@ -121,8 +129,39 @@ list_tag_values.influx_v3_connection <- function(con, target, measurement, key, 
   if (!identical(schema[key][[1]], "tag")) return(data.frame(value = character(), stringsAsFactors = FALSE))
   col <- sql_ident(key)
   q <- sprintf("SELECT DISTINCT CAST(%s AS VARCHAR) AS value FROM %s WHERE %s IS NOT NULL", col, sql_ident(measurement), col)
-  df <- v3_query(con, "sql", q, target, NULL, v3_frame(con, c(value = "string"), call), call)
-  data.frame(value = sort(df$value, method = "radix"), stringsAsFactors = FALSE)
+  distinct <- function(range) {
+    text <- if (is.null(range)) q else paste(q, "AND", range)
+    v3_query(con, "sql", text, target, NULL, v3_frame(con, c(value = "string"), call), call)$value
+  }
+  values <- tryCatch(distinct(NULL), influx_error_file_limit = function(e) {
+    v3_distinct_in_parts(con, target, measurement, distinct, e, call)
+  })
+  data.frame(value = sort(unique(values), method = "radix"), stringsAsFactors = FALSE)
+}
+
+# The values of a tag over a table longer than 3.x Core reads in one query (InfluxQL's SHOW TAG
+# VALUES on 3.x looks at the last day only, unless given a time range): the table's time span
+# from its Parquet files (system.parquet_files, metadata), walked in chunks of v3_chunk_hours,
+# plus the data before and after every file (not yet persisted), which touches no file.
+v3_distinct_in_parts <- function(con, db, table, distinct, refusal, call) {
+  q <- paste("SELECT CAST(min(min_time) / 1000000000 AS DOUBLE) AS lo, CAST(max(max_time) / 1000000000 AS DOUBLE) AS hi",
+             "FROM system.parquet_files WHERE table_name = $table")
+  span <- v3_query(con, "sql", q, db, list(table = table), v3_frame(con, c(lo = "float", hi = "float"), call), call)
+  if (nrow(span) != 1 || is.na(span$lo) || is.na(span$hi)) stop(refusal)
+  # whole seconds around the files' first and last nanoseconds (the division truncates)
+  from <- span$lo - 1
+  to <- span$hi + 2
+  at <- function(t) sprintf("time %s TIMESTAMP '%s'", c(">=", "<"), format(.POSIXct(t, tz = "UTC"), "%Y-%m-%dT%H:%M:%SZ", tz = "UTC"))
+  walk <- function(a, b) {
+    tryCatch(distinct(paste(at(c(a, b)), collapse = " AND ")), influx_error_file_limit = function(e) {
+      if (b - a < 2) stop(e)
+      mid <- a + floor((b - a) / 2)
+      c(walk(a, mid), walk(mid, b))
+    })
+  }
+  bounds <- unique(c(seq(from, to, by = max(1, floor(v3_chunk_seconds()))), to))
+  parts <- lapply(seq_len(length(bounds) - 1L), function(i) walk(bounds[i], bounds[i + 1L]))
+  c(distinct(at(from)[2]), unlist(parts), distinct(at(to)[1]))
 }
 
 #' @export
@@ -285,7 +324,14 @@ v3_query_failed <- function(e, language, query, call) {
 # The 1.x shape of an InfluxQL answer: the decoder already made `iox::measurement` a
 # `measurement` column where several measurements came back; SHOW DATABASES names its column
 # `name` (and lists no deleted database), SHOW RETENTION POLICIES drops the database column.
-v3_influxql_shape <- function(df) {
+v3_influxql_shape <- function(df, query) {
+  # 1.x lists the tags of GROUP BY by name; 3.x in the order GROUP BY names them
+  tags <- intersect(v3_group_by_tags(query), names(df))
+  if (length(tags) > 1) {
+    order <- names(df)
+    order[match(tags, order)] <- sort(tags, method = "radix")
+    df <- df[order]
+  }
   # 1.x lists the union of several measurements' columns by name
   if ("measurement" %in% names(df)) {
     first <- intersect(c("measurement", "time", "time_ns"), names(df))
@@ -298,6 +344,18 @@ v3_influxql_shape <- function(df) {
   names(df)[names(df) == "iox::database"] <- "name"
   rownames(df) <- NULL
   df
+}
+
+# The tags an InfluxQL statement names in GROUP BY (not time(), not *).
+v3_group_by_tags <- function(query) {
+  m <- regmatches(query, regexec("\\bGROUP\\s+BY\\s+(.*)$", query, ignore.case = TRUE, perl = TRUE))[[1]]
+  if (length(m) == 0) return(character())
+  clause <- sub("\\s+(fill|ORDER|LIMIT|OFFSET|SLIMIT|SOFFSET|tz)\\b.*$", "", m[2], ignore.case = TRUE, perl = TRUE)
+  items <- regmatches(clause, gregexpr('"(?:[^"\\\\]|\\\\.)*"|[^,\\s]+', clause, perl = TRUE))[[1]]
+  items <- items[!grepl("^(time|\\*)$|\\(", items, ignore.case = TRUE)]
+  quoted <- startsWith(items, '"')
+  items[quoted] <- gsub('\\\\(.)', "\\1", substr(items[quoted], 2, nchar(items[quoted]) - 1))
+  items
 }
 
 # `SELECT * FROM <one table>`: the table's columns and types from information_schema, so that a
@@ -363,15 +421,27 @@ v3_result_type <- function(type, aggregate) {
 
 # ---- long ranges ---------------------------------------------------------------------------
 
+# The time one 3.x request covers at most: getOption("influxdbtoolkit.v3_chunk_hours", 70).
+v3_chunk_seconds <- function() {
+  span <- getOption("influxdbtoolkit.v3_chunk_hours", 70) * 3600
+  if (!is.numeric(span) || length(span) != 1 || !(span > 0)) abort_argument("option influxdbtoolkit.v3_chunk_hours must be a positive number", NULL)
+  span
+}
+
 # The first cut of [start, end): window-aligned chunks of at most v3_chunk_hours of time each
 # (at least one window), as list(data_start, stop).
 v3_chunks <- function(s) {
-  span <- getOption("influxdbtoolkit.v3_chunk_hours", 70) * 3600
-  if (!is.numeric(span) || length(span) != 1 || !(span > 0)) abort_argument("option influxdbtoolkit.v3_chunk_hours must be a positive number", NULL)
+  span <- v3_chunk_seconds()
   if (is.null(s$every)) {
-    bounds <- unique(c(seq(s$start, s$end, by = span), s$end))
-    k <- seq_len(length(bounds) - 1L)
-    return(list(data_start = bounds[k], stop = bounds[k + 1L]))
+    # The chunks any server gets, each cut further only where it is longer than the cap.
+    chunks <- query_chunks(s$start, s$end, NULL, 0, s$tz)
+    cut <- lapply(seq_along(chunks$stop), function(i) {
+      from <- chunks$data_start[i]
+      n <- ceiling((chunks$stop[i] - from) / span)
+      from + (seq_len(n) - 1) * (chunks$stop[i] - from) / n
+    })
+    starts <- unlist(cut)
+    return(list(data_start = starts, stop = c(starts[-1], s$end)))
   }
   old <- options(influxdbtoolkit.chunk_windows = max(1, floor(span / s$every)))
   on.exit(options(old))
@@ -385,6 +455,11 @@ v3_series_range <- function(s, from, to, fetch) {
   s$start <- from
   s$end <- to
   s$progress <- FALSE
+  # v3_chunks() cut the range already: points in one request here, whatever chunk_seconds says
+  if (is.null(s$every)) {
+    old <- options(influxdbtoolkit.chunk_seconds = to - from + 1)
+    on.exit(options(old))
+  }
   tryCatch(series_by_chunks(s, fetch), influx_error_file_limit = function(e) {
     cuts <- if (is.null(s$every)) {
       if (to - from > 0.002) from + (to - from) / 2 else numeric()
@@ -392,11 +467,52 @@ v3_series_range <- function(s, from, to, fetch) {
       g <- window_grid(window_start(from, s$every, s$offset, s$tz), to, s$every, s$offset, s$tz)
       g[g > from & g < to]
     }
-    if (length(cuts) == 0) stop(e)
+    if (length(cuts) == 0) return(v3_window_from_points(s, from, to, e))
     mid <- cuts[ceiling(length(cuts) / 2)]
     parts <- list(v3_series_range(s, from, mid, fetch), v3_series_range(s, mid, to, fetch))
     out <- bind_frames(parts, c("time", s$group_by, s$fields), s$tz, text_columns = s$group_by)
     attr(out, "queries") <- c(attr(parts[[1]], "queries"), attr(parts[[2]], "queries"))
     out
   })
+}
+
+# One window is one aggregate over its whole range, and a window over more files than the server
+# reads per query (a week of 10-minute files) cannot be asked for at once; a median or a standard
+# deviation of parts is not that of the whole. So its points are read in parts (halved until the
+# server takes them) and aggregated here, as the SQL dialect aggregates them.
+v3_window_from_points <- function(s, from, to, refusal) {
+  p <- s
+  p[c("every", "aggregate", "server_aggregate")] <- list(NULL)
+  p$offset <- 0
+  p$fill <- "none"
+  points <- tryCatch(v3_series_range(p, from, to, s$fetch_points), influx_error_file_limit = function(e) stop(refusal))
+  stamp <- window_start(from, s$every, s$offset, s$tz)
+  sid <- series_id(points, s$group_by)
+  rows <- which(!duplicated(sid))
+  out <- points[rows, c("time", s$group_by), drop = FALSE]
+  out$time <- .POSIXct(rep(stamp, length(rows)), tz = s$tz)
+  t <- as.double(points$time)
+  for (f in s$fields) {
+    v <- points[[f]]
+    out[[f]] <- unlist(lapply(sid[rows], function(k) {
+      x <- v[sid == k & !is.na(v)]
+      tx <- t[sid == k & !is.na(v)]
+      v3_aggregate_points(x, tx, s$server_aggregate, !identical(s$fill, "none"))
+    }))
+  }
+  rownames(out) <- NULL
+  attr(out, "queries") <- attr(points, "queries")
+  out
+}
+
+# One field's aggregate over the points `x` (no NA) at times `t`, as dialect_sql.c asks for it.
+v3_aggregate_points <- function(x, t, aggregate, create_empty) {
+  n <- length(x)
+  if (aggregate == "count") return(if (n == 0 && !create_empty) NA_integer_ else n)
+  if (n == 0) return(if (aggregate %in% c("mean", "median", "stddev")) NA_real_ else x[NA_integer_])
+  switch(aggregate,
+         mean = mean(as.double(x)), median = stats::median(as.double(x)),
+         min = min(x), max = max(x), sum = sum(x), spread = max(x) - min(x),
+         first = x[which.min(t)], last = x[length(t) + 1L - which.max(rev(t))],
+         stddev = if (n < 2) NA_real_ else stats::sd(as.double(x)))
 }

@@ -46,6 +46,10 @@
 #' 3.x (SQL) a request covers at most `getOption("influxdbtoolkit.v3_chunk_hours", 70)`
 #' hours, as 3.x Core reads at most 432 Parquet files (about 72 hours) per
 #' query; a chunk it refuses all the same is halved at a window boundary.
+#' A window is never split between requests (a median or a standard deviation
+#' of parts is not that of the whole): one window over more files than 3.x
+#' reads at once, such as a week of 10-minute files, is computed in R from its
+#' points, read in parts (exact, but each point of that window is transferred).
 #' Measurements, fields and tags a 3.x table lacks give what 1.x gives (no
 #' rows, or `NA` columns), not an error.
 #'

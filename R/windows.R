@@ -100,8 +100,12 @@ query_chunks <- function(start, end, every, offset, tz) {
   repeat {
     last <- bounds[length(bounds)]
     if (last + per_chunk >= end) break
-    nxt <- window_start(last + per_chunk, every, offset, tz)
+    # The middle of the window after the chunk's last one, as in window_grid(): its nominal
+    # start can lie inside the chunk's last window when that window is longer (a week or a day
+    # holding the autumn clock change), which would cut that window in two.
+    nxt <- window_start(last + per_chunk + every / 2, every, offset, tz)
     if (nxt <= last) nxt <- last + per_chunk
+    if (nxt >= end) break
     bounds <- c(bounds, nxt)
   }
   k <- seq_along(bounds)

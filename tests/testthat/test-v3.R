@@ -250,6 +250,88 @@ test_that("influx_timeseries fetches long ranges in chunks and gives the frame o
   expect_identical(small, hourly)
 })
 
+test_that("a window over more files than 3.x reads at once is aggregated from its points, exactly", {
+  srv <- v3_server()
+  con <- v3_fresh(srv)
+  on.exit(v3_drop(con), add = TRUE)
+  write_80_hours(con)
+  # one Monday week over 80 hours of 10-minute files, too many for one query: v = 0..479, sites a and b alternate
+  v3_lines(con, "meter,site=a w=7i 1704070000", precision = "s")
+  week <- function(agg, fill = "none") {
+    influx_timeseries(con, "meter", c("v", "w"), start = utc("2024-01-01"), end = utc("2024-01-08"),
+                      aggregate = agg, every = "1w", group_by = "site", fill = fill)
+  }
+  a <- seq(0, 478, 2)
+  b <- a + 1
+  want <- list(mean = c(mean(a), mean(b)), median = c(median(a), median(b)), min = c(0, 1), max = c(478, 479),
+               sum = c(sum(a), sum(b)), count = c(240, 240), first = c(0, 1), last = c(478, 479),
+               spread = c(478, 478), stddev = c(sd(a), sd(b)))
+  for (agg in names(want)) {
+    got <- week(agg)
+    expect_gt(length(attr(got, "queries")), 1L)
+    expect_identical(format(got$time, tz = "UTC"), rep("2024-01-01", 2), label = agg)
+    expect_identical(got$site, c("a", "b"))
+    expect_equal(as.double(got$v), want[[agg]], label = agg)
+  }
+  # a field with one point in one series: stddev of one value, and count where it has none
+  expect_equal(as.double(week("sum")$w), c(7, NA))
+  expect_equal(as.double(week("stddev")$w), c(NA_real_, NA_real_))
+  expect_equal(as.double(week("count")$w), c(1, NA))
+  expect_equal(as.double(week("count", fill = "null")$w), c(1, 0))
+})
+
+test_that("tag values of a table longer than the file limit: walked in chunks over its files' time span", {
+  srv <- v3_server()
+  con <- v3_fresh(srv)
+  on.exit(v3_drop(con), add = TRUE)
+  write_80_hours(con)
+  # a value in the first file only, one in the last only, one in the middle
+  v3_lines(con, c("meter,site=first v=1 1704067201", "meter,site=last v=1 1704354659", "meter,site=mid v=1 1704200000"),
+           precision = "s")
+  want <- data.frame(value = c("a", "b", "first", "last", "mid"))
+  expect_identical(influx_tag_values(con, "meter", "site"), want)
+  expect_identical(with_options(list(influxdbtoolkit.v3_chunk_hours = 5), influx_tag_values(con, "meter", "site")), want)
+  # a chunk refused all the same is halved (chunks longer than the limit)
+  expect_identical(with_options(list(influxdbtoolkit.v3_chunk_hours = 200), influx_tag_values(con, "meter", "site")), want)
+  # the table's span comes from system.parquet_files, as on the server: files with their first and last times
+  files <- influx_query(con, paste("SELECT count(*) AS n, CAST(min(min_time) / 1000000000 AS DOUBLE) AS lo,",
+                                   "CAST(max(max_time) / 1000000000 AS DOUBLE) AS hi FROM system.parquet_files WHERE table_name = 'meter'"))
+  expect_identical(files$n, 480L)
+  expect_identical(files$lo, 1704067200)
+  expect_identical(files$hi, 1704354659)
+})
+
+test_that("3.x chunks: never a window cut in two, and the cap cuts only chunks longer than it", {
+  s <- list(start = as.double(as.POSIXct("2024-10-14", tz = "Europe/Zurich")),
+            end = as.double(as.POSIXct("2024-11-04", tz = "Europe/Zurich")),
+            every = 604800, offset = 4 * 86400, tz = "Europe/Zurich")
+  chunks <- influxdbtoolkit:::v3_chunks(s)
+  # three Monday weeks, the middle one 169 hours long (the clocks go back on 27 October)
+  expect_identical(format(.POSIXct(chunks$data_start, tz = s$tz), "%Y-%m-%d %H:%M"), paste(c("2024-10-14", "2024-10-21", "2024-10-28"), "00:00"))
+  expect_identical(diff(c(chunks$data_start, s$end)) / 3600, c(168, 169, 168))
+  # points: the chunks of chunk_seconds stay as they are; a longer one is cut in equal parts under the cap
+  p <- list(start = as.double(as.POSIXct("2024-03-29", tz = "Europe/Zurich")),
+            end = as.double(as.POSIXct("2024-04-02", tz = "Europe/Zurich")), every = NULL, tz = "Europe/Zurich")
+  six <- with_options(list(influxdbtoolkit.chunk_seconds = 6 * 3600), influxdbtoolkit:::v3_chunks(p))
+  expect_length(six$stop, 16L) # 95 hours (summer time begins on 31 March) in 6-hour chunks
+  expect_true(all(six$stop - six$data_start <= 6 * 3600))
+  whole <- influxdbtoolkit:::v3_chunks(p)
+  expect_identical(diff(c(whole$data_start, p$end)), rep(95 * 3600 / 2, 2))
+  expect_identical(whole$stop[2], p$end)
+})
+
+test_that("InfluxQL GROUP BY tags come in the 1.x order, by name", {
+  tags <- influxdbtoolkit:::v3_group_by_tags
+  expect_identical(tags("SELECT v FROM m GROUP BY room, floor"), c("room", "floor"))
+  expect_identical(tags('SELECT mean(v) FROM m WHERE time > 0 GROUP BY time(1h), "b\\"x",a fill(null) tz(\'UTC\')'), c('b"x', "a"))
+  expect_identical(tags("select v from m group by time (1h), * limit 3"), character())
+  expect_identical(tags("SELECT v FROM m"), character())
+  df <- data.frame(time = 1:2, room = c("r1", "r2"), floor = c("f1", "f1"), v = 1:2, stringsAsFactors = FALSE)
+  shaped <- influxdbtoolkit:::v3_influxql_shape(df, "SELECT v FROM m GROUP BY room, floor")
+  expect_identical(names(shaped), c("time", "floor", "room", "v"))
+  expect_identical(shaped$room, c("r1", "r2"))
+})
+
 test_that("influx_timeseries: fills, long shape, and names the table lacks as 1.x answers them", {
   srv <- v3_server()
   con <- v3_fresh(srv)

@@ -14,7 +14,7 @@ import threading
 import uuid
 
 import pyarrow as pa
-from datafusion import SessionConfig, SessionContext
+from datafusion import SessionConfig, SessionContext, SQLOptions
 
 import influxql
 import store
@@ -142,7 +142,7 @@ def sql_time_range(ctx, sql):
         return lo, hi
     for op, expr in TIME_CMP_RE.findall(sql):
         try:
-            t = ctx.sql("SELECT arrow_cast(CAST(%s AS TIMESTAMP), 'Int64') AS v" % expr).to_pylist()[0]["v"]
+            t = ctx.sql("SELECT arrow_cast(CAST(%s AS TIMESTAMP), 'Int64') AS v" % expr, READ_ONLY).to_pylist()[0]["v"]
         except Exception:
             continue
         if t is None:
@@ -170,13 +170,21 @@ def check_file_limit(db, tables, lo, hi, limit):
 
 
 def tables_named(db, sql):
-    """The tables of `db` a SQL text names (as words or quoted names)."""
+    """The tables of `db` a SQL text names (as words or quoted names; a string literal such as
+    table_name = 'cpu' names no table to scan)."""
+    sql = re.sub(r"'(?:[^']|'')*'", "''", sql)
     words = set(re.findall(r'"((?:[^"]|"")*)"|([A-Za-z_][A-Za-z0-9_]*)', sql))
     names = {a.replace('""', '"') or b for a, b in words}
     return [t for t in db.tables if t in names]
 
 
 # ---------------------------------------------------------------- SQL
+
+
+# The server plans SQL with DDL, DML and statements such as SET refused (iox_query's
+# sql_to_logical_plan verifies the plan with DataFusion's SQLOptions): "Error during planning:
+# DDL not supported: CreateMemoryTable", answered as the planning error it is.
+READ_ONLY = SQLOptions().with_allow_ddl(False).with_allow_dml(False).with_allow_statements(False)
 
 
 def run_sql(st, dbname, sql, params, file_limit):
@@ -187,7 +195,7 @@ def run_sql(st, dbname, sql, params, file_limit):
         ctx = db.context()
         check_file_limit(db, tables_named(db, sql), *sql_time_range(ctx, sql), file_limit)
         try:
-            df = ctx.sql(sql, param_values=params) if params else ctx.sql(sql)
+            df = ctx.sql(sql, READ_ONLY, param_values=params) if params else ctx.sql(sql, READ_ONLY)
             return df.to_arrow_table()
         except Exception as e:
             raise datafusion_error(e) from None
@@ -218,7 +226,9 @@ def run_influxql(st, dbname, text, params, file_limit):
         if kind == "databases":
             return show_databases(st)
         if kind == "retention":
-            return show_retention(st, details["db"])
+            # ON <db> is the statement's database, as for the other statements (the server's
+            # InfluxQL rewrite): resolved against the `db` parameter, which alone also limits it
+            return show_retention(st, _resolve_db(dbname, details["db"]))
         dbname = _resolve_db(dbname, details.get("db"))
     with st.lock:
         db = st.live(dbname) if dbname else None

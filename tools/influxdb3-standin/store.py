@@ -127,22 +127,36 @@ class Table:
             self._arrow_version = self.version
         return self._arrow
 
-    def blocks_between(self, lo, hi):
-        """The 10-minute blocks whose data (from its first to its last time) overlaps [lo, hi):
-        the Parquet files a query on the server would read."""
+    def files(self):
+        """The table's Parquet files as the stand-in models them (all data persisted, one file
+        per 10-minute block): sorted (block, first time, last time, rows)."""
         if self._blocks_version != self.version:
             spans = {}
             for t in self.columns[TIME]:
                 b = t // GEN1_BLOCK_NS
-                first, last = spans.get(b, (t, t))
-                spans[b] = (min(first, t), max(last, t))
-            self._blocks = sorted((b, first, last) for b, (first, last) in spans.items())
+                first, last, rows = spans.get(b, (t, t, 0))
+                spans[b] = (min(first, t), max(last, t), rows + 1)
+            self._files = sorted((b,) + span for b, span in spans.items())
+            self._blocks = [(b, first, last) for b, first, last, _ in self._files]
             self._block_ids = [b for b, _, _ in self._blocks]
             self._blocks_version = self.version
+        return self._files
+
+    def blocks_between(self, lo, hi):
+        """The 10-minute blocks whose data (from its first to its last time) overlaps [lo, hi):
+        the Parquet files a query on the server would read."""
+        self.files()
         i = bisect.bisect_left(self._block_ids, lo // GEN1_BLOCK_NS)
         j = bisect.bisect_right(self._block_ids, (hi - 1) // GEN1_BLOCK_NS)
         return sum(1 for _, first, last in (self._blocks[i:i + 1] + self._blocks[j - 1:j] if j - i > 2 else self._blocks[i:j])
                    if first < hi and last >= lo) + max(0, j - i - 2)
+
+
+# The server's system table of persisted files (influxdb3_system_tables/src/parquet_files.rs).
+PARQUET_FILES = "system.parquet_files"
+PARQUET_FILES_SCHEMA = pa.schema([
+    ("table_name", pa.utf8(), False), ("path", pa.utf8(), False), ("size_bytes", pa.uint64(), False),
+    ("row_count", pa.uint64(), False), ("min_time", pa.int64(), False), ("max_time", pa.int64(), False)])
 
 
 class Database:
@@ -154,6 +168,7 @@ class Database:
         self.version = 0
         self._ctx = None
         self._registered = {}
+        self._files_version = None
 
     def context(self):
         """A DataFusion session with every table registered; a table is registered again only
@@ -164,6 +179,12 @@ class Database:
                       .with_create_default_catalog_and_schema(True)
                       .with_default_catalog_and_schema("public", "iox"))
             self._ctx = SessionContext(config)
+            self._ctx.sql("CREATE SCHEMA system").collect()
+        if self._files_version != self.version:
+            if self._files_version is not None:
+                self._ctx.deregister_table(PARQUET_FILES)
+            self._ctx.register_record_batches(PARQUET_FILES, [self.parquet_files().to_batches()])
+            self._files_version = self.version
         for name, table in self.tables.items():
             if self._registered.get(name) != table.version:
                 if name in self._registered:
@@ -171,6 +192,21 @@ class Database:
                 self._ctx.register_record_batches(name, [table.arrow().to_batches()])
                 self._registered[name] = table.version
         return self._ctx
+
+
+    def parquet_files(self):
+        """system.parquet_files: one row per file of every table (min_time and max_time are the
+        first and last times of its data, in nanoseconds)."""
+        rows = {f.name: [] for f in PARQUET_FILES_SCHEMA}
+        for name in sorted(self.tables):
+            for block, first, last, count in self.tables[name].files():
+                rows["table_name"].append(name)
+                rows["path"].append("%s/%s/%d.parquet" % (self.name, name, block))
+                rows["size_bytes"].append(64 * count)
+                rows["row_count"].append(count)
+                rows["min_time"].append(first)
+                rows["max_time"].append(last)
+        return pa.table(rows, schema=PARQUET_FILES_SCHEMA)
 
 
 class Store:

@@ -34,8 +34,8 @@ class Base(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.tmp)
 
-    def jsonl(self, q, limit=432):
-        table = query.run_influxql(self.st, "db", q, None, limit)
+    def jsonl(self, q, limit=432, db="db"):
+        table = query.run_influxql(self.st, db, q, None, limit)
         body = b"".join(query.encode(table, "jsonl", self.tmp)).decode()
         return [json.loads(x) for x in body.splitlines()]
 
@@ -137,9 +137,33 @@ class Show(Base):
 
     def test_retention_in_go_duration_format(self):
         self.st.create("r30", retention_ns=30 * 86400 * S)
-        rows = self.jsonl("SHOW RETENTION POLICIES")
+        rows = self.jsonl("SHOW RETENTION POLICIES", db=None)
         self.assertIn({"iox::database": "r30", "name": "autogen", "duration": "720h0m0s"}, rows)
+        self.assertIn({"iox::database": "db", "name": "autogen", "duration": "0s"}, rows)
         self.assertEqual(influxql.go_duration(90 * S), "1m30s")
+
+    def test_retention_of_the_db_parameter_or_on_only(self):
+        # as the server's tests show: with db set, or ON, one database's policy
+        self.st.create("r30", retention_ns=30 * 86400 * S)
+        want = [{"iox::database": "r30", "name": "autogen", "duration": "720h0m0s"}]
+        self.assertEqual(self.jsonl("SHOW RETENTION POLICIES", db="r30"), want)
+        self.assertEqual(self.jsonl("SHOW RETENTION POLICIES ON r30", db=None), want)
+        self.assertEqual(self.jsonl("SHOW RETENTION POLICIES ON r30", db="r30"), want)
+        with self.assertRaises(query.QueryError) as e:
+            self.jsonl("SHOW RETENTION POLICIES ON r30", db="db")
+        self.assertIn("do not match", e.exception.body)
+
+    def test_sql_refuses_ddl_dml_and_set(self):
+        # the server verifies every SQL plan read-only (DataFusion's SQLOptions)
+        for sql, what in (("CREATE TABLE t2 AS SELECT 1", "DDL not supported: CreateMemoryTable"),
+                          ("DROP TABLE cpu", "DDL not supported: DropTable"),
+                          ("CREATE VIEW v AS SELECT 1", "DDL not supported: CreateView"),
+                          ("INSERT INTO cpu (time, usage) VALUES (0, 1.0)", "DML not supported: Insert Into"),
+                          ("SET datafusion.execution.batch_size = 1", "Statement not supported: SetVariable")):
+            with self.assertRaises(query.QueryError, msg=sql) as e:
+                query.run_sql(self.st, "db", sql, None, 432)
+            self.assertEqual((e.exception.status, e.exception.body), (400, "Error during planning: " + what))
+        self.assertEqual(query.run_sql(self.st, "db", "SELECT count(*) AS n FROM cpu", None, 432).to_pylist(), [{"n": 4}])
 
 
 class Limits(Base):
@@ -154,6 +178,21 @@ class Limits(Base):
         self.assertEqual(query.run_sql(self.st, "db", sql, None, 1).num_rows, 1)
         with self.assertRaises(query.QueryError):
             query.run_sql(self.st, "db", "SELECT usage FROM cpu", None, 1)
+
+    def test_system_parquet_files_lists_each_tables_files(self):
+        # as the server's system table: the persisted files, with their first and last times
+        sql = ("SELECT table_name, row_count, min_time, max_time FROM system.parquet_files "
+               "WHERE table_name = 'cpu' ORDER BY min_time")
+        self.assertEqual(query.run_sql(self.st, "db", sql, None, 1).to_pylist(),
+                         [{"table_name": "cpu", "row_count": 4, "min_time": T0, "max_time": T0 + 180 * S}])
+        self.st.write("db", "cpu usage=1 %d" % (T0 + 3600 * S), "ns", True, T0)
+        rows = query.run_sql(self.st, "db", sql, None, 1).to_pylist()  # reading it is no file of a table
+        self.assertEqual([(r["row_count"], r["min_time"]) for r in rows], [(4, T0), (1, T0 + 3600 * S)])
+        names = query.run_sql(self.st, "db", "SELECT DISTINCT table_name FROM system.parquet_files ORDER BY 1", None, 1)
+        self.assertEqual(names.column(0).to_pylist(), ["cpu", "mem"])
+        tables = query.run_sql(self.st, "db", "SELECT table_name FROM information_schema.tables "
+                               "WHERE table_schema = 'iox' ORDER BY 1", None, 1)
+        self.assertEqual(tables.column(0).to_pylist(), ["cpu", "mem"])
 
 
 class Writes(Base):
