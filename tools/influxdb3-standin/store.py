@@ -187,9 +187,12 @@ class Database:
             self._files_version = self.version
         for name, table in self.tables.items():
             if self._registered.get(name) != table.version:
+                # DataFusion parses a registered name as SQL: quoted, " lead", "CPU" and "a.b" stay
+                # the names they are, as in the server's catalog.
+                quoted = '"' + name.replace('"', '""') + '"'
                 if name in self._registered:
-                    self._ctx.deregister_table(name)
-                self._ctx.register_record_batches(name, [table.arrow().to_batches()])
+                    self._ctx.deregister_table(quoted)
+                self._ctx.register_record_batches(quoted, [table.arrow().to_batches()])
                 self._registered[name] = table.version
         return self._ctx
 

@@ -125,6 +125,19 @@ class Select(Base):
             self.assertIn("stand-in does not support", e.exception.body)
 
 
+    def test_table_names_are_kept_as_written(self):
+        # a leading space, upper case and a dot are part of the name, not SQL
+        for name in (" lead", "CPU", "a.b", 'q"x'):
+            esc = name.replace(" ", "\\ ").replace(",", "\\,")
+            _, errors = self.st.write("db", "%s v=1 %d" % (esc, T0), "ns", True, T0)
+            self.assertEqual(errors, [])
+            sql = 'SELECT v FROM "%s"' % name.replace('"', '""')
+            table = query.run_sql(self.st, "db", sql, None, 432)
+            self.assertEqual(table.num_rows, 1, name)
+            self.st.write("db", "%s v=2 %d" % (esc, T0 + S), "ns", True, T0)
+            self.assertEqual(query.run_sql(self.st, "db", sql, None, 432).num_rows, 2, name)
+
+
 class Show(Base):
     def test_show_statements(self):
         self.assertEqual(self.jsonl("SHOW TAG VALUES FROM cpu WITH KEY = \"host\""),
