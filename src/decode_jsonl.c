@@ -51,6 +51,7 @@ void jsonl_free(jsonl_decoder *d) {
   bytebuf_free(&d->text);
   free(d->hints);
   free(d->hint_names);
+  for (size_t c = 0; c < d->cap_cols; c++) free(d->cols[c].key);
   free(d->cols);
   free(d->order);
   d->hints = NULL;
@@ -74,10 +75,18 @@ static int track_column(jsonl_decoder *d, int c, jsonl_type type) {
   return 0;
 }
 
-static int plain_name(const char *name, size_t len) {
+/* The key as it stands in a line, quotes and colon included, for a name the body writes without
+ * escapes; 0 without it (an escaped name is then read the slow way), -1 out of memory. */
+static int raw_key(jsonl_column *jc, const char *name, size_t len) {
   for (size_t i = 0; i < len; i++)
     if (name[i] == '"' || name[i] == '\\' || (unsigned char) name[i] < 0x20) return 0;
-  return 1;
+  if ((jc->key = malloc(len + 3)) == NULL) return -1;
+  jc->key[0] = '"';
+  memcpy(jc->key + 1, name, len);
+  jc->key[len + 1] = '"';
+  jc->key[len + 2] = ':';
+  jc->key_len = len + 3;
+  return 0;
 }
 
 /* An output column of the given type; its role from the type and the options. */
@@ -91,8 +100,7 @@ static int create_column(jsonl_decoder *d, const char *name, size_t len, jsonl_t
     type = JSONL_STRING;
   }
   int c = table_column(d->out, name, len, role);
-  if (c < 0 || track_column(d, c, type) != 0) return -1;
-  d->cols[c].plain_name = plain_name(name, len);
+  if (c < 0 || track_column(d, c, type) != 0 || raw_key(&d->cols[c], name, len) != 0) return -1;
   return c;
 }
 
@@ -210,15 +218,23 @@ static const unsigned char string_stop[256] = {
 
 /* The end of the plain run at p: eight bytes at a time while none of them is a quote, a
  * backslash or below 0x20 (the exact "has a zero byte" and "has a byte below n" word tests), then
- * byte by byte. */
+ * byte by byte. The tests can flag a byte above a stop byte (a borrow), never one below it, so on
+ * a little-endian machine the lowest flag is the stop byte itself. */
 static const char *plain_run(const char *p, const char *e) {
   const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
   while (e - p >= 8) {
-    uint64_t v, q, b;
+    uint64_t v, q, b, stop;
     memcpy(&v, p, 8);
     q = v ^ (ones * '"');
     b = v ^ (ones * '\\');
-    if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v)) & highs) break;
+    stop = (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v)) & highs;
+    if (stop) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      return p + (__builtin_ctzll(stop) >> 3);
+#else
+      break;
+#endif
+    }
     p += 8;
   }
   while (p < e && !string_stop[(unsigned char) *p]) p++;
@@ -525,20 +541,33 @@ static int same_bytes(const char *a, const char *b, size_t n) {
   return 1;
 }
 
-/* A string value, stored once per distinct value among the column's recent ones. */
-static int put_string(jsonl_decoder *d, int c, size_t row, const char *s, size_t len) {
-  jsonl_column *jc = &d->cols[c];
-  table *t = d->out;
-  for (unsigned i = 0; i < jc->nrecent; i++) {
-    strref r = jc->recent[i];
-    if (r.len == len && same_bytes(table_str(t, r), s, len)) return col_put_ref(t, c, row, r);
+/* A string's place in a column's cache: its length and first and last bytes, which tell apart
+ * the few values of a tag at the cost of two loads. */
+static unsigned cache_slot(const char *s, size_t len) {
+  uint64_t h = len, a, b;
+  uint32_t u, v;
+  if (len >= 8) {
+    memcpy(&a, s, 8);
+    memcpy(&b, s + len - 8, 8);
+    h ^= a ^ (b << 29 | b >> 35);
+  } else if (len >= 4) {
+    memcpy(&u, s, 4);
+    memcpy(&v, s + len - 4, 4);
+    h ^= (uint64_t) u << 3 ^ (uint64_t) v << 32;
+  } else {
+    for (size_t i = 0; i < len; i++) h = h << 8 | (unsigned char) s[i];
   }
-  strref r;
-  if (table_intern(t, s, len, &r) != 0) return -1;
-  jc->recent[jc->next_recent] = r;
-  jc->next_recent = (jc->next_recent + 1) % JSONL_RECENT;
-  if (jc->nrecent < JSONL_RECENT) jc->nrecent++;
-  return col_put_ref(t, c, row, r);
+  return (unsigned) ((h * 0x9e3779b97f4a7c15ULL) >> 60) % JSONL_STRING_CACHE;
+}
+
+/* A string value, stored once per distinct value among the ones the column's cache holds (the
+ * zero strref of an empty slot is "", itself a right answer for ""). */
+static int put_string(jsonl_decoder *d, int c, size_t row, const char *s, size_t len) {
+  table *t = d->out;
+  strref *slot = &d->cols[c].cache[cache_slot(s, len)];
+  if (slot->len == len && same_bytes(table_str(t, *slot), s, len)) return col_put_ref(t, c, row, *slot);
+  if (table_intern(t, s, len, slot) != 0) return -1;
+  return col_put_ref(t, c, row, *slot);
 }
 
 static int int64_fits_double(int64_t v) {
@@ -630,21 +659,22 @@ static jsonl_status decode_line(jsonl_decoder *d, const char *s, size_t n, int l
     for (size_t k = 0;; k++) {
       if (p >= e || *p != '"') return bad(&x, p, "expected a key in double quotes");
       int c = k < d->cap_order ? d->order[k] : -1;
-      const column *expected = c >= 0 ? &d->out->cols[c] : NULL;
-      if (expected && d->cols[c].plain_name && (size_t) (e - p) > expected->name_len + 1 && p[expected->name_len + 1] == '"' &&
-          same_bytes(p + 1, expected->name, expected->name_len)) {
-        p += expected->name_len + 2; /* the key of the line before, in the same place */
+      const jsonl_column *expected = c >= 0 ? &d->cols[c] : NULL;
+      if (expected && expected->key && (size_t) (e - p) >= expected->key_len &&
+          same_bytes(p, expected->key, expected->key_len)) {
+        p += expected->key_len; /* the key of the line before in the same place, and its ':' */
       } else {
         const char *name;
         size_t len;
         if ((p = read_string(&x, p, &name, &len)) == NULL) return d->status;
         if ((c = key_column(d, k, name, len)) < 0) return nomem(d);
+        p = skip_ws(p, e);
+        if (p >= e || *p != ':') return bad(&x, p, "expected ':' after a key");
+        p++;
       }
       if (d->cols[c].seen_row == x.row + 1) return bad(&x, p, "the key %s twice in one object", d->out->cols[c].name);
       d->cols[c].seen_row = x.row + 1;
       p = skip_ws(p, e);
-      if (p >= e || *p != ':') return bad(&x, p, "expected ':' after a key");
-      p = skip_ws(p + 1, e);
       if (p >= e) return bad(&x, p, "expected a value");
       if ((p = read_value(&x, p, c)) == NULL) return d->status;
       p = skip_ws(p, e);

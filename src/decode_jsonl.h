@@ -72,16 +72,18 @@ typedef struct {
  * "bool", "string", "tag") to its jsonl_type; -1 for an unknown name. */
 int jsonl_type_from_name(const char *name);
 
-/* Strings a column remembers: tags repeat a few values, and equal values then share one arena
- * copy (and r_columns.c one CHARSXP per run). */
-#define JSONL_RECENT 4
+/* Strings a column remembers, by a hash of their length and outer bytes: tags repeat a few
+ * values, and equal values then share one arena copy (and r_columns.c one CHARSXP) without a
+ * look-up in the table's index. */
+#define JSONL_STRING_CACHE 16
 
 typedef struct {
   jsonl_type type;  /* the hint, or JSONL_TIMESTAMP for "time" */
   size_t seen_row;  /* 1 + the row that last mentioned the key (duplicate keys), 0 = none */
-  strref recent[JSONL_RECENT]; /* the last distinct strings put, shared by later equal values */
-  unsigned nrecent, next_recent;
-  int plain_name;   /* the name has no quote, backslash or control byte: a key can be matched raw */
+  strref cache[JSONL_STRING_CACHE]; /* strings put, shared by later equal values */
+  char *key;        /* "name": as the server writes the key, matched raw; NULL when the name
+                     * has a quote, backslash or control byte (escaped in the body) */
+  size_t key_len;
 } jsonl_column;
 
 typedef struct {

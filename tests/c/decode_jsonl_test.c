@@ -238,6 +238,65 @@ static void test_strings(void) {
   }
 }
 
+/* Tag values share one arena entry through the column's cache; values that fall on one cache slot
+ * (same length, same first and last eight bytes) stay apart, and more values than the cache holds
+ * all come back. */
+static void test_string_cache(void) {
+  enum { NVAL = 40, NROW = 400 };
+  char *body = malloc(NROW * 96);
+  size_t len = 0;
+  for (int i = 0; i < NROW; i++)
+    len += (size_t) sprintf(body + len, "{\"long\":\"aaaaaaaa%02dbbbbbbbb\",\"short\":\"s%d\",\"e\":\"%s\"}\n", i % NVAL, i % NVAL,
+                            i % 3 ? "x" : "");
+  for (size_t piece = 0; piece <= 7; piece += 7) {
+    jsonl_decoder d;
+    CHECK(decode(&d, body, len, piece, NULL) == JSONL_OK, "cache body: %s", d.message);
+    const column *lc = col(&d, "long"), *sc = col(&d, "short"), *ec = col(&d, "e");
+    int ok = 1;
+    for (int i = 0; i < NROW && ok; i++) {
+      char want[32];
+      snprintf(want, sizeof want, "aaaaaaaa%02dbbbbbbbb", i % NVAL);
+      ok = sval_is(&d, lc, (size_t) i, want, strlen(want));
+      snprintf(want, sizeof want, "s%d", i % NVAL);
+      ok = ok && sval_is(&d, sc, (size_t) i, want, strlen(want));
+      ok = ok && (i % 3 ? SVAL_IS(&d, ec, (size_t) i, "x") : SVAL_IS(&d, ec, (size_t) i, ""));
+      CHECK(ok, "row %d of values that share cache slots", i);
+    }
+    uint64_t a, b;
+    memcpy(&a, cell(lc, 3), sizeof a);
+    memcpy(&b, cell(lc, 3 + NVAL), sizeof b);
+    CHECK(a == b, "an equal value is stored once");
+    jsonl_free(&d);
+  }
+  free(body);
+}
+
+/* Keys are matched raw ("name": as written) against the line before: a key that is a prefix of
+ * another, keys in another order, spaces around the colon, an escaped spelling of the same name,
+ * a key cut by the end of the body, and a key given twice. */
+static void test_key_matching(void) {
+  jsonl_decoder d;
+  const char *body = "{\"ab\":1,\"abc\":2}\n{\"abc\":3,\"ab\":4}\n{ \"ab\" : 5 , \"abc\" :6}\n{\"a\\u0062\":7,\"abc\":8}\n"
+                     "{\"ab\":9}\n{\"abcd\":10,\"ab\":11}\n";
+  for (size_t piece = 0; piece <= 5; piece++) {
+    CHECK(decode_str(&d, body, piece) == JSONL_OK, "keys in pieces of %zu: %s", piece, d.message);
+    const column *ab = col(&d, "ab"), *abc = col(&d, "abc"), *abcd = col(&d, "abcd");
+    CHECK(d.out->ncol == 3 && d.out->nrow == 6, "three columns, six rows");
+    static const int64_t want_ab[] = {1, 4, 5, 7, 9, 11}, want_abc[] = {2, 3, 6, 8};
+    for (size_t i = 0; i < 6; i++) CHECK(!is_na(ab, i) && ival(ab, i) == want_ab[i], "ab row %zu", i);
+    for (size_t i = 0; i < 4; i++) CHECK(!is_na(abc, i) && ival(abc, i) == want_abc[i], "abc row %zu", i);
+    CHECK(is_na(abc, 4) && is_na(abc, 5) && is_na(abcd, 0) && ival(abcd, 5) == 10, "keys a line leaves out are NA");
+    jsonl_free(&d);
+  }
+  CHECK(decode_str(&d, "{\"ab\":1,\"abc\":2}\n{\"ab\":1,\"ab\":2}\n", 0) == JSONL_ERR_MALFORMED && strstr(d.message, "line 2") &&
+        strstr(d.message, "twice"), "a key of the line before given twice: %s", d.message);
+  jsonl_free(&d);
+  CHECK(decode_str(&d, "{\"abc\":1}\n{\"ab", 0) == JSONL_ERR_TRUNCATED, "a key cut by the end: %s", d.message);
+  jsonl_free(&d);
+  CHECK(decode_str(&d, "{\"abc\":1}\n{\"abc\"", 0) == JSONL_ERR_TRUNCATED, "a key cut before its colon: %s", d.message);
+  jsonl_free(&d);
+}
+
 static void test_nested(void) {
   jsonl_decoder d;
   CHECK(decode_str(&d, "{\"a\":[1, {\"b\":\"c\\u00e9\"}, [], {}, null, true],\"o\":{\"x\":-2.5e3}}\n", 0) == JSONL_OK &&
@@ -473,6 +532,8 @@ int main(void) {
   test_integers();
   test_doubles();
   test_strings();
+  test_string_cache();
+  test_key_matching();
   test_nested();
   test_malformed();
   test_truncated_everywhere();
