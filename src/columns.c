@@ -240,8 +240,6 @@ const char *table_entry(const table *t, uint64_t entry, size_t *len) {
   return (const char *) t->arena.data + entry + sizeof(uint32_t);
 }
 
-/* The entry a strref names: the zero strref is entry 0, the empty string. */
-static uint64_t ref_entry(strref r) { return r.off >= sizeof(uint32_t) ? r.off - sizeof(uint32_t) : 0; }
 
 static int entry_is(const table *t, uint64_t entry, const char *s, size_t len) {
   return entry_len(t, entry) == len && memcmp(t->arena.data + entry + sizeof(uint32_t), s, len) == 0;
@@ -542,23 +540,6 @@ static column *col_at(table *t, int c, size_t row) {
 
 /* ---- puts ------------------------------------------------------------------------------------- */
 
-/* The column when the put is the common one: the next row of a column already of the value's
- * type, with memory for it (a decoder writes row after row). Rows from n on are zero and not NA,
- * so the caller only writes the value and counts the row; every other case (a gap to pad with NA,
- * a new segment, a type to widen, a row written again) is NULL here and takes the general path. */
-static column *next_row(table *t, int c, size_t row, col_type type) {
-  if ((size_t) c >= t->ncol || t->failed) return NULL;
-  column *col = &t->cols[c];
-  if (col->type != type || row != col->n || col->nsegs == 0) return NULL;
-  if (row >= ((col->nsegs - 1) << COL_SEG_SHIFT) + col->cap0) return NULL;
-  col->n = row + 1;
-  return col;
-}
-
-static void *next_slot(column *col, size_t row, size_t es) {
-  return (char *) col->segs[row >> COL_SEG_SHIFT].data + (row & SEG_MASK) * es;
-}
-
 static int done(table *t, column *col, size_t row, int is_na) {
   if (col_done(col, row, is_na) != 0) return t->failed = 1, -1;
   return 0;
@@ -598,13 +579,8 @@ static int put_text(table *t, column *col, size_t row, const char *s, size_t len
   return put_entry(col, row, entry);
 }
 
-int col_put_bool(table *t, int c, size_t row, int v) {
-  column *col = next_row(t, c, row, COL_BOOL);
-  if (col != NULL) {
-    *(int8_t *) next_slot(col, row, sizeof(int8_t)) = (int8_t) (v != 0);
-    return 0;
-  }
-  col = col_at(t, c, row);
+int col_put_bool_general(table *t, int c, size_t row, int v) {
+  column *col = col_at(t, c, row);
   if (col == NULL || col_accept(t, col, COL_BOOL) != 0) return t->failed = 1, -1;
   if (col->type == COL_BOOL) {
     ((int8_t *) row_ptr(col, row))[0] = (int8_t) (v != 0);
@@ -614,14 +590,8 @@ int col_put_bool(table *t, int c, size_t row, int v) {
   return done(t, col, row, 0);
 }
 
-int col_put_int(table *t, int c, size_t row, int64_t v) {
-  column *col = next_row(t, c, row, COL_INT);
-  if (col != NULL) {
-    memcpy(next_slot(col, row, sizeof v), &v, sizeof v);
-    if (v > INT32_MAX || v <= INT32_MIN) col->all_int32 = 0;
-    return 0;
-  }
-  col = col_at(t, c, row);
+int col_put_int_general(table *t, int c, size_t row, int64_t v) {
+  column *col = col_at(t, c, row);
   if (col == NULL || col_accept(t, col, COL_INT) != 0) return t->failed = 1, -1;
   switch (col->type) {
   case COL_INT:
@@ -644,14 +614,8 @@ int col_put_int(table *t, int c, size_t row, int64_t v) {
   return done(t, col, row, 0);
 }
 
-int col_put_double(table *t, int c, size_t row, double v, int inexact) {
-  column *col = next_row(t, c, row, COL_DOUBLE);
-  if (col != NULL) {
-    memcpy(next_slot(col, row, sizeof v), &v, sizeof v);
-    if (inexact) col->inexact = 1;
-    return 0;
-  }
-  col = col_at(t, c, row);
+int col_put_double_general(table *t, int c, size_t row, double v, int inexact) {
+  column *col = col_at(t, c, row);
   if (col == NULL || col_accept(t, col, COL_DOUBLE) != 0) return t->failed = 1, -1;
   if (col->type == COL_DOUBLE) {
     memcpy(row_ptr(col, row), &v, sizeof v);
@@ -666,9 +630,9 @@ int col_put_double(table *t, int c, size_t row, double v, int inexact) {
 
 /* An int64 of a given meaning (time, duration) or, in a column widened to text, its digits. */
 static int put_int64_as(table *t, int c, size_t row, int64_t v, col_type type) {
-  column *col = next_row(t, c, row, type);
+  column *col = col_next_row(t, c, row, type);
   if (col != NULL) {
-    memcpy(next_slot(col, row, sizeof v), &v, sizeof v);
+    memcpy(col_next_slot(col, row, sizeof v), &v, sizeof v);
     return 0;
   }
   col = col_at(t, c, row);
@@ -683,10 +647,10 @@ static int put_int64_as(table *t, int c, size_t row, int64_t v, col_type type) {
   return done(t, col, row, 0);
 }
 
-int col_put_time(table *t, int c, size_t row, int64_t ns) { return put_int64_as(t, c, row, ns, COL_TIME); }
+int col_put_time_general(table *t, int c, size_t row, int64_t ns) { return put_int64_as(t, c, row, ns, COL_TIME); }
 
 int col_put_str(table *t, int c, size_t row, const char *s, size_t len) {
-  column *col = next_row(t, c, row, COL_STRING);
+  column *col = col_next_row(t, c, row, COL_STRING);
   if (col != NULL) return put_text(t, col, row, s, len) == 0 ? 0 : (t->failed = 1, -1);
   col = col_at(t, c, row);
   if (col == NULL || col_accept(t, col, COL_STRING) != 0) return t->failed = 1, -1;
@@ -703,12 +667,10 @@ int col_put_bytes(table *t, int c, size_t row, const unsigned char *p, size_t le
   return done(t, col, row, 0);
 }
 
-int col_put_ref(table *t, int c, size_t row, strref ref) {
-  column *col = next_row(t, c, row, COL_STRING);
-  if (col != NULL) return put_entry(col, row, ref_entry(ref));
-  col = col_at(t, c, row);
+int col_put_ref_general(table *t, int c, size_t row, strref ref) {
+  column *col = col_at(t, c, row);
   if (col == NULL || col_accept(t, col, COL_STRING) != 0) return t->failed = 1, -1;
-  put_entry(col, row, ref_entry(ref));
+  put_entry(col, row, strref_entry(ref));
   return done(t, col, row, 0);
 }
 
@@ -721,7 +683,7 @@ int col_fill_ref(table *t, int c, size_t from, size_t to, strref ref) {
   column *col = &t->cols[c];
   if (col_room(col, to - 1) != 0) return t->failed = 1, -1;
   /* The rows after `from` are new: not NA, so only their values are written. */
-  uint64_t entry = ref_entry(ref);
+  uint64_t entry = strref_entry(ref);
   for (size_t row = from + 1; row < to; row++) memcpy(row_ptr(col, row), &entry, sizeof entry);
   col->n = to;
   return 0;

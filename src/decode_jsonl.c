@@ -467,6 +467,32 @@ static const char *skip_nested(line_ctx *x, const char *p, int depth) {
   }
 }
 
+/* memcmp(a, b, n) == 0 for the short keys and tags of every line, eight bytes at a time. */
+static int same_bytes(const char *a, const char *b, size_t n) {
+  uint64_t x, y;
+  uint32_t u, v;
+  if (n >= 8) { /* whole words, then the last eight bytes (overlapping) */
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      memcpy(&x, a + i, 8);
+      memcpy(&y, b + i, 8);
+      if (x != y) return 0;
+    }
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
+  }
+  if (n >= 4) { /* the first and the last four */
+    memcpy(&u, a, 4);
+    memcpy(&v, b, 4);
+    if (u != v) return 0;
+    memcpy(&u, a + n - 4, 4);
+    memcpy(&v, b + n - 4, 4);
+    return u == v;
+  }
+  for (; n > 0; n--) if (*a++ != *b++) return 0;
+  return 1;
+}
+
 /* A time without a zone is UTC (the server's Timestamp(ns) without a time zone); one with a zone
  * (Timestamp with a time zone, "+01:00") is read as written. */
 static int parse_time_any(const char *s, size_t len, int64_t *ns) {
@@ -495,12 +521,16 @@ static int parse_time(jsonl_decoder *d, const char *s, size_t len, int64_t *ns) 
       two_digits(s + 14, &mi) || two_digits(s + 17, &se) || h > 23 || mi > 59 || se > 59 || (len > 19 && s[19] != '.') ||
       len == 20)
     return parse_time_any(s, len, ns);
+  /* nanoseconds per unit of a fraction of n digits */
+  static const int64_t frac_unit[10] = {1000000000, 100000000, 10000000, 1000000, 100000, 10000, 1000, 100, 10, 1};
   int64_t frac = 0;
-  for (size_t i = 20; i < 29; i++) {
-    if (i < len && (s[i] < '0' || s[i] > '9')) return parse_time_any(s, len, ns);
-    frac = frac * 10 + (i < len ? s[i] - '0' : 0);
+  for (size_t i = 20; i < len; i++) {
+    unsigned digit = (unsigned) (s[i] - '0');
+    if (digit > 9) return parse_time_any(s, len, ns);
+    frac = frac * 10 + digit;
   }
-  if (memcmp(s, d->date, 10) != 0) {
+  frac *= frac_unit[len > 20 ? len - 20 : 0];
+  if (!same_bytes(s, d->date, 10)) {
     char midnight[] = "YYYY-MM-DDT00:00:00Z";
     memcpy(midnight, s, 10);
     if (parse_rfc3339_ns(midnight, sizeof midnight - 1, &d->date_ns) != 0) {
@@ -513,32 +543,6 @@ static int parse_time(jsonl_decoder *d, const char *s, size_t len, int64_t *ns) 
   if (d->date_ns > INT64_MAX - tod) return -1; /* past 2262-04-11T23:47:16.854775807 */
   *ns = d->date_ns + tod;
   return 0;
-}
-
-/* memcmp(a, b, n) == 0 for the short keys and tags of every line, eight bytes at a time. */
-static int same_bytes(const char *a, const char *b, size_t n) {
-  uint64_t x, y;
-  uint32_t u, v;
-  if (n >= 8) { /* whole words, then the last eight bytes (overlapping) */
-    for (size_t i = 0; i + 8 <= n; i += 8) {
-      memcpy(&x, a + i, 8);
-      memcpy(&y, b + i, 8);
-      if (x != y) return 0;
-    }
-    memcpy(&x, a + n - 8, 8);
-    memcpy(&y, b + n - 8, 8);
-    return x == y;
-  }
-  if (n >= 4) { /* the first and the last four */
-    memcpy(&u, a, 4);
-    memcpy(&v, b, 4);
-    if (u != v) return 0;
-    memcpy(&u, a + n - 4, 4);
-    memcpy(&v, b + n - 4, 4);
-    return u == v;
-  }
-  for (; n > 0; n--) if (*a++ != *b++) return 0;
-  return 1;
 }
 
 /* A string's place in a column's cache: its length and first and last bytes, which tell apart
@@ -656,8 +660,8 @@ static jsonl_status decode_line(jsonl_decoder *d, const char *s, size_t n, int l
   if (p < e && *p == '}') {
     p++;
   } else {
+    /* Whitespace is looked for only where the expected byte is not (the server writes none). */
     for (size_t k = 0;; k++) {
-      if (p >= e || *p != '"') return bad(&x, p, "expected a key in double quotes");
       int c = k < d->cap_order ? d->order[k] : -1;
       const jsonl_column *expected = c >= 0 ? &d->cols[c] : NULL;
       if (expected && expected->key && (size_t) (e - p) >= expected->key_len &&
@@ -666,6 +670,8 @@ static jsonl_status decode_line(jsonl_decoder *d, const char *s, size_t n, int l
       } else {
         const char *name;
         size_t len;
+        p = skip_ws(p, e);
+        if (p >= e || *p != '"') return bad(&x, p, "expected a key in double quotes");
         if ((p = read_string(&x, p, &name, &len)) == NULL) return d->status;
         if ((c = key_column(d, k, name, len)) < 0) return nomem(d);
         p = skip_ws(p, e);
@@ -674,11 +680,14 @@ static jsonl_status decode_line(jsonl_decoder *d, const char *s, size_t n, int l
       }
       if (d->cols[c].seen_row == x.row + 1) return bad(&x, p, "the key %s twice in one object", d->out->cols[c].name);
       d->cols[c].seen_row = x.row + 1;
-      p = skip_ws(p, e);
-      if (p >= e) return bad(&x, p, "expected a value");
+      if (p >= e || (unsigned char) *p <= ' ') {
+        p = skip_ws(p, e);
+        if (p >= e) return bad(&x, p, "expected a value");
+      }
       if ((p = read_value(&x, p, c)) == NULL) return d->status;
+      if (p < e && *p == ',') { p++; continue; }
       p = skip_ws(p, e);
-      if (p < e && *p == ',') { p = skip_ws(p + 1, e); continue; }
+      if (p < e && *p == ',') { p++; continue; }
       if (p < e && *p == '}') { p++; break; }
       return bad(&x, p, "expected ',' or '}' after a value");
     }
