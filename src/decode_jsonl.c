@@ -358,8 +358,40 @@ static const char *digits(const char *p, const char *e, uint64_t *m, int *sig) {
 
 /* The JSON number at p, checked and read in one pass: an exact int64 for an integer literal in
  * range, else a double (short decimals exactly by the fast path, the rest by strtod). */
+/* The numbers a server writes most, on a short path: -?digits(.digits)? of at most 15 digits in
+ * all (exact in a double's 53 bits, so a fraction is one correctly rounded division). NULL for
+ * anything else (an exponent, more digits, a leading zero, no digits), left to read_number. */
+static const char *read_short_number(const char *p, const char *e, number *v) {
+  int neg = *p == '-';
+  const char *q = p + neg, *int_start = q;
+  const char *lim = e - q > 16 ? q + 16 : e; /* 15 digits and a point */
+  uint64_t m = 0;
+  unsigned digit;
+  while (q < lim && (digit = (unsigned) (*q - '0')) <= 9) { m = m * 10 + digit; q++; }
+  size_t nint = (size_t) (q - int_start);
+  if (nint == 0 || (nint > 1 && *int_start == '0')) return NULL;
+  if (q < lim && *q == '.') {
+    const char *frac = ++q;
+    while (q < lim && (digit = (unsigned) (*q - '0')) <= 9) { m = m * 10 + digit; q++; }
+    size_t nfrac = (size_t) (q - frac);
+    if (nfrac == 0 || nint + nfrac > 15 || (q < e && ((unsigned) (*q - '0') <= 9 || *q == 'e' || *q == 'E'))) return NULL;
+    double r = (double) m / pow10_exact[nfrac];
+    v->is_int = 0;
+    v->f = neg ? -r : r;
+    v->inexact = 0;
+    return q;
+  }
+  if (nint > 15 || (q < e && ((unsigned) (*q - '0') <= 9 || *q == '.' || *q == 'e' || *q == 'E'))) return NULL;
+  v->is_int = 1;
+  v->i = neg ? -(int64_t) m : (int64_t) m;
+  v->inexact = 0;
+  return q;
+}
+
 static const char *read_number(line_ctx *x, const char *p, number *v) {
   const char *start = p, *e = x->e;
+  const char *end = read_short_number(p, e, v);
+  if (end != NULL) return end;
   v->is_int = 0;
   v->inexact = 0;
   int neg = p < e && *p == '-';

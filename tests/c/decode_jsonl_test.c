@@ -297,6 +297,40 @@ static void test_key_matching(void) {
   jsonl_free(&d);
 }
 
+/* Numbers on both sides of the short path's limits (15 digits, a point, no exponent) read as the
+ * general path reads them, and what JSON forbids is refused on either path. */
+static void test_number_paths(void) {
+  static const char *doubles[] = {
+    "123456789012345.0", "12345678901234.5", "1234567890123.45", "0.123456789012345", "0.1234567890123456",
+    "-99999999999999.9", "999999999999999.9", "0.000000000000001", "-0.0", "0.5e1", "7.25E-3", "1.5,", "3.0}",
+  };
+  jsonl_decoder d;
+  char body[96];
+  for (size_t i = 0; i < sizeof doubles / sizeof doubles[0]; i++) {
+    snprintf(body, sizeof body, "{\"f\":%.*s}\n", (int) strcspn(doubles[i], ",}"), doubles[i]);
+    double want = strtod(doubles[i], NULL);
+    CHECK(decode_str(&d, body, 0) == JSONL_OK && col(&d, "f")->type == COL_DOUBLE &&
+          memcmp(cell(col(&d, "f"), 0), &want, sizeof want) == 0, "%s: %s", body, d.message);
+    jsonl_free(&d);
+  }
+  static const struct { const char *text; int64_t v; } ints[] = {
+    {"999999999999999", 999999999999999}, {"1000000000000000", 1000000000000000}, {"-999999999999999", -999999999999999},
+    {"-9223372036854775808", INT64_MIN}, {"9223372036854775807", INT64_MAX}, {"0", 0}, {"-0", 0},
+  };
+  for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+    snprintf(body, sizeof body, "{\"i\":%s}\n", ints[i].text);
+    CHECK(decode_str(&d, body, 0) == JSONL_OK && col(&d, "i")->type == COL_INT && ival(col(&d, "i"), 0) == ints[i].v,
+          "%s: %s", body, d.message);
+    jsonl_free(&d);
+  }
+  static const char *bad_numbers[] = {"01", "-01", "1.", "-", "1.e5", "00.5", "--1", "1.5.5", "0123456789012345"};
+  for (size_t i = 0; i < sizeof bad_numbers / sizeof bad_numbers[0]; i++) {
+    snprintf(body, sizeof body, "{\"n\":%s}\n", bad_numbers[i]);
+    CHECK(decode_str(&d, body, 0) == JSONL_ERR_MALFORMED, "%s is refused", body);
+    jsonl_free(&d);
+  }
+}
+
 static void test_nested(void) {
   jsonl_decoder d;
   CHECK(decode_str(&d, "{\"a\":[1, {\"b\":\"c\\u00e9\"}, [], {}, null, true],\"o\":{\"x\":-2.5e3}}\n", 0) == JSONL_OK &&
@@ -534,6 +568,7 @@ int main(void) {
   test_strings();
   test_string_cache();
   test_key_matching();
+  test_number_paths();
   test_nested();
   test_malformed();
   test_truncated_everywhere();
