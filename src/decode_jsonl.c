@@ -220,7 +220,7 @@ static const unsigned char string_stop[256] = {
  * backslash or below 0x20 (the exact "has a zero byte" and "has a byte below n" word tests), then
  * byte by byte. The tests can flag a byte above a stop byte (a borrow), never one below it, so on
  * a little-endian machine the lowest flag is the stop byte itself. */
-static const char *plain_run(const char *p, const char *e) {
+static inline const char *plain_run(const char *p, const char *e) {
   const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
   while (e - p >= 8) {
     uint64_t v, q, b, stop;
@@ -305,7 +305,7 @@ static const char *read_escape(line_ctx *x, const char *p, bytebuf *b) {
 
 /* The string whose opening quote is at p: its bytes in the line when it has no escapes, else
  * decoded into d->text. Returns the position after the closing quote, or NULL (status set). */
-static const char *read_string(line_ctx *x, const char *p, const char **out, size_t *len) {
+static inline const char *read_string(line_ctx *x, const char *p, const char **out, size_t *len) {
   const char *start = ++p, *e = x->e;
   p = plain_run(p, e);
   if (p < e && *p == '"') {
@@ -356,12 +356,11 @@ static const char *digits(const char *p, const char *e, uint64_t *m, int *sig) {
   return p;
 }
 
-/* The JSON number at p, checked and read in one pass: an exact int64 for an integer literal in
- * range, else a double (short decimals exactly by the fast path, the rest by strtod). */
-/* The numbers a server writes most, on a short path: -?digits(.digits)? of at most 15 digits in
- * all (exact in a double's 53 bits, so a fraction is one correctly rounded division). NULL for
- * anything else (an exponent, more digits, a leading zero, no digits), left to read_number. */
-static const char *read_short_number(const char *p, const char *e, number *v) {
+/* The numbers a server writes most, on a short path that read_value tries first:
+ * -?digits(.digits)? of at most 15 digits in all (exact in a double's 53 bits, so a fraction is
+ * one correctly rounded division). NULL for anything else (an exponent, more digits, a leading
+ * zero, no digits), left to read_number. */
+static inline const char *read_short_number(const char *p, const char *e, number *v) {
   int neg = *p == '-';
   const char *q = p + neg, *int_start = q;
   const char *lim = e - q > 16 ? q + 16 : e; /* 15 digits and a point */
@@ -388,10 +387,10 @@ static const char *read_short_number(const char *p, const char *e, number *v) {
   return q;
 }
 
+/* The JSON number at p, checked and read in one pass: an exact int64 for an integer literal in
+ * range, else a double (short decimals exactly by the fast path, the rest by strtod). */
 static const char *read_number(line_ctx *x, const char *p, number *v) {
   const char *start = p, *e = x->e;
-  const char *end = read_short_number(p, e, v);
-  if (end != NULL) return end;
   v->is_int = 0;
   v->inexact = 0;
   int neg = p < e && *p == '-';
@@ -500,7 +499,7 @@ static const char *skip_nested(line_ctx *x, const char *p, int depth) {
 }
 
 /* memcmp(a, b, n) == 0 for the short keys and tags of every line, eight bytes at a time. */
-static int same_bytes(const char *a, const char *b, size_t n) {
+static inline int same_bytes(const char *a, const char *b, size_t n) {
   uint64_t x, y;
   uint32_t u, v;
   if (n >= 8) { /* whole words, then the last eight bytes (overlapping) */
@@ -646,7 +645,8 @@ static const char *read_value(line_ctx *x, const char *p, int c) {
     break;
   default: {
     number v;
-    if ((p = read_number(x, p, &v)) == NULL) return NULL;
+    const char *end = read_short_number(p, x->e, &v);
+    if ((p = end ? end : read_number(x, p, &v)) == NULL) return NULL;
     if (texty(type)) rc = put_string(d, c, x->row, start, (size_t) (p - start));
     else if (v.is_int && type != JSONL_FLOAT) rc = col_put_int(t, c, x->row, v.i);
     else if (v.is_int) rc = col_put_double(t, c, x->row, (double) v.i, !int64_fits_double(v.i));
