@@ -45,6 +45,8 @@ static const jsonl_hint *find_hint(const jsonl_decoder *d, const char *name, siz
 }
 
 void jsonl_free(jsonl_decoder *d) {
+  if (d->worker != NULL) feed_thread_cancel(d->worker); /* an interrupted transfer */
+  d->worker = NULL;
   table_free(d->out);
   d->out = NULL;
   bytebuf_free(&d->pending);
@@ -118,6 +120,7 @@ static int new_column(jsonl_decoder *d, const char *name, size_t len) {
 int jsonl_init(jsonl_decoder *d, const jsonl_options *opt) {
   memset(d, 0, sizeof *d);
   d->opt = *opt;
+  d->thread_after = JSONL_THREAD_AFTER;
   bytebuf_init(&d->pending);
   bytebuf_init(&d->text);
   d->out = table_new();
@@ -737,7 +740,8 @@ static jsonl_status next_line(jsonl_decoder *d, const char *s, size_t n, int las
   return st;
 }
 
-jsonl_status jsonl_feed(jsonl_decoder *d, const void *data, size_t len) {
+/* Whole lines of a piece are decoded; the unfinished one waits for the next piece. */
+static jsonl_status feed_lines(jsonl_decoder *d, const void *data, size_t len) {
   if (d->status != JSONL_OK) return d->status;
   const char *p = data, *e = p + len;
   if (d->pending.len > 0) { /* scan only the new bytes for the end of the unfinished line */
@@ -759,6 +763,28 @@ jsonl_status jsonl_feed(jsonl_decoder *d, const void *data, size_t len) {
   return JSONL_OK;
 }
 
+static int worker_feed(void *d, const void *data, size_t len) { return (int) feed_lines(d, data, len); }
+
+/* The worker is done with the decoder: its status, or memory that ran out while pushing. */
+static jsonl_status worker_ended(jsonl_decoder *d, int st) {
+  d->worker = NULL;
+  return st < 0 ? nomem(d) : d->status;
+}
+
+jsonl_status jsonl_feed(jsonl_decoder *d, const void *data, size_t len) {
+  if (d->worker == NULL) {
+    jsonl_status st = feed_lines(d, data, len);
+    d->fed += len;
+    if (st == JSONL_OK && d->fed >= d->thread_after && (d->worker = feed_thread_start(worker_feed, d)) == NULL)
+      d->thread_after = SIZE_MAX; /* no thread: this thread decodes it all */
+    return st;
+  }
+  int st = feed_thread_push(d->worker, data, len);
+  if (st == 0) return JSONL_OK;
+  feed_thread_cancel(d->worker);
+  return worker_ended(d, st);
+}
+
 /* NA of the hinted type in a hinted column that got no value (only nulls, or no line named it),
  * so that R sees a double (say) and not a logical. Needs a row: with none, the column stays
  * untyped (a zero-length logical). */
@@ -777,6 +803,11 @@ static int type_empty_column(table *t, int c, jsonl_type type) {
 }
 
 jsonl_status jsonl_finish(jsonl_decoder *d) {
+  if (d->worker != NULL) {
+    int st = feed_thread_finish(d->worker);
+    if (st != 0) return worker_ended(d, st);
+    d->worker = NULL;
+  }
   if (d->status != JSONL_OK) return d->status;
   if (d->pending.len > 0) {
     jsonl_status st = next_line(d, (const char *) d->pending.data, d->pending.len, 1);

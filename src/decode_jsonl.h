@@ -31,6 +31,7 @@
 #include "bytebuf.h"
 #include "columns.h"
 #include "decoder.h"
+#include "feed_thread.h"
 
 /* The decoder as the package reaches it: name "jsonl", media type application/jsonl (what 3.x
  * sends for format=jsonl) and the other names JSON lines go by. */
@@ -104,10 +105,20 @@ typedef struct {
   uint64_t line_start;  /* byte offset of the current line in the body */
   char date[10];        /* the date of the last time parsed, and its midnight in UTC */
   int64_t date_ns;
+
+  /* Bodies beyond thread_after bytes are decoded on a worker thread while the rest arrives
+   * (feed_thread.h); until then, and where no thread can be made, in the caller's. */
+  feed_thread *worker;
+  size_t fed, thread_after;
 } jsonl_decoder;
+
+/* The size from which a body is decoded on a worker thread: small answers never start one. */
+#define JSONL_THREAD_AFTER ((size_t) 1 << 20)
 
 int jsonl_init(jsonl_decoder *d, const jsonl_options *opt);
 void jsonl_free(jsonl_decoder *d);
+/* A piece of the body. With a worker running, an error in the lines is reported by a later feed
+ * or by jsonl_finish rather than by the feed of its piece. */
 jsonl_status jsonl_feed(jsonl_decoder *d, const void *data, size_t len);
 /* The end of the body: decodes a last line without "\n", creates the required hinted columns and
  * pads every column to the row count. */

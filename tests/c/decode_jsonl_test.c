@@ -18,6 +18,7 @@ static const jsonl_options no_options = {NULL, 0, 0};
 /* Decodes body in pieces of `piece` bytes (0: one piece); the decoder is left for inspection. */
 static jsonl_status decode(jsonl_decoder *d, const char *body, size_t len, size_t piece, const jsonl_options *o) {
   if (jsonl_init(d, o ? o : &no_options) != 0) abort();
+  if (getenv("JSONL_TEST_THREAD")) d->thread_after = 0; /* every body through the worker thread */
   if (piece == 0) piece = len ? len : 1;
   jsonl_status st = JSONL_OK;
   for (size_t off = 0; off < len && st == JSONL_OK; off += piece)
