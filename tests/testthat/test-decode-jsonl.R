@@ -172,6 +172,30 @@ test_that("numbers at the limits of the short path read as strtod and exact inte
   }
 })
 
+test_that("bodies past 1 MB (decoded on the worker thread) give the same rows and the same errors", {
+  n <- 40000L # about 2.4 MB
+  text <- sprintf('{"time":"2071-03-02T08:%02d:%02d.25","room":"r%d","v":%d.5}', (0:(n - 1)) %/% 60L %% 60L, 0:(n - 1) %% 60L,
+                  0:(n - 1) %% 7L, 0:(n - 1))
+  body <- charToRaw(lines(text))
+  expect_gt(length(body), 2^20)
+  whole <- frame(body, 16384)
+  expect_identical(nrow(whole), n)
+  expect_identical(whole$v, 0:(n - 1) + 0.5)
+  expect_identical(whole$room, sprintf("r%d", 0:(n - 1) %% 7L))
+  expect_identical(frame(body, 1000003), whole)
+  # an error late in the body names its line and byte, as without the thread
+  bad <- text
+  bad[35000] <- sub('"v":', '"v":x', bad[35000])
+  r <- decode_jsonl(lines(bad), 16384)
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "malformed JSON line 35000 at byte ")
+  expect_null(r$tables)
+  # a body cut inside its last line
+  r <- decode_jsonl(body[seq_len(length(body) - 5L)], 16384)
+  expect_equal(r$status, 3L)
+  expect_match(r$message, sprintf("inside line %d", n))
+})
+
 test_that("random corruption gives a status, never a crash", {
   body <- fixture("jsonl-influxql.jsonl")
   expect_survives_corruption(body, function(b, piece, i) decode_jsonl(b, piece), seed = 10)
