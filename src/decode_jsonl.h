@@ -7,7 +7,8 @@
  *
  * Lines are decoded as soon as their "\n" arrives; pieces may split a line anywhere, and only the
  * unfinished line is kept (a line inside one piece is read in place). A last line without "\n" is
- * accepted; "\r\n" and blank lines are tolerated.
+ * accepted; "\r\n" and blank lines are tolerated. Past the first megabyte, decoding moves to a
+ * worker thread, so that it overlaps the transfer of the rest (feed_thread.h).
  *
  * Types come from the values: a string is a string, except in time columns (the key "time", and
  * columns hinted "timestamp"), where it is parsed to nanoseconds; true/false a boolean; an integer
