@@ -44,9 +44,9 @@ FUZZ_ITERATIONS ?= 100000
 fuzz: deps
 	@mkdir -p $(LIB)
 	gcc -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer \
-	  -Wall -Wextra -o $(LIB)/fuzz tests/c/fuzz.c src/decoder.c src/decode_v1.c src/decode_flux.c src/decode_jsonl.c src/msgpack.c \
+	  -Wall -Wextra -o $(LIB)/fuzz tests/c/fuzz.c src/decoder.c src/decode_v1.c src/decode_flux.c src/decode_jsonl.c src/feed_thread.c src/msgpack.c \
 	  src/columns.c src/bytebuf.c src/json.c src/dialect_influxql.c src/dialect_flux.c src/dialect_sql.c src/timeparse.c \
-	  src/lineproto.c src/series_query.c src/series_index.c src/utf8.c -lm
+	  src/lineproto.c src/series_query.c src/series_index.c src/utf8.c -lm -pthread
 	$(LIB)/fuzz $(FUZZ_ITERATIONS) tests/testthat/fixtures/*
 
 # The tests that need no server, with R itself under valgrind: any memory error or definite leak

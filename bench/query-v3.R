@@ -4,7 +4,9 @@
 # A tiny server (Python's http.server handing a prepared file to the kernel with sendfile, so no
 # Python runs per byte) answers /ping as a 3.x server and every query with the same JSONL body:
 # 1,000,000 rows of time, room, sensor, temperature, humidity and co2 (about 110 MB). Measured in
-# one run, median of BENCH_REPS (default 3):
+# one run, BENCH_REPS times (default 5), download and decode taking turns so that a shared, loaded
+# machine slows both alike; medians of the elapsed times, of the per-run ratios, and of the CPU
+# time of this process (user + system: what a busy machine disturbs least):
 #   download   the package's libcurl transfer of the body into a raw vector (sink = "raw")
 #   curl CLI   `curl -s -o /dev/null`, for reference
 #   decode     influx_query() on a 3.x connection when the 3.x backend exists; until then the
@@ -12,7 +14,7 @@
 #              sink = "jsonl"). The output says which path was measured.
 # Target: decode / download <= 1.3.
 suppressPackageStartupMessages(library(influxdbtoolkit))
-reps <- as.integer(Sys.getenv("BENCH_REPS", "3"))
+reps <- as.integer(Sys.getenv("BENCH_REPS", "5"))
 rows <- as.integer(Sys.getenv("BENCH_ROWS", "1000000"))
 python <- Sys.which("python3")
 if (!nzchar(python)) stop("python3 is needed for the static server")
@@ -88,9 +90,14 @@ stopifnot(nrow(got) == rows, inherits(got$time, "POSIXct"), is.double(got$temper
           identical(got$room[1:3], c("office", "lab", "hall")))
 stopifnot(length(download()) == bytes)
 
-t_download <- median_time(download)
+# elapsed and CPU seconds of one call
+timed <- function(f) { gc(); t <- system.time(f()); c(t[["elapsed"]], t[["user.self"]] + t[["sys.self"]]) }
+runs <- t(vapply(seq_len(reps), function(r) c(timed(download), timed(decode)), numeric(4)))
+t_download <- median(runs[, 1])
+t_decode <- median(runs[, 3])
+cpu_download <- median(runs[, 2])
+cpu_decode <- median(runs[, 4])
 t_curl <- median_time(function() system2("curl", c("-s", "-o", "/dev/null", shQuote(paste0(url, "/body.jsonl")))))
-t_decode <- median_time(decode)
 size <- as.numeric(object.size(got))
 rm(got)
 # Peak resident memory of one decode, in a fresh R (this one holds freed pages from the runs above):
@@ -108,6 +115,9 @@ cat(sprintf("JSON lines, %d rows, %.0f MB body, median of %d\n", rows, bytes / 1
 cat(sprintf("  download (libcurl, raw sink)  %6.3f s  (%.0f MB/s)\n", t_download, bytes / 1e6 / t_download))
 cat(sprintf("  curl CLI to /dev/null         %6.3f s\n", t_curl))
 cat(sprintf("  decode: %s\n                                %6.3f s  (%.0f MB/s)\n", path, t_decode, bytes / 1e6 / t_decode))
-cat(sprintf("  ratio decode / download       %6.2f  (target <= 1.3)\n", t_decode / t_download))
+cat(sprintf("  ratio decode / download       %6.2f  (target <= 1.3); median of the per-run ratios %.2f\n",
+            t_decode / t_download, median(runs[, 3] / runs[, 1])))
+cat(sprintf("  CPU time of this process      download %.3f s, decode %.3f s: ratio %.2f\n",
+            cpu_download, cpu_decode, cpu_decode / cpu_download))
 cat(sprintf("  result: %.0f MB data frame; peak memory of the decode %.0f MB (%.1fx the result)\n",
             size / 1e6, peak / 1e6, peak / size))

@@ -240,8 +240,6 @@ const char *table_entry(const table *t, uint64_t entry, size_t *len) {
   return (const char *) t->arena.data + entry + sizeof(uint32_t);
 }
 
-/* The entry a strref names: the zero strref is entry 0, the empty string. */
-static uint64_t ref_entry(strref r) { return r.off >= sizeof(uint32_t) ? r.off - sizeof(uint32_t) : 0; }
 
 static int entry_is(const table *t, uint64_t entry, const char *s, size_t len) {
   return entry_len(t, entry) == len && memcmp(t->arena.data + entry + sizeof(uint32_t), s, len) == 0;
@@ -581,7 +579,7 @@ static int put_text(table *t, column *col, size_t row, const char *s, size_t len
   return put_entry(col, row, entry);
 }
 
-int col_put_bool(table *t, int c, size_t row, int v) {
+int col_put_bool_general(table *t, int c, size_t row, int v) {
   column *col = col_at(t, c, row);
   if (col == NULL || col_accept(t, col, COL_BOOL) != 0) return t->failed = 1, -1;
   if (col->type == COL_BOOL) {
@@ -592,7 +590,7 @@ int col_put_bool(table *t, int c, size_t row, int v) {
   return done(t, col, row, 0);
 }
 
-int col_put_int(table *t, int c, size_t row, int64_t v) {
+int col_put_int_general(table *t, int c, size_t row, int64_t v) {
   column *col = col_at(t, c, row);
   if (col == NULL || col_accept(t, col, COL_INT) != 0) return t->failed = 1, -1;
   switch (col->type) {
@@ -616,7 +614,7 @@ int col_put_int(table *t, int c, size_t row, int64_t v) {
   return done(t, col, row, 0);
 }
 
-int col_put_double(table *t, int c, size_t row, double v, int inexact) {
+int col_put_double_general(table *t, int c, size_t row, double v, int inexact) {
   column *col = col_at(t, c, row);
   if (col == NULL || col_accept(t, col, COL_DOUBLE) != 0) return t->failed = 1, -1;
   if (col->type == COL_DOUBLE) {
@@ -632,7 +630,12 @@ int col_put_double(table *t, int c, size_t row, double v, int inexact) {
 
 /* An int64 of a given meaning (time, duration) or, in a column widened to text, its digits. */
 static int put_int64_as(table *t, int c, size_t row, int64_t v, col_type type) {
-  column *col = col_at(t, c, row);
+  column *col = col_next_row(t, c, row, type);
+  if (col != NULL) {
+    memcpy(col_next_slot(col, row, sizeof v), &v, sizeof v);
+    return 0;
+  }
+  col = col_at(t, c, row);
   if (col == NULL || col_accept(t, col, type) != 0) return t->failed = 1, -1;
   if (col->type == type) {
     memcpy(row_ptr(col, row), &v, sizeof v);
@@ -644,10 +647,12 @@ static int put_int64_as(table *t, int c, size_t row, int64_t v, col_type type) {
   return done(t, col, row, 0);
 }
 
-int col_put_time(table *t, int c, size_t row, int64_t ns) { return put_int64_as(t, c, row, ns, COL_TIME); }
+int col_put_time_general(table *t, int c, size_t row, int64_t ns) { return put_int64_as(t, c, row, ns, COL_TIME); }
 
 int col_put_str(table *t, int c, size_t row, const char *s, size_t len) {
-  column *col = col_at(t, c, row);
+  column *col = col_next_row(t, c, row, COL_STRING);
+  if (col != NULL) return put_text(t, col, row, s, len) == 0 ? 0 : (t->failed = 1, -1);
+  col = col_at(t, c, row);
   if (col == NULL || col_accept(t, col, COL_STRING) != 0) return t->failed = 1, -1;
   if (put_text(t, col, row, s, len) != 0) return t->failed = 1, -1;
   return done(t, col, row, 0);
@@ -662,10 +667,10 @@ int col_put_bytes(table *t, int c, size_t row, const unsigned char *p, size_t le
   return done(t, col, row, 0);
 }
 
-int col_put_ref(table *t, int c, size_t row, strref ref) {
+int col_put_ref_general(table *t, int c, size_t row, strref ref) {
   column *col = col_at(t, c, row);
   if (col == NULL || col_accept(t, col, COL_STRING) != 0) return t->failed = 1, -1;
-  put_entry(col, row, ref_entry(ref));
+  put_entry(col, row, strref_entry(ref));
   return done(t, col, row, 0);
 }
 
@@ -678,7 +683,7 @@ int col_fill_ref(table *t, int c, size_t from, size_t to, strref ref) {
   column *col = &t->cols[c];
   if (col_room(col, to - 1) != 0) return t->failed = 1, -1;
   /* The rows after `from` are new: not NA, so only their values are written. */
-  uint64_t entry = ref_entry(ref);
+  uint64_t entry = strref_entry(ref);
   for (size_t row = from + 1; row < to; row++) memcpy(row_ptr(col, row), &entry, sizeof entry);
   col->n = to;
   return 0;

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "bytebuf.h"
 
@@ -89,15 +90,73 @@ int table_intern(table *t, const char *s, size_t len, strref *out);
 /* Each put writes at row `row`: past the column's end (the gap becomes NA) or over an earlier
  * row (a pivot fills a field's column at rows other tables created). 0 or -1. */
 int col_put_na(table *t, int c, size_t row);
-int col_put_bool(table *t, int c, size_t row, int v);
-int col_put_int(table *t, int c, size_t row, int64_t v);
-int col_put_double(table *t, int c, size_t row, double v, int inexact);
-int col_put_time(table *t, int c, size_t row, int64_t ns);
 int col_put_str(table *t, int c, size_t row, const char *s, size_t len);
 int col_put_duration(table *t, int c, size_t row, int64_t ns);
 int col_put_bytes(table *t, int c, size_t row, const unsigned char *p, size_t len);
+/* The arena entry a strref names (its length comes before the bytes): the zero strref is entry
+ * 0, the empty string. */
+static inline uint64_t strref_entry(strref r) { return r.off >= sizeof(uint32_t) ? r.off - sizeof(uint32_t) : 0; }
+
+/* The puts of every value of a result (below, inline) take these when a put is not the next row
+ * of a column of its type with room. */
+int col_put_bool_general(table *t, int c, size_t row, int v);
+int col_put_int_general(table *t, int c, size_t row, int64_t v);
+int col_put_double_general(table *t, int c, size_t row, double v, int inexact);
+int col_put_time_general(table *t, int c, size_t row, int64_t ns);
+int col_put_ref_general(table *t, int c, size_t row, strref ref);
+
+/* The column when a put is the common one: the next row of a column already of the value's type,
+ * with memory for it (decoders write row after row). Rows from n on are zero and not NA, so the
+ * put only writes the value and counts the row; any other case (a gap to pad with NA, a new
+ * segment, a type to widen, a row written again) is NULL here and goes the general way. Inline:
+ * this is the work of every value of every decoder. */
+static inline column *col_next_row(table *t, int c, size_t row, col_type type) {
+  if ((size_t) c >= t->ncol || t->failed) return NULL;
+  column *col = &t->cols[c];
+  if (col->type != type || row != col->n || col->nsegs == 0) return NULL;
+  if (row >= ((col->nsegs - 1) << COL_SEG_SHIFT) + col->cap0) return NULL;
+  col->n = row + 1;
+  return col;
+}
+static inline void *col_next_slot(column *col, size_t row, size_t es) {
+  return (char *) col->segs[row >> COL_SEG_SHIFT].data + (row & (COL_SEG_ROWS - 1)) * es;
+}
+
+static inline int col_put_bool(table *t, int c, size_t row, int v) {
+  column *col = col_next_row(t, c, row, COL_BOOL);
+  if (col == NULL) return col_put_bool_general(t, c, row, v);
+  *(int8_t *) col_next_slot(col, row, sizeof(int8_t)) = (int8_t) (v != 0);
+  return 0;
+}
+static inline int col_put_int(table *t, int c, size_t row, int64_t v) {
+  column *col = col_next_row(t, c, row, COL_INT);
+  if (col == NULL) return col_put_int_general(t, c, row, v);
+  memcpy(col_next_slot(col, row, sizeof v), &v, sizeof v);
+  if (v > INT32_MAX || v <= INT32_MIN) col->all_int32 = 0; /* INT32_MIN is R's NA_integer_ */
+  return 0;
+}
+static inline int col_put_double(table *t, int c, size_t row, double v, int inexact) {
+  column *col = col_next_row(t, c, row, COL_DOUBLE);
+  if (col == NULL) return col_put_double_general(t, c, row, v, inexact);
+  memcpy(col_next_slot(col, row, sizeof v), &v, sizeof v);
+  if (inexact) col->inexact = 1;
+  return 0;
+}
+static inline int col_put_time(table *t, int c, size_t row, int64_t ns) {
+  column *col = col_next_row(t, c, row, COL_TIME);
+  if (col == NULL) return col_put_time_general(t, c, row, ns);
+  memcpy(col_next_slot(col, row, sizeof ns), &ns, sizeof ns);
+  return 0;
+}
 /* ref: what table_intern gave for this table (or the zero strref). */
-int col_put_ref(table *t, int c, size_t row, strref ref);
+static inline int col_put_ref(table *t, int c, size_t row, strref ref) {
+  column *col = col_next_row(t, c, row, COL_STRING);
+  if (col == NULL) return col_put_ref_general(t, c, row, ref);
+  uint64_t entry = strref_entry(ref);
+  memcpy(col_next_slot(col, row, sizeof entry), &entry, sizeof entry);
+  col->last = entry + 1;
+  return 0;
+}
 /* The same interned string on rows [from, to). */
 int col_fill_ref(table *t, int c, size_t from, size_t to, strref ref);
 

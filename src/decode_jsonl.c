@@ -45,12 +45,15 @@ static const jsonl_hint *find_hint(const jsonl_decoder *d, const char *name, siz
 }
 
 void jsonl_free(jsonl_decoder *d) {
+  if (d->worker != NULL) feed_thread_cancel(d->worker); /* an interrupted transfer */
+  d->worker = NULL;
   table_free(d->out);
   d->out = NULL;
   bytebuf_free(&d->pending);
   bytebuf_free(&d->text);
   free(d->hints);
   free(d->hint_names);
+  for (size_t c = 0; c < d->cap_cols; c++) free(d->cols[c].key);
   free(d->cols);
   free(d->order);
   d->hints = NULL;
@@ -74,10 +77,18 @@ static int track_column(jsonl_decoder *d, int c, jsonl_type type) {
   return 0;
 }
 
-static int plain_name(const char *name, size_t len) {
+/* The key as it stands in a line, quotes and colon included, for a name the body writes without
+ * escapes; 0 without it (an escaped name is then read the slow way), -1 out of memory. */
+static int raw_key(jsonl_column *jc, const char *name, size_t len) {
   for (size_t i = 0; i < len; i++)
     if (name[i] == '"' || name[i] == '\\' || (unsigned char) name[i] < 0x20) return 0;
-  return 1;
+  if ((jc->key = malloc(len + 3)) == NULL) return -1;
+  jc->key[0] = '"';
+  memcpy(jc->key + 1, name, len);
+  jc->key[len + 1] = '"';
+  jc->key[len + 2] = ':';
+  jc->key_len = len + 3;
+  return 0;
 }
 
 /* An output column of the given type; its role from the type and the options. */
@@ -91,8 +102,7 @@ static int create_column(jsonl_decoder *d, const char *name, size_t len, jsonl_t
     type = JSONL_STRING;
   }
   int c = table_column(d->out, name, len, role);
-  if (c < 0 || track_column(d, c, type) != 0) return -1;
-  d->cols[c].plain_name = plain_name(name, len);
+  if (c < 0 || track_column(d, c, type) != 0 || raw_key(&d->cols[c], name, len) != 0) return -1;
   return c;
 }
 
@@ -110,6 +120,7 @@ static int new_column(jsonl_decoder *d, const char *name, size_t len) {
 int jsonl_init(jsonl_decoder *d, const jsonl_options *opt) {
   memset(d, 0, sizeof *d);
   d->opt = *opt;
+  d->thread_after = JSONL_THREAD_AFTER;
   bytebuf_init(&d->pending);
   bytebuf_init(&d->text);
   d->out = table_new();
@@ -210,15 +221,23 @@ static const unsigned char string_stop[256] = {
 
 /* The end of the plain run at p: eight bytes at a time while none of them is a quote, a
  * backslash or below 0x20 (the exact "has a zero byte" and "has a byte below n" word tests), then
- * byte by byte. */
-static const char *plain_run(const char *p, const char *e) {
+ * byte by byte. The tests can flag a byte above a stop byte (a borrow), never one below it, so on
+ * a little-endian machine the lowest flag is the stop byte itself. */
+static inline const char *plain_run(const char *p, const char *e) {
   const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
   while (e - p >= 8) {
-    uint64_t v, q, b;
+    uint64_t v, q, b, stop;
     memcpy(&v, p, 8);
     q = v ^ (ones * '"');
     b = v ^ (ones * '\\');
-    if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v)) & highs) break;
+    stop = (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v)) & highs;
+    if (stop) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      return p + (__builtin_ctzll(stop) >> 3);
+#else
+      break;
+#endif
+    }
     p += 8;
   }
   while (p < e && !string_stop[(unsigned char) *p]) p++;
@@ -289,7 +308,7 @@ static const char *read_escape(line_ctx *x, const char *p, bytebuf *b) {
 
 /* The string whose opening quote is at p: its bytes in the line when it has no escapes, else
  * decoded into d->text. Returns the position after the closing quote, or NULL (status set). */
-static const char *read_string(line_ctx *x, const char *p, const char **out, size_t *len) {
+static inline const char *read_string(line_ctx *x, const char *p, const char **out, size_t *len) {
   const char *start = ++p, *e = x->e;
   p = plain_run(p, e);
   if (p < e && *p == '"') {
@@ -338,6 +357,37 @@ static const char *digits(const char *p, const char *e, uint64_t *m, int *sig) {
   *m = v;
   *sig = n;
   return p;
+}
+
+/* The numbers a server writes most, on a short path that read_value tries first:
+ * -?digits(.digits)? of at most 15 digits in all (exact in a double's 53 bits, so a fraction is
+ * one correctly rounded division). NULL for anything else (an exponent, more digits, a leading
+ * zero, no digits), left to read_number. */
+static inline const char *read_short_number(const char *p, const char *e, number *v) {
+  int neg = *p == '-';
+  const char *q = p + neg, *int_start = q;
+  const char *lim = e - q > 16 ? q + 16 : e; /* 15 digits and a point */
+  uint64_t m = 0;
+  unsigned digit;
+  while (q < lim && (digit = (unsigned) (*q - '0')) <= 9) { m = m * 10 + digit; q++; }
+  size_t nint = (size_t) (q - int_start);
+  if (nint == 0 || (nint > 1 && *int_start == '0')) return NULL;
+  if (q < lim && *q == '.') {
+    const char *frac = ++q;
+    while (q < lim && (digit = (unsigned) (*q - '0')) <= 9) { m = m * 10 + digit; q++; }
+    size_t nfrac = (size_t) (q - frac);
+    if (nfrac == 0 || nint + nfrac > 15 || (q < e && ((unsigned) (*q - '0') <= 9 || *q == 'e' || *q == 'E'))) return NULL;
+    double r = (double) m / pow10_exact[nfrac];
+    v->is_int = 0;
+    v->f = neg ? -r : r;
+    v->inexact = 0;
+    return q;
+  }
+  if (nint > 15 || (q < e && ((unsigned) (*q - '0') <= 9 || *q == '.' || *q == 'e' || *q == 'E'))) return NULL;
+  v->is_int = 1;
+  v->i = neg ? -(int64_t) m : (int64_t) m;
+  v->inexact = 0;
+  return q;
 }
 
 /* The JSON number at p, checked and read in one pass: an exact int64 for an integer literal in
@@ -451,6 +501,32 @@ static const char *skip_nested(line_ctx *x, const char *p, int depth) {
   }
 }
 
+/* memcmp(a, b, n) == 0 for the short keys and tags of every line, eight bytes at a time. */
+static inline int same_bytes(const char *a, const char *b, size_t n) {
+  uint64_t x, y;
+  uint32_t u, v;
+  if (n >= 8) { /* whole words, then the last eight bytes (overlapping) */
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      memcpy(&x, a + i, 8);
+      memcpy(&y, b + i, 8);
+      if (x != y) return 0;
+    }
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
+  }
+  if (n >= 4) { /* the first and the last four */
+    memcpy(&u, a, 4);
+    memcpy(&v, b, 4);
+    if (u != v) return 0;
+    memcpy(&u, a + n - 4, 4);
+    memcpy(&v, b + n - 4, 4);
+    return u == v;
+  }
+  for (; n > 0; n--) if (*a++ != *b++) return 0;
+  return 1;
+}
+
 /* A time without a zone is UTC (the server's Timestamp(ns) without a time zone); one with a zone
  * (Timestamp with a time zone, "+01:00") is read as written. */
 static int parse_time_any(const char *s, size_t len, int64_t *ns) {
@@ -479,12 +555,16 @@ static int parse_time(jsonl_decoder *d, const char *s, size_t len, int64_t *ns) 
       two_digits(s + 14, &mi) || two_digits(s + 17, &se) || h > 23 || mi > 59 || se > 59 || (len > 19 && s[19] != '.') ||
       len == 20)
     return parse_time_any(s, len, ns);
+  /* nanoseconds per unit of a fraction of n digits */
+  static const int64_t frac_unit[10] = {1000000000, 100000000, 10000000, 1000000, 100000, 10000, 1000, 100, 10, 1};
   int64_t frac = 0;
-  for (size_t i = 20; i < 29; i++) {
-    if (i < len && (s[i] < '0' || s[i] > '9')) return parse_time_any(s, len, ns);
-    frac = frac * 10 + (i < len ? s[i] - '0' : 0);
+  for (size_t i = 20; i < len; i++) {
+    unsigned digit = (unsigned) (s[i] - '0');
+    if (digit > 9) return parse_time_any(s, len, ns);
+    frac = frac * 10 + digit;
   }
-  if (memcmp(s, d->date, 10) != 0) {
+  frac *= frac_unit[len > 20 ? len - 20 : 0];
+  if (!same_bytes(s, d->date, 10)) {
     char midnight[] = "YYYY-MM-DDT00:00:00Z";
     memcpy(midnight, s, 10);
     if (parse_rfc3339_ns(midnight, sizeof midnight - 1, &d->date_ns) != 0) {
@@ -499,46 +579,33 @@ static int parse_time(jsonl_decoder *d, const char *s, size_t len, int64_t *ns) 
   return 0;
 }
 
-/* memcmp(a, b, n) == 0 for the short keys and tags of every line, eight bytes at a time. */
-static int same_bytes(const char *a, const char *b, size_t n) {
-  uint64_t x, y;
+/* A string's place in a column's cache: its length and first and last bytes, which tell apart
+ * the few values of a tag at the cost of two loads. */
+static unsigned cache_slot(const char *s, size_t len) {
+  uint64_t h = len, a, b;
   uint32_t u, v;
-  if (n >= 8) { /* whole words, then the last eight bytes (overlapping) */
-    for (size_t i = 0; i + 8 <= n; i += 8) {
-      memcpy(&x, a + i, 8);
-      memcpy(&y, b + i, 8);
-      if (x != y) return 0;
-    }
-    memcpy(&x, a + n - 8, 8);
-    memcpy(&y, b + n - 8, 8);
-    return x == y;
+  if (len >= 8) {
+    memcpy(&a, s, 8);
+    memcpy(&b, s + len - 8, 8);
+    h ^= a ^ (b << 29 | b >> 35);
+  } else if (len >= 4) {
+    memcpy(&u, s, 4);
+    memcpy(&v, s + len - 4, 4);
+    h ^= (uint64_t) u << 3 ^ (uint64_t) v << 32;
+  } else {
+    for (size_t i = 0; i < len; i++) h = h << 8 | (unsigned char) s[i];
   }
-  if (n >= 4) { /* the first and the last four */
-    memcpy(&u, a, 4);
-    memcpy(&v, b, 4);
-    if (u != v) return 0;
-    memcpy(&u, a + n - 4, 4);
-    memcpy(&v, b + n - 4, 4);
-    return u == v;
-  }
-  for (; n > 0; n--) if (*a++ != *b++) return 0;
-  return 1;
+  return (unsigned) ((h * 0x9e3779b97f4a7c15ULL) >> 60) % JSONL_STRING_CACHE;
 }
 
-/* A string value, stored once per distinct value among the column's recent ones. */
+/* A string value, stored once per distinct value among the ones the column's cache holds (the
+ * zero strref of an empty slot is "", itself a right answer for ""). */
 static int put_string(jsonl_decoder *d, int c, size_t row, const char *s, size_t len) {
-  jsonl_column *jc = &d->cols[c];
   table *t = d->out;
-  for (unsigned i = 0; i < jc->nrecent; i++) {
-    strref r = jc->recent[i];
-    if (r.len == len && same_bytes(table_str(t, r), s, len)) return col_put_ref(t, c, row, r);
-  }
-  strref r;
-  if (table_intern(t, s, len, &r) != 0) return -1;
-  jc->recent[jc->next_recent] = r;
-  jc->next_recent = (jc->next_recent + 1) % JSONL_RECENT;
-  if (jc->nrecent < JSONL_RECENT) jc->nrecent++;
-  return col_put_ref(t, c, row, r);
+  strref *slot = &d->cols[c].cache[cache_slot(s, len)];
+  if (slot->len == len && same_bytes(table_str(t, *slot), s, len)) return col_put_ref(t, c, row, *slot);
+  if (table_intern(t, s, len, slot) != 0) return -1;
+  return col_put_ref(t, c, row, *slot);
 }
 
 static int int64_fits_double(int64_t v) {
@@ -581,7 +648,8 @@ static const char *read_value(line_ctx *x, const char *p, int c) {
     break;
   default: {
     number v;
-    if ((p = read_number(x, p, &v)) == NULL) return NULL;
+    const char *end = read_short_number(p, x->e, &v);
+    if ((p = end ? end : read_number(x, p, &v)) == NULL) return NULL;
     if (texty(type)) rc = put_string(d, c, x->row, start, (size_t) (p - start));
     else if (v.is_int && type != JSONL_FLOAT) rc = col_put_int(t, c, x->row, v.i);
     else if (v.is_int) rc = col_put_double(t, c, x->row, (double) v.i, !int64_fits_double(v.i));
@@ -627,28 +695,34 @@ static jsonl_status decode_line(jsonl_decoder *d, const char *s, size_t n, int l
   if (p < e && *p == '}') {
     p++;
   } else {
+    /* Whitespace is looked for only where the expected byte is not (the server writes none). */
     for (size_t k = 0;; k++) {
-      if (p >= e || *p != '"') return bad(&x, p, "expected a key in double quotes");
       int c = k < d->cap_order ? d->order[k] : -1;
-      const column *expected = c >= 0 ? &d->out->cols[c] : NULL;
-      if (expected && d->cols[c].plain_name && (size_t) (e - p) > expected->name_len + 1 && p[expected->name_len + 1] == '"' &&
-          same_bytes(p + 1, expected->name, expected->name_len)) {
-        p += expected->name_len + 2; /* the key of the line before, in the same place */
+      const jsonl_column *expected = c >= 0 ? &d->cols[c] : NULL;
+      if (expected && expected->key && (size_t) (e - p) >= expected->key_len &&
+          same_bytes(p, expected->key, expected->key_len)) {
+        p += expected->key_len; /* the key of the line before in the same place, and its ':' */
       } else {
         const char *name;
         size_t len;
+        p = skip_ws(p, e);
+        if (p >= e || *p != '"') return bad(&x, p, "expected a key in double quotes");
         if ((p = read_string(&x, p, &name, &len)) == NULL) return d->status;
         if ((c = key_column(d, k, name, len)) < 0) return nomem(d);
+        p = skip_ws(p, e);
+        if (p >= e || *p != ':') return bad(&x, p, "expected ':' after a key");
+        p++;
       }
       if (d->cols[c].seen_row == x.row + 1) return bad(&x, p, "the key %s twice in one object", d->out->cols[c].name);
       d->cols[c].seen_row = x.row + 1;
-      p = skip_ws(p, e);
-      if (p >= e || *p != ':') return bad(&x, p, "expected ':' after a key");
-      p = skip_ws(p + 1, e);
-      if (p >= e) return bad(&x, p, "expected a value");
+      if (p >= e || (unsigned char) *p <= ' ') {
+        p = skip_ws(p, e);
+        if (p >= e) return bad(&x, p, "expected a value");
+      }
       if ((p = read_value(&x, p, c)) == NULL) return d->status;
+      if (p < e && *p == ',') { p++; continue; }
       p = skip_ws(p, e);
-      if (p < e && *p == ',') { p = skip_ws(p + 1, e); continue; }
+      if (p < e && *p == ',') { p++; continue; }
       if (p < e && *p == '}') { p++; break; }
       return bad(&x, p, "expected ',' or '}' after a value");
     }
@@ -666,7 +740,8 @@ static jsonl_status next_line(jsonl_decoder *d, const char *s, size_t n, int las
   return st;
 }
 
-jsonl_status jsonl_feed(jsonl_decoder *d, const void *data, size_t len) {
+/* Whole lines of a piece are decoded; the unfinished one waits for the next piece. */
+static jsonl_status feed_lines(jsonl_decoder *d, const void *data, size_t len) {
   if (d->status != JSONL_OK) return d->status;
   const char *p = data, *e = p + len;
   if (d->pending.len > 0) { /* scan only the new bytes for the end of the unfinished line */
@@ -688,6 +763,28 @@ jsonl_status jsonl_feed(jsonl_decoder *d, const void *data, size_t len) {
   return JSONL_OK;
 }
 
+static int worker_feed(void *d, const void *data, size_t len) { return (int) feed_lines(d, data, len); }
+
+/* The worker is done with the decoder: its status, or memory that ran out while pushing. */
+static jsonl_status worker_ended(jsonl_decoder *d, int st) {
+  d->worker = NULL;
+  return st < 0 ? nomem(d) : d->status;
+}
+
+jsonl_status jsonl_feed(jsonl_decoder *d, const void *data, size_t len) {
+  if (d->worker == NULL) {
+    jsonl_status st = feed_lines(d, data, len);
+    d->fed += len;
+    if (st == JSONL_OK && d->fed >= d->thread_after && (d->worker = feed_thread_start(worker_feed, d)) == NULL)
+      d->thread_after = SIZE_MAX; /* no thread: this thread decodes it all */
+    return st;
+  }
+  int st = feed_thread_push(d->worker, data, len);
+  if (st == 0) return JSONL_OK;
+  feed_thread_cancel(d->worker);
+  return worker_ended(d, st);
+}
+
 /* NA of the hinted type in a hinted column that got no value (only nulls, or no line named it),
  * so that R sees a double (say) and not a logical. Needs a row: with none, the column stays
  * untyped (a zero-length logical). */
@@ -706,6 +803,11 @@ static int type_empty_column(table *t, int c, jsonl_type type) {
 }
 
 jsonl_status jsonl_finish(jsonl_decoder *d) {
+  if (d->worker != NULL) {
+    int st = feed_thread_finish(d->worker);
+    if (st != 0) return worker_ended(d, st);
+    d->worker = NULL;
+  }
   if (d->status != JSONL_OK) return d->status;
   if (d->pending.len > 0) {
     jsonl_status st = next_line(d, (const char *) d->pending.data, d->pending.len, 1);

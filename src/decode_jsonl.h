@@ -7,7 +7,8 @@
  *
  * Lines are decoded as soon as their "\n" arrives; pieces may split a line anywhere, and only the
  * unfinished line is kept (a line inside one piece is read in place). A last line without "\n" is
- * accepted; "\r\n" and blank lines are tolerated.
+ * accepted; "\r\n" and blank lines are tolerated. Past the first megabyte, decoding moves to a
+ * worker thread, so that it overlaps the transfer of the rest (feed_thread.h).
  *
  * Types come from the values: a string is a string, except in time columns (the key "time", and
  * columns hinted "timestamp"), where it is parsed to nanoseconds; true/false a boolean; an integer
@@ -31,6 +32,7 @@
 #include "bytebuf.h"
 #include "columns.h"
 #include "decoder.h"
+#include "feed_thread.h"
 
 /* The decoder as the package reaches it: name "jsonl", media type application/jsonl (what 3.x
  * sends for format=jsonl) and the other names JSON lines go by. */
@@ -72,16 +74,18 @@ typedef struct {
  * "bool", "string", "tag") to its jsonl_type; -1 for an unknown name. */
 int jsonl_type_from_name(const char *name);
 
-/* Strings a column remembers: tags repeat a few values, and equal values then share one arena
- * copy (and r_columns.c one CHARSXP per run). */
-#define JSONL_RECENT 4
+/* Strings a column remembers, by a hash of their length and outer bytes: tags repeat a few
+ * values, and equal values then share one arena copy (and r_columns.c one CHARSXP) without a
+ * look-up in the table's index. */
+#define JSONL_STRING_CACHE 16
 
 typedef struct {
   jsonl_type type;  /* the hint, or JSONL_TIMESTAMP for "time" */
   size_t seen_row;  /* 1 + the row that last mentioned the key (duplicate keys), 0 = none */
-  strref recent[JSONL_RECENT]; /* the last distinct strings put, shared by later equal values */
-  unsigned nrecent, next_recent;
-  int plain_name;   /* the name has no quote, backslash or control byte: a key can be matched raw */
+  strref cache[JSONL_STRING_CACHE]; /* strings put, shared by later equal values */
+  char *key;        /* "name": as the server writes the key, matched raw; NULL when the name
+                     * has a quote, backslash or control byte (escaped in the body) */
+  size_t key_len;
 } jsonl_column;
 
 typedef struct {
@@ -102,10 +106,20 @@ typedef struct {
   uint64_t line_start;  /* byte offset of the current line in the body */
   char date[10];        /* the date of the last time parsed, and its midnight in UTC */
   int64_t date_ns;
+
+  /* Bodies beyond thread_after bytes are decoded on a worker thread while the rest arrives
+   * (feed_thread.h); until then, and where no thread can be made, in the caller's. */
+  feed_thread *worker;
+  size_t fed, thread_after;
 } jsonl_decoder;
+
+/* The size from which a body is decoded on a worker thread: small answers never start one. */
+#define JSONL_THREAD_AFTER ((size_t) 1 << 20)
 
 int jsonl_init(jsonl_decoder *d, const jsonl_options *opt);
 void jsonl_free(jsonl_decoder *d);
+/* A piece of the body. With a worker running, an error in the lines is reported by a later feed
+ * or by jsonl_finish rather than by the feed of its piece. */
 jsonl_status jsonl_feed(jsonl_decoder *d, const void *data, size_t len);
 /* The end of the body: decodes a last line without "\n", creates the required hinted columns and
  * pads every column to the row count. */

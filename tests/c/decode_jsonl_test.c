@@ -18,6 +18,7 @@ static const jsonl_options no_options = {NULL, 0, 0};
 /* Decodes body in pieces of `piece` bytes (0: one piece); the decoder is left for inspection. */
 static jsonl_status decode(jsonl_decoder *d, const char *body, size_t len, size_t piece, const jsonl_options *o) {
   if (jsonl_init(d, o ? o : &no_options) != 0) abort();
+  if (getenv("JSONL_TEST_THREAD")) d->thread_after = 0; /* every body through the worker thread */
   if (piece == 0) piece = len ? len : 1;
   jsonl_status st = JSONL_OK;
   for (size_t off = 0; off < len && st == JSONL_OK; off += piece)
@@ -234,6 +235,99 @@ static void test_strings(void) {
   for (size_t i = 0; i < sizeof bad_strings / sizeof bad_strings[0]; i++) {
     CHECK(decode_str(&d, bad_strings[i], 0) == JSONL_ERR_MALFORMED && strstr(d.message, "line 1"), "malformed string %zu: %d %s", i,
           d.status, d.message);
+    jsonl_free(&d);
+  }
+}
+
+/* Tag values share one arena entry through the column's cache; values that fall on one cache slot
+ * (same length, same first and last eight bytes) stay apart, and more values than the cache holds
+ * all come back. */
+static void test_string_cache(void) {
+  enum { NVAL = 40, NROW = 400 };
+  char *body = malloc(NROW * 96);
+  size_t len = 0;
+  for (int i = 0; i < NROW; i++)
+    len += (size_t) sprintf(body + len, "{\"long\":\"aaaaaaaa%02dbbbbbbbb\",\"short\":\"s%d\",\"e\":\"%s\"}\n", i % NVAL, i % NVAL,
+                            i % 3 ? "x" : "");
+  for (size_t piece = 0; piece <= 7; piece += 7) {
+    jsonl_decoder d;
+    CHECK(decode(&d, body, len, piece, NULL) == JSONL_OK, "cache body: %s", d.message);
+    const column *lc = col(&d, "long"), *sc = col(&d, "short"), *ec = col(&d, "e");
+    int ok = 1;
+    for (int i = 0; i < NROW && ok; i++) {
+      char want[32];
+      snprintf(want, sizeof want, "aaaaaaaa%02dbbbbbbbb", i % NVAL);
+      ok = sval_is(&d, lc, (size_t) i, want, strlen(want));
+      snprintf(want, sizeof want, "s%d", i % NVAL);
+      ok = ok && sval_is(&d, sc, (size_t) i, want, strlen(want));
+      ok = ok && (i % 3 ? SVAL_IS(&d, ec, (size_t) i, "x") : SVAL_IS(&d, ec, (size_t) i, ""));
+      CHECK(ok, "row %d of values that share cache slots", i);
+    }
+    uint64_t a, b;
+    memcpy(&a, cell(lc, 3), sizeof a);
+    memcpy(&b, cell(lc, 3 + NVAL), sizeof b);
+    CHECK(a == b, "an equal value is stored once");
+    jsonl_free(&d);
+  }
+  free(body);
+}
+
+/* Keys are matched raw ("name": as written) against the line before: a key that is a prefix of
+ * another, keys in another order, spaces around the colon, an escaped spelling of the same name,
+ * a key cut by the end of the body, and a key given twice. */
+static void test_key_matching(void) {
+  jsonl_decoder d;
+  const char *body = "{\"ab\":1,\"abc\":2}\n{\"abc\":3,\"ab\":4}\n{ \"ab\" : 5 , \"abc\" :6}\n{\"a\\u0062\":7,\"abc\":8}\n"
+                     "{\"ab\":9}\n{\"abcd\":10,\"ab\":11}\n";
+  for (size_t piece = 0; piece <= 5; piece++) {
+    CHECK(decode_str(&d, body, piece) == JSONL_OK, "keys in pieces of %zu: %s", piece, d.message);
+    const column *ab = col(&d, "ab"), *abc = col(&d, "abc"), *abcd = col(&d, "abcd");
+    CHECK(d.out->ncol == 3 && d.out->nrow == 6, "three columns, six rows");
+    static const int64_t want_ab[] = {1, 4, 5, 7, 9, 11}, want_abc[] = {2, 3, 6, 8};
+    for (size_t i = 0; i < 6; i++) CHECK(!is_na(ab, i) && ival(ab, i) == want_ab[i], "ab row %zu", i);
+    for (size_t i = 0; i < 4; i++) CHECK(!is_na(abc, i) && ival(abc, i) == want_abc[i], "abc row %zu", i);
+    CHECK(is_na(abc, 4) && is_na(abc, 5) && is_na(abcd, 0) && ival(abcd, 5) == 10, "keys a line leaves out are NA");
+    jsonl_free(&d);
+  }
+  CHECK(decode_str(&d, "{\"ab\":1,\"abc\":2}\n{\"ab\":1,\"ab\":2}\n", 0) == JSONL_ERR_MALFORMED && strstr(d.message, "line 2") &&
+        strstr(d.message, "twice"), "a key of the line before given twice: %s", d.message);
+  jsonl_free(&d);
+  CHECK(decode_str(&d, "{\"abc\":1}\n{\"ab", 0) == JSONL_ERR_TRUNCATED, "a key cut by the end: %s", d.message);
+  jsonl_free(&d);
+  CHECK(decode_str(&d, "{\"abc\":1}\n{\"abc\"", 0) == JSONL_ERR_TRUNCATED, "a key cut before its colon: %s", d.message);
+  jsonl_free(&d);
+}
+
+/* Numbers on both sides of the short path's limits (15 digits, a point, no exponent) read as the
+ * general path reads them, and what JSON forbids is refused on either path. */
+static void test_number_paths(void) {
+  static const char *doubles[] = {
+    "123456789012345.0", "12345678901234.5", "1234567890123.45", "0.123456789012345", "0.1234567890123456",
+    "-99999999999999.9", "999999999999999.9", "0.000000000000001", "-0.0", "0.5e1", "7.25E-3", "1.5,", "3.0}",
+  };
+  jsonl_decoder d;
+  char body[96];
+  for (size_t i = 0; i < sizeof doubles / sizeof doubles[0]; i++) {
+    snprintf(body, sizeof body, "{\"f\":%.*s}\n", (int) strcspn(doubles[i], ",}"), doubles[i]);
+    double want = strtod(doubles[i], NULL);
+    CHECK(decode_str(&d, body, 0) == JSONL_OK && col(&d, "f")->type == COL_DOUBLE &&
+          memcmp(cell(col(&d, "f"), 0), &want, sizeof want) == 0, "%s: %s", body, d.message);
+    jsonl_free(&d);
+  }
+  static const struct { const char *text; int64_t v; } ints[] = {
+    {"999999999999999", 999999999999999}, {"1000000000000000", 1000000000000000}, {"-999999999999999", -999999999999999},
+    {"-9223372036854775808", INT64_MIN}, {"9223372036854775807", INT64_MAX}, {"0", 0}, {"-0", 0},
+  };
+  for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+    snprintf(body, sizeof body, "{\"i\":%s}\n", ints[i].text);
+    CHECK(decode_str(&d, body, 0) == JSONL_OK && col(&d, "i")->type == COL_INT && ival(col(&d, "i"), 0) == ints[i].v,
+          "%s: %s", body, d.message);
+    jsonl_free(&d);
+  }
+  static const char *bad_numbers[] = {"01", "-01", "1.", "-", "1.e5", "00.5", "--1", "1.5.5", "0123456789012345"};
+  for (size_t i = 0; i < sizeof bad_numbers / sizeof bad_numbers[0]; i++) {
+    snprintf(body, sizeof body, "{\"n\":%s}\n", bad_numbers[i]);
+    CHECK(decode_str(&d, body, 0) == JSONL_ERR_MALFORMED, "%s is refused", body);
     jsonl_free(&d);
   }
 }
@@ -473,6 +567,9 @@ int main(void) {
   test_integers();
   test_doubles();
   test_strings();
+  test_string_cache();
+  test_key_matching();
+  test_number_paths();
   test_nested();
   test_malformed();
   test_truncated_everywhere();

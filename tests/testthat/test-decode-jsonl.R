@@ -129,6 +129,73 @@ test_that("malformed lines are errors naming the line and the byte", {
   expect_match(r$message, "line 3 at byte 12 \\(byte 28 of the body\\)")
 })
 
+test_that("keys are matched as written: prefixes, another order, spaces, escapes, duplicates", {
+  body <- lines('{"ab":1,"abc":2}', '{"abc":3,"ab":4}', '{ "ab" : 5 , "abc" :6}', '{"a\\u0062":7,"abc":8}',
+                '{"ab":9}', '{"abcd":10,"ab":11}')
+  for (piece in c(1, 4, 1000)) {
+    df <- frame(body, piece)
+    expect_identical(names(df), c("ab", "abc", "abcd"))
+    expect_identical(df$ab, c(1L, 4L, 5L, 7L, 9L, 11L))
+    expect_identical(df$abc, c(2L, 3L, 6L, 8L, NA, NA))
+    expect_identical(df$abcd, c(NA, NA, NA, NA, NA, 10L))
+  }
+  r <- decode_jsonl(lines('{"ab":1,"abc":2}', '{"ab":1,"ab":2}'))
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "line 2 .*the key ab twice")
+  expect_equal(decode_jsonl('{"abc":1}\n{"abc"')$status, 3L)
+})
+
+test_that("tag values that share a cache slot, and more values than the cache holds, stay apart", {
+  i <- 0:399
+  long <- sprintf("aaaaaaaa%02dbbbbbbbb", i %% 40L) # one length, same first and last 8 bytes
+  short <- sprintf("s%d", i %% 40L)
+  empty <- ifelse(i %% 3L == 0L, "", "x")
+  body <- lines(sprintf('{"long":"%s","short":"%s","e":"%s"}', long, short, empty))
+  for (piece in c(7, length(body))) {
+    df <- frame(body, piece)
+    expect_identical(df$long, long)
+    expect_identical(df$short, short)
+    expect_identical(df$e, empty)
+  }
+})
+
+test_that("numbers at the limits of the short path read as strtod and exact integers do", {
+  doubles <- c("123456789012345.0", "12345678901234.5", "0.123456789012345", "0.1234567890123456",
+               "-99999999999999.9", "999999999999999.9", "0.000000000000001", "0.5e1", "7.25E-3")
+  df <- frame(lines(sprintf('{"f":%s}', doubles)))
+  expect_identical(df$f, as.numeric(doubles))
+  ints <- c("999999999999999", "1000000000000000", "-999999999999999", "9223372036854775807", "0", "-0")
+  df <- frame(lines(sprintf('{"i":%s}', ints)), bigint = "character")
+  expect_identical(df$i, c(ints[1:5], "0"))
+  for (bad in c("01", "-01", "1.", "-", "1.e5", "00.5", "1.5.5", "0123456789012345")) {
+    expect_equal(decode_jsonl(sprintf('{"n":%s}\n', bad))$status, 2L, info = bad)
+  }
+})
+
+test_that("bodies past 1 MB (decoded on the worker thread) give the same rows and the same errors", {
+  n <- 40000L # about 2.4 MB
+  text <- sprintf('{"time":"2071-03-02T08:%02d:%02d.25","room":"r%d","v":%d.5}', (0:(n - 1)) %/% 60L %% 60L, 0:(n - 1) %% 60L,
+                  0:(n - 1) %% 7L, 0:(n - 1))
+  body <- charToRaw(lines(text))
+  expect_gt(length(body), 2^20)
+  whole <- frame(body, 16384)
+  expect_identical(nrow(whole), n)
+  expect_identical(whole$v, 0:(n - 1) + 0.5)
+  expect_identical(whole$room, sprintf("r%d", 0:(n - 1) %% 7L))
+  expect_identical(frame(body, 1000003), whole)
+  # an error late in the body names its line and byte, as without the thread
+  bad <- text
+  bad[35000] <- sub('"v":', '"v":x', bad[35000])
+  r <- decode_jsonl(lines(bad), 16384)
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "malformed JSON line 35000 at byte ")
+  expect_null(r$tables)
+  # a body cut inside its last line
+  r <- decode_jsonl(body[seq_len(length(body) - 5L)], 16384)
+  expect_equal(r$status, 3L)
+  expect_match(r$message, sprintf("inside line %d", n))
+})
+
 test_that("random corruption gives a status, never a crash", {
   body <- fixture("jsonl-influxql.jsonl")
   expect_survives_corruption(body, function(b, piece, i) decode_jsonl(b, piece), seed = 10)
