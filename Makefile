@@ -48,6 +48,7 @@ fuzz: deps
 	  src/columns.c src/bytebuf.c src/json.c src/dialect_influxql.c src/dialect_flux.c src/dialect_sql.c src/timeparse.c \
 	  src/lineproto.c src/series_query.c src/series_index.c src/utf8.c -lm -pthread
 	$(LIB)/fuzz $(FUZZ_ITERATIONS) tests/testthat/fixtures/*
+	sh tests/c/run-decode-jsonl.sh
 
 # The tests that need no server, with R itself under valgrind: any memory error or definite leak
 # fails the target (R's own known reports would go in tools/valgrind.supp). Not part of `make test`

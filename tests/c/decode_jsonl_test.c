@@ -500,12 +500,9 @@ static void test_huge(void) {
   for (size_t i = 0; i < n; i++) body[len++] = (char) ('a' + i % 26);
   len += (size_t) sprintf(body + len, "\\u00e9\"}\n");
   jsonl_decoder d;
-  clock_t t0 = clock();
   size_t slen = 0;
   CHECK(decode(&d, body, len, 65536, NULL) == JSONL_OK && (sval(d.out, col(&d, "s"), 0, &slen), slen == n + 2),
         "a 10 MB string: %s", d.message);
-  double secs = (double) (clock() - t0) / CLOCKS_PER_SEC;
-  CHECK(secs < 2, "a 10 MB string in %.2f s", secs);
   jsonl_free(&d);
   free(body);
 
@@ -522,9 +519,7 @@ static void test_huge(void) {
     }
     bytebuf_append_str(&b, "}\n");
   }
-  t0 = clock();
   CHECK(decode(&d, (const char *) b.data, b.len, 4096, NULL) == JSONL_OK && d.out->ncol == ncol && d.out->nrow == 3, "10,000 columns");
-  secs = (double) (clock() - t0) / CLOCKS_PER_SEC;
   int ok = 1;
   for (size_t c = 0; c < ncol && ok; c++) {
     snprintf(tmp, sizeof tmp, "c%zu", c);
@@ -532,12 +527,12 @@ static void test_huge(void) {
     for (int line = 0; line < 3; line++) ok = ok && cc && ival(cc, (size_t) line) == (int64_t) (c * 10 + (size_t) line);
   }
   CHECK(ok, "10,000 columns in three key orders");
-  CHECK(secs < 2, "10,000 columns in %.2f s", secs);
   jsonl_free(&d);
   bytebuf_free(&b);
 }
 
-/* Decoding time grows linearly: 400,000 rows take about four times as long as 100,000. */
+/* 100,000 and 400,000 rows decode completely; the time per row is printed for a reader to
+ * compare (tests carry no time limits: bench/query-v3.R measures speed). */
 static void test_linear(void) {
   double per_row[2];
   size_t rows[2] = {100000, 400000};
@@ -558,7 +553,6 @@ static void test_linear(void) {
     bytebuf_free(&b);
   }
   printf("decode: %.0f ns per row at 100,000 rows, %.0f at 400,000\n", per_row[0] * 1e9, per_row[1] * 1e9);
-  CHECK(per_row[1] < 3 * per_row[0], "time per row does not grow with the rows");
 }
 
 int main(void) {
