@@ -222,6 +222,16 @@ create_database.influx_v3_connection <- function(con, name, seconds, dry_run, ca
   invisible(body)
 }
 
+# A measurement is a table on 3.x: deleting it removes the table and all its points (a soft
+# delete the server purges later), as DROP MEASUREMENT does on 1.x.
+#' @export
+drop_measurement.influx_v3_connection <- function(con, target, measurement, dry_run, call) {
+  what <- sprintf("DELETE /api/v3/configure/table?db=%s&table=%s", target, measurement)
+  if (dry_run) return(what)
+  influx_http(con, "DELETE", "/api/v3/configure/table", query = c(db = target, table = measurement), call = call)
+  invisible(what)
+}
+
 #' @export
 drop_database.influx_v3_connection <- function(con, name, dry_run, call) {
   what <- sprintf("DELETE /api/v3/configure/database?db=%s", name)

@@ -8,7 +8,11 @@
 #' On 1.x this is InfluxQL `DELETE` (and `DROP MEASUREMENT`). On 2.x it is the
 #' `/api/v2/delete` endpoint, whose predicates know only `=` joined by `AND`:
 #' several values for one tag become one request per combination, and the
-#' inclusive `stop` of the API is set one nanosecond before `end`.
+#' inclusive `stop` of the API is set one nanosecond before `end`. InfluxDB 3
+#' deletes no points by time range (`influx_delete()` is an
+#' `influx_error_unsupported` there); `influx_drop_measurement()` deletes the
+#' table (`DELETE /api/v3/configure/table`, a soft delete the server purges
+#' later).
 #'
 #' @param con A writable connection from [influx_connect()].
 #' @param measurement Measurement name.

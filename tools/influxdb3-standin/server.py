@@ -521,6 +521,22 @@ class Handler(BaseHTTPRequestHandler):
             st.soft_delete(p["db"])
         self.respond(200)
 
+    def delete_table(self):
+        # DELETE /api/v3/configure/table?db=&table=: a soft delete, the table is gone from queries.
+        p = self.params()
+        for key in ("db", "table"):
+            if key not in p:
+                raise HttpError(400, "serde error: missing field `%s`" % key)
+        st = self.server.store
+        with st.lock:
+            db = st.live(p["db"])
+            if db is None:
+                raise HttpError(404, "the requested resource was not found: %s" % p["db"])
+            if p["table"] not in db.tables:
+                raise HttpError(404, "the requested resource was not found: %s" % p["table"])
+            db.drop_table(p["table"])
+        self.respond(200)
+
     def create_admin_token(self):
         self.discard_body()
         self.respond(201, token_response(self.server.tokens.create_admin(False)), "json")
@@ -568,6 +584,7 @@ ROUTES = {
     ("GET", "/api/v3/configure/database"): Handler.list_databases,
     ("POST", "/api/v3/configure/database"): Handler.create_database,
     ("DELETE", "/api/v3/configure/database"): Handler.delete_database,
+    ("DELETE", "/api/v3/configure/table"): Handler.delete_table,
     ("POST", ADMIN_TOKEN_PATH): Handler.create_admin_token,
     ("POST", ADMIN_TOKEN_PATH + "/regenerate"): Handler.regenerate_admin_token,
     ("POST", "/api/v3/configure/token/named_admin"): Handler.create_named_admin_token,

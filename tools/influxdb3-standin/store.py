@@ -170,6 +170,14 @@ class Database:
         self._registered = {}
         self._files_version = None
 
+    def drop_table(self, name):
+        """Soft delete: the table leaves the catalog the queries see."""
+        self.tables.pop(name)
+        if self._ctx is not None and name in self._registered:
+            self._ctx.deregister_table('"' + name.replace('"', '""') + '"')
+        self._registered.pop(name, None)
+        self.version += 1
+
     def context(self):
         """A DataFusion session with every table registered; a table is registered again only
         after it changed."""

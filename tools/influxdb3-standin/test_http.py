@@ -206,6 +206,17 @@ class Http(unittest.TestCase):
         self.assertRegex(deleted[0]["iox::database"], r"^d1-\d{8}T\d{6}$")
         self.assertEqual(self.srv.request("DELETE", "/api/v3/configure/database?db=d1", token=self.tok)[0], 404)
 
+    def test_tables_are_deleted(self):
+        self.assertEqual(self.srv.request("POST", "/api/v3/write_lp?db=tdel&precision=s", "gone v=1 1\nkept v=2 1",
+                                          token=self.tok)[0], 204)
+        self.assertEqual(self.srv.request("DELETE", "/api/v3/configure/table?db=tdel&table=gone", token=self.tok)[0], 200)
+        tables = self.get("/api/v3/query_sql?" + q(db="tdel", format="jsonl",
+                          q="SELECT table_name FROM information_schema.tables WHERE table_schema = 'iox'"))[2]
+        self.assertEqual([json.loads(x)["table_name"] for x in tables.splitlines()], ["kept"])
+        self.assertEqual(self.get("/api/v3/query_sql?" + q(db="tdel", q="SELECT * FROM gone"))[0], 400)
+        self.assertEqual(self.srv.request("DELETE", "/api/v3/configure/table?db=tdel&table=gone", token=self.tok)[0], 404)
+        self.assertEqual(self.srv.request("DELETE", "/api/v3/configure/table?db=tdel", token=self.tok)[0], 400)
+
     def test_tokens(self):
         h = {"Content-Type": "application/json"}
         status, headers, body = self.srv.request("POST", "/api/v3/configure/token/named_admin",
