@@ -650,7 +650,9 @@ static const char *read_value(line_ctx *x, const char *p, int c) {
     number v;
     const char *end = read_short_number(p, x->e, &v);
     if ((p = end ? end : read_number(x, p, &v)) == NULL) return NULL;
-    if (texty(type)) rc = put_string(d, c, x->row, start, (size_t) (p - start));
+    /* In a column that is text (by its hint, or widened by a string), the number as written: its
+     * digits, not a double's round trip through printf. */
+    if (texty(type) || t->cols[c].type == COL_STRING) rc = put_string(d, c, x->row, start, (size_t) (p - start));
     else if (v.is_int && type != JSONL_FLOAT) rc = col_put_int(t, c, x->row, v.i);
     else if (v.is_int) rc = col_put_double(t, c, x->row, (double) v.i, !int64_fits_double(v.i));
     else rc = col_put_double(t, c, x->row, v.f, v.inexact);

@@ -14,10 +14,12 @@
  * columns hinted "timestamp"), where it is parsed to nanoseconds; true/false a boolean; an integer
  * literal an exact int64 (parsed as digits, never through a double); an integer above INT64_MAX a
  * double flagged inexact, as the Flux decoder does for unsignedLong; a number with a fraction or
- * exponent a double; a column with both integers and doubles is double. Arrays and objects (lists
- * and structs, which SQL can produce) are kept as their JSON text in a string column. Hints (e.g.
- * from information_schema.columns) override this per column, and create the columns that no line
- * mentions because every value was null.
+ * exponent a double; a column with both integers and doubles is double; one with numbers and
+ * strings is text, a number arriving after a string as written, one before it as the shortest text
+ * that reads back as its double (InfluxQL over measurements whose field differs in type). Arrays
+ * and objects (lists and structs, which SQL can produce) are kept as their JSON text in a string
+ * column. Hints (e.g. from information_schema.columns) override this per column, and create the
+ * columns that no line mentions because every value was null.
  *
  * Strings: escapes are decoded to UTF-8 (surrogate pairs included); \u0000 gives a NUL byte and
  * raw invalid UTF-8 is kept, both left to the caller's bad_strings policy as with the other

@@ -555,6 +555,24 @@ static void test_linear(void) {
   printf("decode: %.0f ns per row at 100,000 rows, %.0f at 400,000\n", per_row[0] * 1e9, per_row[1] * 1e9);
 }
 
+/* A column of numbers and strings: a number arriving in a text column is its literal as written,
+ * doubles already there become the shortest text that reads back as them (never 17 digits). */
+static void test_numbers_among_strings(void) {
+  jsonl_decoder d;
+  CHECK(decode_str(&d, "{\"a\":0.1}\n{\"a\":\"x\"}\n", 0) == JSONL_OK && col(&d, "a")->type == COL_STRING &&
+        SVAL_IS(&d, col(&d, "a"), 0, "0.1") && SVAL_IS(&d, col(&d, "a"), 1, "x"), "a double widened to text: %s", d.message);
+  jsonl_free(&d);
+  CHECK(decode_str(&d, "{\"a\":\"x\"}\n{\"a\":0.1}\n{\"a\":1.50}\n{\"a\":-0}\n{\"a\":2E3}\n", 2) == JSONL_OK &&
+        SVAL_IS(&d, col(&d, "a"), 1, "0.1") && SVAL_IS(&d, col(&d, "a"), 2, "1.50") && SVAL_IS(&d, col(&d, "a"), 3, "-0") &&
+        SVAL_IS(&d, col(&d, "a"), 4, "2E3"), "numbers into a text column as written: %s", d.message);
+  jsonl_free(&d);
+  CHECK(decode_str(&d, "{\"a\":0.30000000000000004}\n{\"a\":0.3333333333333333}\n{\"a\":5e-324}\n{\"a\":[]}\n", 0) == JSONL_OK &&
+        SVAL_IS(&d, col(&d, "a"), 0, "0.30000000000000004") && SVAL_IS(&d, col(&d, "a"), 1, "0.3333333333333333") &&
+        SVAL_IS(&d, col(&d, "a"), 2, "4.94065645841247e-324") && SVAL_IS(&d, col(&d, "a"), 3, "[]"),
+        "17, 16 and 15 digits, as each needs: %s", d.message);
+  jsonl_free(&d);
+}
+
 int main(void) {
   test_influxql_shape();
   test_nulls_and_late_keys();
@@ -572,6 +590,7 @@ int main(void) {
   test_hints();
   test_huge();
   test_linear();
+  test_numbers_among_strings();
   printf("decode_jsonl_test: %d failed\n", failures);
   return failures;
 }

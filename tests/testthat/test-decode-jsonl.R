@@ -317,3 +317,22 @@ test_that("the JSON-lines decoder is GC-safe on every fixture and option", {
   expect_torture_error(fn("C_decode_jsonl"), "not raw", 1L, NULL)
   expect_torture_error(fn("C_decode_jsonl"), raw(1), 1L, list(types = c(a = "nope")))
 })
+
+test_that("a column of numbers and strings keeps each number as written, in either order", {
+  # InfluxQL over two measurements whose field v is a float in one and a string in the other
+  expect_identical(frame(lines('{"a":0.1}', '{"a":"x"}'))$a, c("0.1", "x"))
+  expect_identical(frame(lines('{"a":"x"}', '{"a":0.1}'))$a, c("x", "0.1"))
+  body <- lines('{"iox::measurement":"m1","time":"2024-01-01T00:00:00","v":0.1}',
+                '{"iox::measurement":"m2","time":"2024-01-01T00:00:00","v":"off"}',
+                '{"iox::measurement":"m2","time":"2024-01-01T00:00:01","v":"on"}')
+  expect_identical(frame(body, measurement = TRUE)$v, c("0.1", "off", "on"))
+  # once the column is text, a number is its literal as the server wrote it
+  later <- c("1.0", "2.50", "1e-7", "-0", "18446744073709551616", "0.30000000000000004", "12")
+  expect_identical(frame(lines('{"a":"x"}', sprintf('{"a":%s}', later)))$a, c("x", later))
+  # doubles already in the column when text arrives: the shortest text that reads back exactly
+  v <- c(0.1, 1 / 3, 0.30000000000000004, 1e300, -123456.789, 5e-324, 2.5, 3)
+  text <- frame(lines(sprintf('{"a":%.17g}', v), '{"a":"x"}'))$a
+  expect_identical(text, c("0.1", "0.3333333333333333", "0.30000000000000004", "1e+300", "-123456.789",
+                           "4.94065645841247e-324", "2.5", "3", "x"))
+  expect_identical(as.numeric(text[seq_along(v)]), v)
+})
