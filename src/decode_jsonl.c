@@ -615,6 +615,13 @@ static int int64_fits_double(int64_t v) {
 
 static int texty(jsonl_type type) { return type == JSONL_STRING || type == JSONL_TAG; }
 
+/* The value text [start, end) cannot go into column c: malformed, quoting the value as written. */
+static const char *refuse(line_ctx *x, const char *start, const char *end, int c, const char *why) {
+  size_t len = (size_t) (end - start);
+  bad(x, start, "%.*s in column %s %s", len > 64 ? 64 : (int) len, start, x->d->out->cols[c].name, why);
+  return NULL;
+}
+
 /* The value at p into column c of the current row. */
 static const char *read_value(line_ctx *x, const char *p, int c) {
   jsonl_decoder *d = x->d;
@@ -629,27 +636,29 @@ static const char *read_value(line_ctx *x, const char *p, int c) {
     if ((p = read_string(x, p, &s, &len)) == NULL) return NULL;
     if (type != JSONL_TIMESTAMP) { rc = put_string(d, c, x->row, s, len); break; }
     int64_t ns;
-    if (parse_time(d, s, len, &ns) != 0) {
-      bad(x, start, "\"%.*s\" in column %s is not a time", len > 64 ? 64 : (int) len, s, t->cols[c].name);
-      return NULL;
-    }
+    if (parse_time(d, s, len, &ns) != 0) return refuse(x, start, p, c, "is not a time");
     rc = col_put_time(t, c, x->row, ns);
     break;
   }
   case 't': case 'f':
     if ((p = read_literal(x, p, *p == 't' ? "true" : "false")) == NULL) return NULL;
+    if (type == JSONL_TIMESTAMP) return refuse(x, start, p, c, "is not a time");
     rc = texty(type) ? put_string(d, c, x->row, start, (size_t) (p - start)) : col_put_bool(t, c, x->row, *start == 't');
     break;
   case 'n': /* an explicit null (NaN and infinities, or a writer with explicit nulls): NA */
     return read_literal(x, p, "null");
   case '{': case '[':
     if ((p = skip_nested(x, p, 1)) == NULL) return NULL;
+    if (type == JSONL_TIMESTAMP) return refuse(x, start, p, c, "is not a time");
     rc = put_string(d, c, x->row, start, (size_t) (p - start));
     break;
   default: {
     number v;
     const char *end = read_short_number(p, x->e, &v);
     if ((p = end ? end : read_number(x, p, &v)) == NULL) return NULL;
+    /* The server writes times as strings: a number there is not one (nor, read as text, a time
+     * column). */
+    if (type == JSONL_TIMESTAMP) return refuse(x, start, p, c, "is not a time");
     /* In a column that is text (by its hint, or widened by a string), the number as written: its
      * digits, not a double's round trip through printf. */
     if (texty(type) || t->cols[c].type == COL_STRING) rc = put_string(d, c, x->row, start, (size_t) (p - start));

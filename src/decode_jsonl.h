@@ -11,7 +11,8 @@
  * worker thread, so that it overlaps the transfer of the rest (feed_thread.h).
  *
  * Types come from the values: a string is a string, except in time columns (the key "time", and
- * columns hinted "timestamp"), where it is parsed to nanoseconds; true/false a boolean; an integer
+ * columns hinted "timestamp"), where it is parsed to nanoseconds and any other value but null is
+ * malformed (the server writes every time as a string); true/false a boolean; an integer
  * literal an exact int64 (parsed as digits, never through a double); an integer above INT64_MAX a
  * double flagged inexact, as the Flux decoder does for unsignedLong; a number with a fraction or
  * exponent a double; a column with both integers and doubles is double; one with numbers and

@@ -573,6 +573,28 @@ static void test_numbers_among_strings(void) {
   jsonl_free(&d);
 }
 
+/* Time columns hold strings (times) and nulls only. */
+static void test_time_values(void) {
+  jsonl_decoder d;
+  CHECK(decode_str(&d, "{\"time\":\"2024-01-01T00:00:00\"}\n{\"time\":1704067200000000000}\n", 0) == JSONL_ERR_MALFORMED &&
+        strstr(d.message, "line 2") && strstr(d.message, "is not a time"), "a number in time: %s", d.message);
+  jsonl_free(&d);
+  const char *values[] = {"5", "-1.5", "true", "false", "[]", "{}"};
+  for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+    char body[96];
+    snprintf(body, sizeof body, "{\"time\":%s}\n{\"time\":\"2024-01-01T00:00:00\"}\n", values[i]);
+    CHECK(decode_str(&d, body, 1) == JSONL_ERR_MALFORMED && strstr(d.message, "line 1") && strstr(d.message, "not a time"),
+          "%s in time: %s", values[i], d.message);
+    jsonl_free(&d);
+  }
+  jsonl_hint hint[] = {{"ts", 2, JSONL_TIMESTAMP, 0}};
+  jsonl_options o = {hint, 1, 0};
+  const char *hinted = "{\"ts\":12}\n";
+  CHECK(decode(&d, hinted, strlen(hinted), 0, &o) == JSONL_ERR_MALFORMED && strstr(d.message, "column ts is not a time"),
+        "a number in a hinted timestamp column: %s", d.message);
+  jsonl_free(&d);
+}
+
 int main(void) {
   test_influxql_shape();
   test_nulls_and_late_keys();
@@ -591,6 +613,7 @@ int main(void) {
   test_huge();
   test_linear();
   test_numbers_among_strings();
+  test_time_values();
   printf("decode_jsonl_test: %d failed\n", failures);
   return failures;
 }

@@ -336,3 +336,20 @@ test_that("a column of numbers and strings keeps each number as written, in eith
                            "4.94065645841247e-324", "2.5", "3", "x"))
   expect_identical(as.numeric(text[seq_along(v)]), v)
 })
+
+test_that("a time column holds times only: a number, a boolean or an array there is malformed", {
+  r <- decode_jsonl(lines('{"time":"2024-01-01T00:00:00"}', '{"time":1704067200000000000}'))
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "line 2 .*1704067200000000000 in column time is not a time")
+  expect_null(r$tables)
+  for (value in c("1704067200000000000", "1.5", "true", "[1]", '{"s":1}')) {
+    r <- decode_jsonl(lines(sprintf('{"time":%s}', value), '{"time":"2024-01-01T00:00:00"}'), 3)
+    expect_equal(r$status, 2L, info = value)
+    expect_match(r$message, "line 1 .*in column time is not a time", info = value)
+  }
+  r <- decode_jsonl(lines('{"when":"2024-01-01T00:00:00"}', '{"when":0}'), types = c(when = "timestamp"))
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "line 2 .*column when is not a time")
+  # null stays NA, as everywhere
+  expect_identical(is.na(frame(lines('{"time":"2024-01-01T00:00:00"}', '{"time":null}'))$time), c(FALSE, TRUE))
+})
