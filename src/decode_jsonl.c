@@ -564,13 +564,13 @@ static int parse_time(jsonl_decoder *d, const char *s, size_t len, int64_t *ns) 
     frac = frac * 10 + digit;
   }
   frac *= frac_unit[len > 20 ? len - 20 : 0];
-  if (!same_bytes(s, d->date, 10)) {
+  /* Compared only once a date was parsed: the zeroed date would otherwise match ten NUL bytes,
+   * and a failed parse leaves date_ns of no date at all. */
+  if (!d->date_valid || !same_bytes(s, d->date, 10)) {
     char midnight[] = "YYYY-MM-DDT00:00:00Z";
     memcpy(midnight, s, 10);
-    if (parse_rfc3339_ns(midnight, sizeof midnight - 1, &d->date_ns) != 0) {
-      memset(d->date, 0, sizeof d->date);
-      return parse_time_any(s, len, ns);
-    }
+    d->date_valid = parse_rfc3339_ns(midnight, sizeof midnight - 1, &d->date_ns) == 0;
+    if (!d->date_valid) return parse_time_any(s, len, ns);
     memcpy(d->date, s, 10);
   }
   int64_t tod = ((int64_t) h * 3600 + mi * 60 + se) * 1000000000 + frac;

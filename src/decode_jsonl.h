@@ -109,6 +109,8 @@ typedef struct {
   uint64_t line_start;  /* byte offset of the current line in the body */
   char date[10];        /* the date of the last time parsed, and its midnight in UTC */
   int64_t date_ns;
+  int date_valid;       /* date and date_ns hold a parsed date (not before the first, nor after a
+                         * date that failed) */
 
   /* Bodies beyond thread_after bytes are decoded on a worker thread while the rest arrives
    * (feed_thread.h); until then, and where no thread can be made, in the caller's. */

@@ -595,6 +595,19 @@ static void test_time_values(void) {
   jsonl_free(&d);
 }
 
+/* The fast path's remembered date: ten NUL bytes equal its initial value, and after a midnight out
+ * of range (1677-09-21) it must not keep the midnight of 2024-01-01 either. */
+static void test_nul_date(void) {
+  jsonl_decoder d;
+  CHECK(decode_str(&d, "{\"time\":\"\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000T12:00:00\"}\n", 0) ==
+        JSONL_ERR_MALFORMED && strstr(d.message, "not a time"), "a NUL date: %d %s", d.status, d.message);
+  jsonl_free(&d);
+  CHECK(decode_str(&d, "{\"time\":\"2024-01-01T00:00:00\"}\n{\"time\":\"1677-09-21T00:12:43.145224192\"}\n"
+                       "{\"time\":\"\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000T12:00:00\"}\n", 0) ==
+        JSONL_ERR_MALFORMED && strstr(d.message, "line 3"), "a NUL date after a failed midnight: %d %s", d.status, d.message);
+  jsonl_free(&d);
+}
+
 int main(void) {
   test_influxql_shape();
   test_nulls_and_late_keys();
@@ -614,6 +627,7 @@ int main(void) {
   test_linear();
   test_numbers_among_strings();
   test_time_values();
+  test_nul_date();
   printf("decode_jsonl_test: %d failed\n", failures);
   return failures;
 }

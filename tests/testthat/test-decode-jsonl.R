@@ -353,3 +353,16 @@ test_that("a time column holds times only: a number, a boolean or an array there
   # null stays NA, as everywhere
   expect_identical(is.na(frame(lines('{"time":"2024-01-01T00:00:00"}', '{"time":null}'))$time), c(FALSE, TRUE))
 })
+
+test_that("NUL bytes where a date belongs are not a time, not 1970-01-01", {
+  nuls <- strrep("\\u0000", 10)
+  r <- decode_jsonl(lines(sprintf('{"time":"%sT12:00:00"}', nuls)))
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "line 1 .*is not a time")
+  # after a time whose midnight is out of range (read the general way), the remembered date is
+  # gone: the NUL date must not take the previous line's midnight either
+  r <- decode_jsonl(lines('{"time":"2024-01-01T00:00:00"}', '{"time":"1677-09-21T00:12:43.145224192"}',
+                          sprintf('{"time":"%sT12:00:00"}', nuls)))
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "line 3 .*is not a time")
+})
