@@ -657,8 +657,10 @@ static const char *read_value(line_ctx *x, const char *p, int c) {
     const char *end = read_short_number(p, x->e, &v);
     if ((p = end ? end : read_number(x, p, &v)) == NULL) return NULL;
     /* The server writes times as strings: a number there is not one (nor, read as text, a time
-     * column). */
+     * column). Nor does it write a negative UInt64. */
     if (type == JSONL_TIMESTAMP) return refuse(x, start, p, c, "is not a time");
+    if (type == JSONL_UINT && (v.is_int ? v.i < 0 : v.f < 0))
+      return refuse(x, start, p, c, "is negative: the column holds unsigned integers");
     /* In a column that is text (by its hint, or widened by a string), the number as written: its
      * digits, not a double's round trip through printf. */
     if (texty(type) || t->cols[c].type == COL_STRING) rc = put_string(d, c, x->row, start, (size_t) (p - start));

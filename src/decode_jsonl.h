@@ -54,7 +54,7 @@ typedef enum {
   JSONL_TIMESTAMP, /* strings parsed as times (with or without a zone) */
   JSONL_FLOAT,     /* integer literals become doubles */
   JSONL_INT,
-  JSONL_UINT,      /* above INT64_MAX a double flagged inexact */
+  JSONL_UINT,      /* above INT64_MAX a double flagged inexact; a negative value is malformed */
   JSONL_BOOL,
   JSONL_STRING,    /* numbers and booleans kept as their literal text */
   JSONL_TAG        /* a string column with the tag role (sorted with the tags after time) */

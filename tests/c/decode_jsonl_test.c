@@ -608,6 +608,22 @@ static void test_nul_date(void) {
   jsonl_free(&d);
 }
 
+/* The server never writes a negative UInt64. */
+static void test_uint_negative(void) {
+  jsonl_hint hint[] = {{"u", 1, JSONL_UINT, 0}};
+  jsonl_options o = {hint, 1, 0};
+  const char *bodies[] = {"{\"u\":-1}\n", "{\"u\":-9223372036854775808}\n", "{\"u\":-0.5}\n", "{\"u\":-1e400}\n"};
+  jsonl_decoder d;
+  for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+    CHECK(decode(&d, bodies[i], strlen(bodies[i]), 0, &o) == JSONL_ERR_MALFORMED && strstr(d.message, "negative"),
+          "%s refused: %s", bodies[i], d.message);
+    jsonl_free(&d);
+  }
+  const char *ok = "{\"u\":-0}\n{\"u\":18446744073709551615}\n";
+  CHECK(decode(&d, ok, strlen(ok), 0, &o) == JSONL_OK && dval(col(&d, "u"), 0) == 0, "-0 and the largest uint64: %s", d.message);
+  jsonl_free(&d);
+}
+
 int main(void) {
   test_influxql_shape();
   test_nulls_and_late_keys();
@@ -628,6 +644,7 @@ int main(void) {
   test_numbers_among_strings();
   test_time_values();
   test_nul_date();
+  test_uint_negative();
   printf("decode_jsonl_test: %d failed\n", failures);
   return failures;
 }

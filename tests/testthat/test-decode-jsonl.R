@@ -366,3 +366,13 @@ test_that("NUL bytes where a date belongs are not a time, not 1970-01-01", {
   expect_equal(r$status, 2L)
   expect_match(r$message, "line 3 .*is not a time")
 })
+
+test_that("a negative value in a column of unsigned integers is malformed", {
+  for (value in c("-1", "-9223372036854775808", "-0.5", "-1e3")) {
+    r <- decode_jsonl(lines('{"u":1}', sprintf('{"u":%s}', value)), types = c(u = "uint"))
+    expect_equal(r$status, 2L, info = value)
+    expect_match(r$message, sprintf("line 2 .*%s in column u is negative", value), info = value, fixed = FALSE)
+    expect_null(r$tables)
+  }
+  expect_identical(frame(lines('{"u":0}', '{"u":-0}', '{"u":7}'), types = c(u = "uint"))$u, c(0L, 0L, 7L))
+})
