@@ -5,6 +5,7 @@
 #include "columns.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,6 +433,17 @@ static int col_done(column *col, size_t row, int is_na) {
   return 0;
 }
 
+/* A double as text: the shortest of 15, 16 and 17 significant digits that reads back as it (0.1
+ * stays "0.1", where 17 digits would give "0.10000000000000001"). */
+static int double_text(char *buf, size_t size, double v) {
+  int len = 0;
+  for (int prec = 15; prec <= 17; prec++) {
+    len = snprintf(buf, size, "%.*g", prec, v);
+    if (!isfinite(v) || strtod(buf, NULL) == v) break;
+  }
+  return len;
+}
+
 /* Writes existing values of a column as text into the arena, a segment at a time. */
 static int col_to_string(table *t, column *col) {
   if (col->type == COL_BYTES) { /* already arena text */
@@ -462,7 +474,7 @@ static int col_to_string(table *t, column *col) {
         break;
       case COL_DOUBLE:
         memcpy(&dv, d + i * es, sizeof dv);
-        len = snprintf(tmp, sizeof tmp, "%.17g", dv);
+        len = double_text(tmp, sizeof tmp, dv);
         break;
       default: break;
       }
@@ -622,7 +634,7 @@ int col_put_double_general(table *t, int c, size_t row, double v, int inexact) {
     if (inexact) col->inexact = 1;
   } else {
     char tmp[40];
-    int len = snprintf(tmp, sizeof tmp, "%.17g", v);
+    int len = double_text(tmp, sizeof tmp, v);
     if (put_text(t, col, row, tmp, (size_t) len) != 0) return t->failed = 1, -1;
   }
   return done(t, col, row, 0);

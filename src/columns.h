@@ -1,7 +1,8 @@
 /* Growable typed columns that decoders fill row by row (plain C, no R API). A table is one
  * result: decoders put values at (row, column); columns a row does not mention stay NA. A column
  * whose values disagree in type widens in place: int to double, and any other disagreement (a
- * boolean and a number, say) to string, never a boolean to a number.
+ * boolean and a number, say) to string, never a boolean to a number; a double becomes the shortest
+ * text that reads back as it (0.1 as "0.1").
  * r_columns.c is the only place that turns a table into R vectors. */
 #ifndef INFLUXTK_COLUMNS_H
 #define INFLUXTK_COLUMNS_H

@@ -564,13 +564,13 @@ static int parse_time(jsonl_decoder *d, const char *s, size_t len, int64_t *ns) 
     frac = frac * 10 + digit;
   }
   frac *= frac_unit[len > 20 ? len - 20 : 0];
-  if (!same_bytes(s, d->date, 10)) {
+  /* Compared only once a date was parsed: the zeroed date would otherwise match ten NUL bytes,
+   * and a failed parse leaves date_ns of no date at all. */
+  if (!d->date_valid || !same_bytes(s, d->date, 10)) {
     char midnight[] = "YYYY-MM-DDT00:00:00Z";
     memcpy(midnight, s, 10);
-    if (parse_rfc3339_ns(midnight, sizeof midnight - 1, &d->date_ns) != 0) {
-      memset(d->date, 0, sizeof d->date);
-      return parse_time_any(s, len, ns);
-    }
+    d->date_valid = parse_rfc3339_ns(midnight, sizeof midnight - 1, &d->date_ns) == 0;
+    if (!d->date_valid) return parse_time_any(s, len, ns);
     memcpy(d->date, s, 10);
   }
   int64_t tod = ((int64_t) h * 3600 + mi * 60 + se) * 1000000000 + frac;
@@ -615,6 +615,13 @@ static int int64_fits_double(int64_t v) {
 
 static int texty(jsonl_type type) { return type == JSONL_STRING || type == JSONL_TAG; }
 
+/* The value text [start, end) cannot go into column c: malformed, quoting the value as written. */
+static const char *refuse(line_ctx *x, const char *start, const char *end, int c, const char *why) {
+  size_t len = (size_t) (end - start);
+  bad(x, start, "%.*s in column %s %s", len > 64 ? 64 : (int) len, start, x->d->out->cols[c].name, why);
+  return NULL;
+}
+
 /* The value at p into column c of the current row. */
 static const char *read_value(line_ctx *x, const char *p, int c) {
   jsonl_decoder *d = x->d;
@@ -629,28 +636,34 @@ static const char *read_value(line_ctx *x, const char *p, int c) {
     if ((p = read_string(x, p, &s, &len)) == NULL) return NULL;
     if (type != JSONL_TIMESTAMP) { rc = put_string(d, c, x->row, s, len); break; }
     int64_t ns;
-    if (parse_time(d, s, len, &ns) != 0) {
-      bad(x, start, "\"%.*s\" in column %s is not a time", len > 64 ? 64 : (int) len, s, t->cols[c].name);
-      return NULL;
-    }
+    if (parse_time(d, s, len, &ns) != 0) return refuse(x, start, p, c, "is not a time");
     rc = col_put_time(t, c, x->row, ns);
     break;
   }
   case 't': case 'f':
     if ((p = read_literal(x, p, *p == 't' ? "true" : "false")) == NULL) return NULL;
+    if (type == JSONL_TIMESTAMP) return refuse(x, start, p, c, "is not a time");
     rc = texty(type) ? put_string(d, c, x->row, start, (size_t) (p - start)) : col_put_bool(t, c, x->row, *start == 't');
     break;
   case 'n': /* an explicit null (NaN and infinities, or a writer with explicit nulls): NA */
     return read_literal(x, p, "null");
   case '{': case '[':
     if ((p = skip_nested(x, p, 1)) == NULL) return NULL;
+    if (type == JSONL_TIMESTAMP) return refuse(x, start, p, c, "is not a time");
     rc = put_string(d, c, x->row, start, (size_t) (p - start));
     break;
   default: {
     number v;
     const char *end = read_short_number(p, x->e, &v);
     if ((p = end ? end : read_number(x, p, &v)) == NULL) return NULL;
-    if (texty(type)) rc = put_string(d, c, x->row, start, (size_t) (p - start));
+    /* The server writes times as strings: a number there is not one (nor, read as text, a time
+     * column). Nor does it write a negative UInt64. */
+    if (type == JSONL_TIMESTAMP) return refuse(x, start, p, c, "is not a time");
+    if (type == JSONL_UINT && (v.is_int ? v.i < 0 : v.f < 0))
+      return refuse(x, start, p, c, "is negative: the column holds unsigned integers");
+    /* In a column that is text (by its hint, or widened by a string), the number as written: its
+     * digits, not a double's round trip through printf. */
+    if (texty(type) || t->cols[c].type == COL_STRING) rc = put_string(d, c, x->row, start, (size_t) (p - start));
     else if (v.is_int && type != JSONL_FLOAT) rc = col_put_int(t, c, x->row, v.i);
     else if (v.is_int) rc = col_put_double(t, c, x->row, (double) v.i, !int64_fits_double(v.i));
     else rc = col_put_double(t, c, x->row, v.f, v.inexact);

@@ -11,13 +11,16 @@
  * worker thread, so that it overlaps the transfer of the rest (feed_thread.h).
  *
  * Types come from the values: a string is a string, except in time columns (the key "time", and
- * columns hinted "timestamp"), where it is parsed to nanoseconds; true/false a boolean; an integer
+ * columns hinted "timestamp"), where it is parsed to nanoseconds and any other value but null is
+ * malformed (the server writes every time as a string); true/false a boolean; an integer
  * literal an exact int64 (parsed as digits, never through a double); an integer above INT64_MAX a
  * double flagged inexact, as the Flux decoder does for unsignedLong; a number with a fraction or
- * exponent a double; a column with both integers and doubles is double. Arrays and objects (lists
- * and structs, which SQL can produce) are kept as their JSON text in a string column. Hints (e.g.
- * from information_schema.columns) override this per column, and create the columns that no line
- * mentions because every value was null.
+ * exponent a double; a column with both integers and doubles is double; one with numbers and
+ * strings is text, a number arriving after a string as written, one before it as the shortest text
+ * that reads back as its double (InfluxQL over measurements whose field differs in type). Arrays
+ * and objects (lists and structs, which SQL can produce) are kept as their JSON text in a string
+ * column. Hints (e.g. from information_schema.columns) override this per column, and create the
+ * columns that no line mentions because every value was null.
  *
  * Strings: escapes are decoded to UTF-8 (surrogate pairs included); \u0000 gives a NUL byte and
  * raw invalid UTF-8 is kept, both left to the caller's bad_strings policy as with the other
@@ -51,7 +54,7 @@ typedef enum {
   JSONL_TIMESTAMP, /* strings parsed as times (with or without a zone) */
   JSONL_FLOAT,     /* integer literals become doubles */
   JSONL_INT,
-  JSONL_UINT,      /* above INT64_MAX a double flagged inexact */
+  JSONL_UINT,      /* above INT64_MAX a double flagged inexact; a negative value is malformed */
   JSONL_BOOL,
   JSONL_STRING,    /* numbers and booleans kept as their literal text */
   JSONL_TAG        /* a string column with the tag role (sorted with the tags after time) */
@@ -106,6 +109,8 @@ typedef struct {
   uint64_t line_start;  /* byte offset of the current line in the body */
   char date[10];        /* the date of the last time parsed, and its midnight in UTC */
   int64_t date_ns;
+  int date_valid;       /* date and date_ns hold a parsed date (not before the first, nor after a
+                         * date that failed) */
 
   /* Bodies beyond thread_after bytes are decoded on a worker thread while the rest arrives
    * (feed_thread.h); until then, and where no thread can be made, in the caller's. */

@@ -555,6 +555,75 @@ static void test_linear(void) {
   printf("decode: %.0f ns per row at 100,000 rows, %.0f at 400,000\n", per_row[0] * 1e9, per_row[1] * 1e9);
 }
 
+/* A column of numbers and strings: a number arriving in a text column is its literal as written,
+ * doubles already there become the shortest text that reads back as them (never 17 digits). */
+static void test_numbers_among_strings(void) {
+  jsonl_decoder d;
+  CHECK(decode_str(&d, "{\"a\":0.1}\n{\"a\":\"x\"}\n", 0) == JSONL_OK && col(&d, "a")->type == COL_STRING &&
+        SVAL_IS(&d, col(&d, "a"), 0, "0.1") && SVAL_IS(&d, col(&d, "a"), 1, "x"), "a double widened to text: %s", d.message);
+  jsonl_free(&d);
+  CHECK(decode_str(&d, "{\"a\":\"x\"}\n{\"a\":0.1}\n{\"a\":1.50}\n{\"a\":-0}\n{\"a\":2E3}\n", 2) == JSONL_OK &&
+        SVAL_IS(&d, col(&d, "a"), 1, "0.1") && SVAL_IS(&d, col(&d, "a"), 2, "1.50") && SVAL_IS(&d, col(&d, "a"), 3, "-0") &&
+        SVAL_IS(&d, col(&d, "a"), 4, "2E3"), "numbers into a text column as written: %s", d.message);
+  jsonl_free(&d);
+  CHECK(decode_str(&d, "{\"a\":0.30000000000000004}\n{\"a\":0.3333333333333333}\n{\"a\":5e-324}\n{\"a\":[]}\n", 0) == JSONL_OK &&
+        SVAL_IS(&d, col(&d, "a"), 0, "0.30000000000000004") && SVAL_IS(&d, col(&d, "a"), 1, "0.3333333333333333") &&
+        SVAL_IS(&d, col(&d, "a"), 2, "4.94065645841247e-324") && SVAL_IS(&d, col(&d, "a"), 3, "[]"),
+        "17, 16 and 15 digits, as each needs: %s", d.message);
+  jsonl_free(&d);
+}
+
+/* Time columns hold strings (times) and nulls only. */
+static void test_time_values(void) {
+  jsonl_decoder d;
+  CHECK(decode_str(&d, "{\"time\":\"2024-01-01T00:00:00\"}\n{\"time\":1704067200000000000}\n", 0) == JSONL_ERR_MALFORMED &&
+        strstr(d.message, "line 2") && strstr(d.message, "is not a time"), "a number in time: %s", d.message);
+  jsonl_free(&d);
+  const char *values[] = {"5", "-1.5", "true", "false", "[]", "{}"};
+  for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+    char body[96];
+    snprintf(body, sizeof body, "{\"time\":%s}\n{\"time\":\"2024-01-01T00:00:00\"}\n", values[i]);
+    CHECK(decode_str(&d, body, 1) == JSONL_ERR_MALFORMED && strstr(d.message, "line 1") && strstr(d.message, "not a time"),
+          "%s in time: %s", values[i], d.message);
+    jsonl_free(&d);
+  }
+  jsonl_hint hint[] = {{"ts", 2, JSONL_TIMESTAMP, 0}};
+  jsonl_options o = {hint, 1, 0};
+  const char *hinted = "{\"ts\":12}\n";
+  CHECK(decode(&d, hinted, strlen(hinted), 0, &o) == JSONL_ERR_MALFORMED && strstr(d.message, "column ts is not a time"),
+        "a number in a hinted timestamp column: %s", d.message);
+  jsonl_free(&d);
+}
+
+/* The fast path's remembered date: ten NUL bytes equal its initial value, and after a midnight out
+ * of range (1677-09-21) it must not keep the midnight of 2024-01-01 either. */
+static void test_nul_date(void) {
+  jsonl_decoder d;
+  CHECK(decode_str(&d, "{\"time\":\"\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000T12:00:00\"}\n", 0) ==
+        JSONL_ERR_MALFORMED && strstr(d.message, "not a time"), "a NUL date: %d %s", d.status, d.message);
+  jsonl_free(&d);
+  CHECK(decode_str(&d, "{\"time\":\"2024-01-01T00:00:00\"}\n{\"time\":\"1677-09-21T00:12:43.145224192\"}\n"
+                       "{\"time\":\"\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000T12:00:00\"}\n", 0) ==
+        JSONL_ERR_MALFORMED && strstr(d.message, "line 3"), "a NUL date after a failed midnight: %d %s", d.status, d.message);
+  jsonl_free(&d);
+}
+
+/* The server never writes a negative UInt64. */
+static void test_uint_negative(void) {
+  jsonl_hint hint[] = {{"u", 1, JSONL_UINT, 0}};
+  jsonl_options o = {hint, 1, 0};
+  const char *bodies[] = {"{\"u\":-1}\n", "{\"u\":-9223372036854775808}\n", "{\"u\":-0.5}\n", "{\"u\":-1e400}\n"};
+  jsonl_decoder d;
+  for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+    CHECK(decode(&d, bodies[i], strlen(bodies[i]), 0, &o) == JSONL_ERR_MALFORMED && strstr(d.message, "negative"),
+          "%s refused: %s", bodies[i], d.message);
+    jsonl_free(&d);
+  }
+  const char *ok = "{\"u\":-0}\n{\"u\":18446744073709551615}\n";
+  CHECK(decode(&d, ok, strlen(ok), 0, &o) == JSONL_OK && dval(col(&d, "u"), 0) == 0, "-0 and the largest uint64: %s", d.message);
+  jsonl_free(&d);
+}
+
 int main(void) {
   test_influxql_shape();
   test_nulls_and_late_keys();
@@ -572,6 +641,10 @@ int main(void) {
   test_hints();
   test_huge();
   test_linear();
+  test_numbers_among_strings();
+  test_time_values();
+  test_nul_date();
+  test_uint_negative();
   printf("decode_jsonl_test: %d failed\n", failures);
   return failures;
 }

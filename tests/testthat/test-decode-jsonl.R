@@ -317,3 +317,62 @@ test_that("the JSON-lines decoder is GC-safe on every fixture and option", {
   expect_torture_error(fn("C_decode_jsonl"), "not raw", 1L, NULL)
   expect_torture_error(fn("C_decode_jsonl"), raw(1), 1L, list(types = c(a = "nope")))
 })
+
+test_that("a column of numbers and strings keeps each number as written, in either order", {
+  # InfluxQL over two measurements whose field v is a float in one and a string in the other
+  expect_identical(frame(lines('{"a":0.1}', '{"a":"x"}'))$a, c("0.1", "x"))
+  expect_identical(frame(lines('{"a":"x"}', '{"a":0.1}'))$a, c("x", "0.1"))
+  body <- lines('{"iox::measurement":"m1","time":"2024-01-01T00:00:00","v":0.1}',
+                '{"iox::measurement":"m2","time":"2024-01-01T00:00:00","v":"off"}',
+                '{"iox::measurement":"m2","time":"2024-01-01T00:00:01","v":"on"}')
+  expect_identical(frame(body, measurement = TRUE)$v, c("0.1", "off", "on"))
+  # once the column is text, a number is its literal as the server wrote it
+  later <- c("1.0", "2.50", "1e-7", "-0", "18446744073709551616", "0.30000000000000004", "12")
+  expect_identical(frame(lines('{"a":"x"}', sprintf('{"a":%s}', later)))$a, c("x", later))
+  # doubles already in the column when text arrives: the shortest text that reads back exactly
+  v <- c(0.1, 1 / 3, 0.30000000000000004, 1e300, -123456.789, 5e-324, 2.5, 3)
+  text <- frame(lines(sprintf('{"a":%.17g}', v), '{"a":"x"}'))$a
+  expect_identical(text, c("0.1", "0.3333333333333333", "0.30000000000000004", "1e+300", "-123456.789",
+                           "4.94065645841247e-324", "2.5", "3", "x"))
+  expect_identical(as.numeric(text[seq_along(v)]), v)
+})
+
+test_that("a time column holds times only: a number, a boolean or an array there is malformed", {
+  r <- decode_jsonl(lines('{"time":"2024-01-01T00:00:00"}', '{"time":1704067200000000000}'))
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "line 2 .*1704067200000000000 in column time is not a time")
+  expect_null(r$tables)
+  for (value in c("1704067200000000000", "1.5", "true", "[1]", '{"s":1}')) {
+    r <- decode_jsonl(lines(sprintf('{"time":%s}', value), '{"time":"2024-01-01T00:00:00"}'), 3)
+    expect_equal(r$status, 2L, info = value)
+    expect_match(r$message, "line 1 .*in column time is not a time", info = value)
+  }
+  r <- decode_jsonl(lines('{"when":"2024-01-01T00:00:00"}', '{"when":0}'), types = c(when = "timestamp"))
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "line 2 .*column when is not a time")
+  # null stays NA, as everywhere
+  expect_identical(is.na(frame(lines('{"time":"2024-01-01T00:00:00"}', '{"time":null}'))$time), c(FALSE, TRUE))
+})
+
+test_that("NUL bytes where a date belongs are not a time, not 1970-01-01", {
+  nuls <- strrep("\\u0000", 10)
+  r <- decode_jsonl(lines(sprintf('{"time":"%sT12:00:00"}', nuls)))
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "line 1 .*is not a time")
+  # after a time whose midnight is out of range (read the general way), the remembered date is
+  # gone: the NUL date must not take the previous line's midnight either
+  r <- decode_jsonl(lines('{"time":"2024-01-01T00:00:00"}', '{"time":"1677-09-21T00:12:43.145224192"}',
+                          sprintf('{"time":"%sT12:00:00"}', nuls)))
+  expect_equal(r$status, 2L)
+  expect_match(r$message, "line 3 .*is not a time")
+})
+
+test_that("a negative value in a column of unsigned integers is malformed", {
+  for (value in c("-1", "-9223372036854775808", "-0.5", "-1e3")) {
+    r <- decode_jsonl(lines('{"u":1}', sprintf('{"u":%s}', value)), types = c(u = "uint"))
+    expect_equal(r$status, 2L, info = value)
+    expect_match(r$message, sprintf("line 2 .*%s in column u is negative", value), info = value, fixed = FALSE)
+    expect_null(r$tables)
+  }
+  expect_identical(frame(lines('{"u":0}', '{"u":-0}', '{"u":7}'), types = c(u = "uint"))$u, c(0L, 0L, 7L))
+})
