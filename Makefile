@@ -10,7 +10,11 @@ SERVERS ?= v1.6.7 v1.6.7-tls v1.8.10 v1.13.2 v2.7.12 v3-standin
 # The real InfluxDB 3 server's recorded answers (InfluxData's data, kept outside the project): when
 # present, `make test` holds the 3.x stand-in to them.
 SHARED_VECTORS := $(CURDIR)/../shared/vectors/influxdb3/query-outputs.json
-DEBS := r-base-dev r-cran-testthat r-cran-bit64 r-cran-cli libcurl4-openssl-dev pkg-config curl influxdb openssl python3 python3-venv
+# DBI (Imports) is what knitr's sql chunks need; the rest are Suggests the tests, vignettes and
+# report template use (DBItest's specification, units, plots, knitting, checkbashisms/tidy for check).
+DEBS := r-base-dev r-cran-testthat r-cran-bit64 r-cran-cli r-cran-dbi r-cran-dbitest r-cran-units \
+  r-cran-ggplot2 r-cran-knitr r-cran-rmarkdown pandoc devscripts tidy \
+  libcurl4-openssl-dev pkg-config curl influxdb openssl python3 python3-venv
 BENCH_DEBS := r-cran-jsonlite r-cran-data.table
 
 .PHONY: deps install demo test fuzz valgrind check bench docs servers-start servers-stop standin-check clean
