@@ -44,8 +44,9 @@ compat_target.influx_v2_connection <- function(con, target, call) {
   if (is.null(got)) return(as_given)
   mappings <- got$value
   if (length(mappings) == 0) {
-    abort_config(sprintf(paste("bucket '%s' has no DBRP mapping, so InfluxQL cannot reach it: create one",
-                               "(POST /api/v2/dbrps, or `influx v1 dbrp create`) or use Flux"), target), call)
+    abort_config(sprintf(paste("bucket '%s' has no DBRP mapping, so InfluxQL cannot reach it: create one with",
+                               "influx_create_dbrp(con, %s) on a writable connection, or use Flux"),
+                         target, encodeString(target, quote = "\"")), call)
   }
   default <- vapply(mappings, function(m) isTRUE(m$default), NA)
   m <- mappings[[if (any(default)) which(default)[1] else 1L]]
@@ -250,6 +251,81 @@ delete_token.influx_v2_connection <- function(con, id, dry_run, call) {
   if (dry_run) return(paste0("DELETE /api/v2/authorizations/", id))
   v2_api(con, "DELETE", paste0("/api/v2/authorizations/", id), call = call)
   invisible(TRUE)
+}
+
+# DBRP mappings: /api/v2/dbrps (dbrp/http_server_dbrp.go). 2.4 and later also list a virtual
+# mapping per bucket (database = the bucket's name before any "/", retention policy = the rest or
+# "autogen"), which follows the bucket and cannot be created or deleted on its own.
+#' @export
+list_dbrps.influx_v2_connection <- function(con, bucket, database, call) {
+  org <- v2_dbrp_org(con, call)
+  bucket_id <- if (!is.null(bucket)) v2_bucket(con, bucket, call)$id
+  got <- v2_api(con, "GET", "/api/v2/dbrps", query = c(org = org, bucketID = bucket_id, db = database), call = call)
+  buckets <- v2_buckets(con, call)
+  names <- stats::setNames(vapply(buckets, function(b) b$name, ""), vapply(buckets, function(b) b$id, ""))
+  out <- dbrp_frame(got$content, names, org)
+  out <- out[order(out$database, out$retention_policy, out$virtual, method = "radix"), , drop = FALSE]
+  rownames(out) <- NULL
+  out
+}
+
+#' @export
+create_dbrp.influx_v2_connection <- function(con, bucket, database, retention_policy, default, dry_run, call) {
+  org <- v2_dbrp_org(con, call)
+  body <- list(org = org, bucketID = if (dry_run) sprintf("<id of %s>", bucket) else v2_bucket(con, bucket, call)$id,
+               database = database, retention_policy = retention_policy, default = default)
+  if (dry_run) return(to_json(body))
+  made <- v2_api(con, "POST", "/api/v2/dbrps", body = body, call = call)
+  # InfluxQL on the bucket (or on the database name) must find the new mapping from now on.
+  v2_forget_bucket(con, bucket)
+  v2_forget_bucket(con, database)
+  inform(sprintf("InfluxQL now reaches bucket '%s' as database '%s', retention policy '%s'", bucket, database,
+                 retention_policy))
+  invisible(dbrp_frame(list(made), stats::setNames(bucket, body$bucketID), org))
+}
+
+#' @export
+drop_dbrp.influx_v2_connection <- function(con, id, database, retention_policy, dry_run, call) {
+  org <- v2_dbrp_org(con, call)
+  found <- list_dbrps(con, NULL, database, call)
+  found <- if (!is.null(id)) found[found$id == id, , drop = FALSE] else
+    found[found$database == database & (is.null(retention_policy) | found$retention_policy %in% retention_policy), , drop = FALSE]
+  what <- if (!is.null(id)) sprintf("with id '%s'", id) else sprintf("for database '%s'%s", database,
+    if (is.null(retention_policy)) "" else sprintf(", retention policy '%s'", retention_policy))
+  if (nrow(found) == 0) abort_argument(sprintf("no DBRP mapping %s in organisation '%s'", what, org), call)
+  if (all(found$virtual)) {
+    abort_argument(sprintf(paste("the DBRP mapping %s is virtual: it follows bucket '%s' by its name and goes only",
+                                 "with the bucket"), what, found$bucket[1]), call)
+  }
+  found <- found[!found$virtual, , drop = FALSE]
+  sent <- sprintf("DELETE /api/v2/dbrps/%s?org=%s", found$id, org)
+  if (dry_run) return(sent)
+  for (i in seq_len(nrow(found))) {
+    v2_api(con, "DELETE", paste0("/api/v2/dbrps/", found$id[i]), query = c(org = org), call = call)
+    v2_forget_bucket(con, found$bucket[i])
+    v2_forget_bucket(con, found$database[i])
+  }
+  inform(sprintf("dropped %d DBRP mapping%s %s", nrow(found), if (nrow(found) == 1) "" else "s", what))
+  invisible(sent)
+}
+
+# The organisation the mappings live in; the DBRP API is reached with a token only.
+v2_dbrp_org <- function(con, call) {
+  if (!v2_token(con)) {
+    abort_config("DBRP mappings are managed through /api/v2, which needs a token: connect with `token`", call)
+  }
+  if (is.null(con$org)) abort_config("DBRP mappings belong to an organisation: connect with `org` (or INFLUXDB_ORG)", call)
+  con$org
+}
+
+# The server's mappings as a data frame; `bucket_names` maps bucket ids to names.
+dbrp_frame <- function(mappings, bucket_names, org) {
+  text <- function(field) vapply(mappings, function(m) as.character(m[[field]] %||% NA_character_), "")
+  flag <- function(field) vapply(mappings, function(m) isTRUE(m[[field]]), NA)
+  ids <- text("bucketID")
+  data.frame(id = text("id"), database = text("database"), retention_policy = text("retention_policy"),
+             default = flag("default"), virtual = flag("virtual"), bucket_id = ids,
+             bucket = unname(bucket_names[ids]), org = rep(org, length(mappings)), stringsAsFactors = FALSE)
 }
 
 # ---- the management API -------------------------------------------------------------------

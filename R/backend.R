@@ -41,6 +41,9 @@
 #   change_privilege(con, verb, user, database, privilege, dry_run, call)  grant and revoke
 #   create_token(con, description, read, write, dry_run, call), list_tokens(con, call),
 #   delete_token(con, id, dry_run, call)
+#   list_dbrps(con, bucket, database, call)     influx_dbrps(): 2.x's DBRP mappings
+#   create_dbrp(con, bucket, database, retention_policy, default, dry_run, call)
+#   drop_dbrp(con, id, database, retention_policy, dry_run, call)
 
 # Major version -> generation. A generation is registered here and written as backend-v<N>.R.
 generations <- c("1" = "v1", "2" = "v2", "3" = "v3")
@@ -234,3 +237,22 @@ list_tokens.influx_connection <- function(con, call) abort_unsupported(con, "API
 delete_token <- function(con, id, dry_run, call) UseMethod("delete_token")
 #' @export
 delete_token.influx_connection <- function(con, id, dry_run, call) abort_unsupported(con, "API tokens", call)
+
+# Only 2.x maps databases and retention policies to buckets: 1.x and 3.x name the database itself.
+dbrp_unsupported <- "DBRP mappings (only InfluxDB 2.x has them: 1.x and 3.x name the database itself in InfluxQL)"
+
+list_dbrps <- function(con, bucket, database, call) UseMethod("list_dbrps")
+#' @export
+list_dbrps.influx_connection <- function(con, bucket, database, call) abort_unsupported(con, dbrp_unsupported, call)
+
+create_dbrp <- function(con, bucket, database, retention_policy, default, dry_run, call) UseMethod("create_dbrp")
+#' @export
+create_dbrp.influx_connection <- function(con, bucket, database, retention_policy, default, dry_run, call) {
+  abort_unsupported(con, dbrp_unsupported, call)
+}
+
+drop_dbrp <- function(con, id, database, retention_policy, dry_run, call) UseMethod("drop_dbrp")
+#' @export
+drop_dbrp.influx_connection <- function(con, id, database, retention_policy, dry_run, call) {
+  abort_unsupported(con, dbrp_unsupported, call)
+}

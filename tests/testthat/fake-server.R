@@ -19,6 +19,8 @@
 #   /hashed-tokens/...  a 2.x that stores only a hash of each token (2.10.0): orgs, buckets, and
 #                       authorizations whose listing shows "token": "" (creating one shows it once)
 #   /no-dbrp/...        a 2.x whose bucket "b" has no DBRP mapping (a server without virtual ones)
+#   /dbrp-later/...     the same until a mapping is POSTed to /api/v2/dbrps, which it lists from
+#                       then on; /query answers as /ok does
 #   /v3/ping            204 from a server that says it is InfluxDB 3.1.0
 #   /v3-bearer/...      the same to "Authorization: Bearer sekrit" (its first request also to
 #                       "Token sekrit", as a version probe sends it); 401 otherwise
@@ -143,6 +145,21 @@ hashed_tokens <- function(method, path) {
   if (method == "POST") return(sprintf(auth, "shown-only-now"))
   sprintf('{"authorizations":[%s]}', sprintf(auth, ""))
 }
+dbrp_made <- FALSE
+dbrp_later <- function(method, path) {
+  json <- function(status, text) http(status, "Content-Type: application/json; charset=utf-8", charToRaw(text))
+  mapping <- paste0('{"id":"0d0000000000000d","database":"b","retention_policy":"autogen","default":true,',
+                    '"virtual":false,"orgID":"0c0000000000000c","bucketID":"0b0000000000000b"}')
+  if (grepl("/api/v2/buckets", path, fixed = TRUE)) {
+    return(json(200, '{"buckets":[{"id":"0b0000000000000b","orgID":"0c0000000000000c","name":"b"}]}'))
+  }
+  if (!grepl("/api/v2/dbrps", path, fixed = TRUE)) return(http(200, "Content-Type: application/x-msgpack", doc))
+  if (method == "POST") {
+    dbrp_made <<- TRUE
+    return(json(201, mapping))
+  }
+  json(200, if (dbrp_made) sprintf('{"content":[%s]}', mapping) else '{"content":[]}')
+}
 # ---- Flux bodies for issue 9 ----
 flux_csv <- function(...) charToRaw(paste0(paste(c(...), collapse = "\r\n"), "\r\n"))
 flux_yield <- function(result, value) {
@@ -216,6 +233,7 @@ repeat {
     "no-dbrp" = http(200, "Content-Type: application/json; charset=utf-8", charToRaw(
       if (grepl("/api/v2/buckets", path, fixed = TRUE)) '{"buckets":[{"id":"0b0000000000000b","orgID":"0c0000000000000c","name":"b"}]}'
       else '{"content":[]}')),
+    "dbrp-later" = dbrp_later(strsplit(head[1], " ")[[1]][1], path),
     "v3" = http(204, c("X-Influxdb-Version: 3.1.0", "X-Influxdb-Build: Core")),
     "v3-bearer" = if ("Authorization: Bearer sekrit" %in% head || (n == 1 && "Authorization: Token sekrit" %in% head)) {
       http(204, c("X-Influxdb-Version: 3.1.0", "X-Influxdb-Build: Core"))
