@@ -1,0 +1,54 @@
+# The `flux` knitr engine: a chunk ```{flux, connection = con}``` runs its code through
+# influx_query(language = "flux") and shows the result as knitr's own `sql` engine shows a
+# query's: a table of the first `max.print` rows (default: knitr's `sql.max.print`, else 10) with
+# a caption (`tab.cap`), or, with `output.var`, the whole result assigned to that name instead.
+# Chunk option `params` (a named list) is sent as Flux parameters (`params.name` in the code);
+# `tz` sets the time zone of the time columns. An error is shown in the document when the chunk
+# has error = TRUE (knitr::knit's default) and stops the knitting otherwise (rmarkdown's).
+
+# knitr is only suggested: the engine is registered when knitr is loaded (see .onLoad()).
+register_knitr_engines <- function() {
+  knitr::knit_engines$set(flux = knitr_flux_engine)
+  invisible()
+}
+
+knitr_flux_engine <- function(options) {
+  code <- paste(options$code, collapse = "\n")
+  if (isFALSE(options$eval)) return(knitr::engine_output(options, options$code, ""))
+  con <- options$connection
+  if (is.character(con) && length(con) == 1) con <- get(con, envir = knitr::knit_global())
+  if (!inherits(con, "influx_connection")) {
+    abort_argument("a flux chunk needs the chunk option `connection`: a connection from influx_connect() (or its name)")
+  }
+  max_print <- options$max.print %||% knitr::opts_knit$get("sql.max.print") %||% 10
+  if (is.na(max_print)) max_print <- -1
+  data <- tryCatch(influx_query(con, code, params = options$params, tz = options$tz, language = "flux"), error = function(e) {
+    if (!isTRUE(options$error)) stop(e)
+    e
+  })
+  if (inherits(data, "error")) {
+    return(knitr::engine_output(options, options$code, paste("Error:", conditionMessage(data))))
+  }
+  if (!is.null(options$output.var)) {
+    assign(options$output.var, data, envir = knitr::knit_global())
+    return(knitr::engine_output(options, options$code, NULL))
+  }
+  output <- if (identical(options$results, "hide")) NULL else flux_chunk_table(data, max_print, options$tab.cap)
+  if (!is.null(output)) options$results <- "asis"
+  knitr::engine_output(options, options$code, output)
+}
+
+# The first `max_print` rows (all for -1) as a kable table with a caption saying how many there
+# are; `caption` NA for none.
+flux_chunk_table <- function(data, max_print, caption) {
+  rows <- nrow(data)
+  shown <- if (max_print < 0) data else utils::head(data, max_print)
+  if (is.null(caption)) {
+    count <- function(n) formatC(n, format = "d", big.mark = ",")
+    caption <- if (nrow(shown) == rows) paste(count(rows), if (rows == 1) "record" else "records")
+               else sprintf("Displaying records 1 - %s of %s", count(nrow(shown)), count(rows))
+  }
+  if (identical(caption, NA)) caption <- NULL
+  if (ncol(shown) == 0) return(caption %||% "")
+  paste(utils::capture.output(print(knitr::kable(shown, caption = caption))), collapse = "\n")
+}
