@@ -91,9 +91,16 @@ read_series.influx_v3_connection <- function(con, series, call) {
     v3_query(con, "sql", text, s$target, NULL, f, call)
   }
   chunks <- v3_chunks(s)
+  rows_read <- 0L
+  here <- environment()
+  bar <- if (s$progress) progress_start(reading_format, length(chunks$stop))
   parts <- lapply(seq_along(chunks$stop), function(i) {
-    v3_series_range(s, chunks$data_start[i], chunks$stop[i], fetch)
+    part <- v3_series_range(s, chunks$data_start[i], chunks$stop[i], fetch)
+    rows_read <<- rows_read + nrow(part)
+    progress_set(bar, i, here)
+    part
   })
+  progress_end(bar)
   # A field or tag the table lacks is NA, as when no chunk answers it (and as 1.x answers it).
   out <- bind_frames(parts, c("time", series$group_by, series$fields), s$tz, text_columns = series$group_by)
   attr(out, "queries") <- unlist(lapply(parts, attr, "queries"))

@@ -35,6 +35,10 @@ progress_start <- function(format, total, envir = parent.frame()) {
 # The bar of a chunked read: its caller's frame holds the series `s` and the `rows_read` so far.
 reading_format <- "Reading {s$measurement} {cli::pb_bar} {cli::pb_current}/{cli::pb_total} chunks | {rows_read} rows | {cli::pb_eta}"
 
+# The bar of a batched write: its caller's frame holds the batches `b`, the `rows_done` and the
+# bytes `sent` (as text).
+writing_format <- "Writing {cli::pb_bar} {rows_done}/{b$rows} rows | {sent} sent | {cli::pb_eta}"
+
 progress_set <- function(bar, done, envir = parent.frame()) {
   if (!is.null(bar)) cli::cli_progress_update(id = bar, set = done, .envir = envir)
   invisible()

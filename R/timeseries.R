@@ -80,7 +80,9 @@
 #'   token, InfluxQL otherwise), `"influxql"` (also on 2.x, through its
 #'   1.x-compatible endpoint and the bucket's DBRP mapping, see
 #'   [influx_target]) or `"flux"` (2.x); on 3.x only `"sql"`.
-#' @param progress Show a progress bar over chunks.
+#' @param progress Show a progress bar over chunks (with the rows read so far):
+#'   only at an interactive console with cli installed, never while knitr
+#'   knits or with `options(influxdbtoolkit.quiet = TRUE)`.
 #' @return A data frame sorted by the `group_by` tags and time, with the query
 #'   texts sent in the attribute `"queries"`.
 #' @seealso [influx_query()] for raw query text, [influxdbGetTimeseries()] for
@@ -94,7 +96,7 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
                               aggregate = NULL, every = NULL, fill = "none", tz = NULL,
                               database = NULL, shape = c("wide", "long"), group_by = names(where),
                               language = "auto",
-                              progress = interactive() && !isTRUE(getOption("knitr.in.progress"))) {
+                              progress = TRUE) {
   call <- sys.call()
   check_open(con, call)
   check_name(measurement, "measurement", call)
@@ -171,8 +173,9 @@ series_by_chunks <- function(series, fetch) {
   n <- length(chunks$stop)
   frames <- vector("list", n)
   queries <- character(n)
-  bar <- if (s$progress && n > 1 && requireNamespace("cli", quietly = TRUE)) {
-    cli::cli_progress_bar(sprintf("Reading %s", s$measurement), total = n, .envir = environment())
+  rows_read <- 0L
+  bar <- if (s$progress) {
+    progress_start(reading_format, n)
   }
   for (i in seq_len(n)) {
     if (one_by_one) {
@@ -203,9 +206,10 @@ series_by_chunks <- function(series, fetch) {
       queries[i] <- .Call(C_series_query, spec, s$language)
       frames[[i]] <- series_frame(fetch(queries[i]), s$group_by, s$fields, s$language)
     }
-    if (!is.null(bar)) cli::cli_progress_update(id = bar)
+    rows_read <- rows_read + nrow(frames[[i]])
+    progress_set(bar, i)
   }
-  if (!is.null(bar)) cli::cli_progress_done(id = bar)
+  progress_end(bar)
   out <- bind_frames(frames, c("time", s$group_by, s$fields), s$tz, text_columns = s$group_by)
   attr(out, "queries") <- queries
   out

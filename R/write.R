@@ -282,6 +282,10 @@ send_batches <- function(con, b, target, precision, gzip, max_retries, call) {
   path <- endpoint$path
   query <- endpoint$query
   retries <- 0L
+  rows_done <- 0L
+  sent <- format_bytes(0)
+  bytes <- 0
+  bar <- progress_start(writing_format, length(b$batches))
   for (k in seq_along(b$batches)) {
     if (b$lines[[k]] == 0) next
     attempt <- 0L
@@ -298,7 +302,12 @@ send_batches <- function(con, b, target, precision, gzip, max_retries, call) {
       }
       write_failed(res, b, k, attempt, call, rejected_lines(con, res))
     }
+    rows_done <- b$last[[k]]
+    bytes <- bytes + length(b$batches[[k]])
+    sent <- format_bytes(bytes)
+    progress_set(bar, k)
   }
+  progress_end(bar)
   invisible(structure(list(rows = b$rows, points = sum(b$lines), batches = length(b$batches),
                            dropped = b$dropped, retries = retries), class = "influx_write_result"))
 }
