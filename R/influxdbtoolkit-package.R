@@ -12,6 +12,10 @@
 #' * `influxdbtoolkit.bad_strings`: default of the `bad_strings` argument of
 #'   [influx_query()] (`"repair"` or `"error"`).
 #' * `influxdbtoolkit.chunk_size`: rows per chunk the server streams (default 10000).
+#' * `influxdbtoolkit.quiet`: `TRUE` silences the package's messages and
+#'   progress bars. They are silent while knitr knits anyway, and progress
+#'   bars are only drawn at an interactive console (with cli installed);
+#'   warnings about the data are always given.
 #' @keywords internal
 #' @useDynLib influxdbtoolkit, .registration = TRUE
 "_PACKAGE"

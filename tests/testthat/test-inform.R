@@ -1,6 +1,20 @@
 # Quiet in knitr, informative at the console: messages and progress bars go through R/inform.R;
 # warnings about the data reach a knitted document all the same.
 
+# Runs `fun()` when the test (the frame `env`) ends, as on.exit() there would.
+defer_to <- function(fun, env) do.call(on.exit, list(as.call(list(fun)), add = TRUE), envir = env)
+
+# Options set until the calling test ends, or around `expr`.
+local_opts <- function(..., env = parent.frame()) {
+  old <- options(...)
+  defer_to(function() options(old), env)
+}
+with_opts <- function(opts, expr) {
+  old <- options(opts)
+  on.exit(options(old))
+  expr
+}
+
 # Pretends R runs at a console (is_interactive() is the package's only question about it) until
 # the calling test ends.
 local_console <- function(env = parent.frame()) {
@@ -8,24 +22,24 @@ local_console <- function(env = parent.frame()) {
   old <- get("is_interactive", ns)
   unlockBinding("is_interactive", ns)
   assign("is_interactive", function() TRUE, envir = ns)
-  withr::defer({
+  defer_to(function() {
     assign("is_interactive", old, envir = ns)
     lockBinding("is_interactive", ns)
-  }, envir = env)
+  }, env)
 }
 
 # cli's logger handler writes one line per event of every bar (created, updated, done) to stdout,
 # at once and whatever the terminal, so a test sees each bar that is made.
 local_bar_log <- function(env = parent.frame()) {
-  withr::local_options(cli.progress_handlers_only = "logger", cli.progress_show_after = 0, .local_envir = env)
+  local_opts(cli.progress_handlers_only = "logger", cli.progress_show_after = 0, env = env)
 }
 
 test_that("messages are shown at the console, never while knitting or when asked for quiet", {
   inform <- influxdbtoolkit:::inform
   expect_message(inform("mapping made"), "mapping made", class = "influx_message")
-  withr::with_options(list(knitr.in.progress = TRUE), expect_silent(inform("mapping made")))
-  withr::with_options(list(influxdbtoolkit.quiet = TRUE), expect_silent(inform("mapping made")))
-  withr::with_options(list(influxdbtoolkit.quiet = FALSE), expect_message(inform("mapping made")))
+  with_opts(list(knitr.in.progress = TRUE), expect_silent(inform("mapping made")))
+  with_opts(list(influxdbtoolkit.quiet = TRUE), expect_silent(inform("mapping made")))
+  with_opts(list(influxdbtoolkit.quiet = FALSE), expect_message(inform("mapping made")))
 })
 
 test_that("a progress bar needs a console, no knitting, no quiet, and more than one step", {
@@ -37,15 +51,16 @@ test_that("a progress bar needs a console, no knitting, no quiet, and more than 
   log <- capture.output(bar <- start("x", 5))
   expect_type(bar, "character")
   expect_match(log, "0/5 created")
-  expect_match(capture.output(influxdbtoolkit:::progress_end(bar)), "terminated")
+  ended <- capture.output(influxdbtoolkit:::progress_end(bar))
+  expect_match(ended, "terminated")
   expect_null(start("x", 1))
-  withr::with_options(list(knitr.in.progress = TRUE), expect_null(start("x", 5)))
-  withr::with_options(list(influxdbtoolkit.quiet = TRUE), expect_null(start("x", 5)))
+  with_opts(list(knitr.in.progress = TRUE), expect_null(start("x", 5)))
+  with_opts(list(influxdbtoolkit.quiet = TRUE), expect_null(start("x", 5)))
 })
 
 test_that("the bars show what their callers hold: chunks and rows read, rows and bytes written", {
   skip_if_not_installed("cli")
-  withr::local_options(cli.progress_handlers_only = "cli", cli.dynamic = FALSE, cli.progress_show_after = 0)
+  local_opts(cli.progress_handlers_only = "cli", cli.dynamic = FALSE, cli.progress_show_after = 0)
   render <- function(format, env) {
     capture.output(type = "message", {
       bar <- cli::cli_progress_bar(format = format, total = 4, .envir = env)
@@ -75,7 +90,8 @@ for_each_server("at the console, long reads and batched writes draw a bar; elsew
   skip_if_not_installed("cli")
   con <- connect_admin(srv)
   d <- progress_data(con)
-  withr::local_options(influxdbtoolkit.chunk_windows = 10)
+  # 50 hourly windows in chunks of 10 (3.x cuts its chunks by hours)
+  local_opts(influxdbtoolkit.chunk_windows = 10, influxdbtoolkit.v3_chunk_hours = 10)
   df <- data.frame(time = d$start + 60 * (1:50), v = 1:50)
   read <- function() invisible(influx_timeseries(con, d$m, "v", start = d$start, end = d$end, aggregate = "mean", every = "1h"))
   local_bar_log()
@@ -94,10 +110,10 @@ for_each_server("at the console, long reads and batched writes draw a bar; elsew
   expect_identical(capture.output(invisible(influx_timeseries(con, d$m, "v", start = d$start, end = d$end,
                                                               aggregate = "mean", every = "1h", progress = FALSE))),
                    character())
-  withr::with_options(list(influxdbtoolkit.quiet = TRUE), {
+  with_opts(list(influxdbtoolkit.quiet = TRUE), {
     expect_identical(capture.output(influx_write(con, df, fresh_name("batched"), batch_size = 10)), character())
   })
-}, generations = c("v1", "v2"))
+})
 
 for_each_server("a knitted document gets no bar and no message, but the warnings about the data", {
   skip_if_not_installed("knitr")
@@ -106,12 +122,14 @@ for_each_server("a knitted document gets no bar and no message, but the warnings
   d <- progress_data(con)
   # as at a console, with bars drawn at once and logged: the knitting alone must keep them out
   local_console()
-  withr::local_options(cli.progress_handlers_only = c("logger", "cli"), cli.progress_show_after = 0,
+  local_opts(cli.progress_handlers_only = c("logger", "cli"), cli.progress_show_after = 0,
                        influxdbtoolkit.chunk_windows = 10)
   env <- new.env()
   env$con <- con
   env$d <- d
-  dir <- withr::local_tempdir()
+  dir <- tempfile("knit")
+  dir.create(dir)
+  on.exit(unlink(dir, recursive = TRUE), add = TRUE)
   writeLines(c(
     "```{r}",
     "res <- influx_write(con, data.frame(time = d$start + 60 * (1:50), v = 1:50), 'knit_batched', batch_size = 10)",
