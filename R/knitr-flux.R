@@ -17,7 +17,8 @@ knitr_flux_engine <- function(options) {
   if (isFALSE(options$eval)) return(knitr::engine_output(options, options$code, ""))
   con <- options$connection
   if (is.character(con) && length(con) == 1) con <- get(con, envir = knitr::knit_global())
-  if (!inherits(con, "influx_connection")) {
+  # (anything else is judged by influx_query(), which knows every kind of connection it takes)
+  if (is.null(con)) {
     abort_argument("a flux chunk needs the chunk option `connection`: a connection from influx_connect() (or its name)")
   }
   max_print <- options$max.print %||% knitr::opts_knit$get("sql.max.print") %||% 10
@@ -30,7 +31,8 @@ knitr_flux_engine <- function(options) {
     return(knitr::engine_output(options, options$code, paste("Error:", conditionMessage(data))))
   }
   if (!is.null(options$output.var)) {
-    assign(options$output.var, data, envir = knitr::knit_global())
+    document <- knitr::knit_global() # the environment the document's R chunks run in
+    assign(options$output.var, data, envir = document)
     return(knitr::engine_output(options, options$code, NULL))
   }
   output <- if (identical(options$results, "hide")) NULL else flux_chunk_table(data, max_print, options$tab.cap)
