@@ -6,6 +6,42 @@
 # `tz` sets the time zone of the time columns. An error is shown in the document when the chunk
 # has error = TRUE (knitr::knit's default) and stops the knitting otherwise (rmarkdown's).
 
+#' Flux chunks in R Markdown
+#'
+#' The package gives knitr a `flux` engine (registered when knitr is loaded),
+#' so that reports hold Flux chunks beside R and SQL ones.
+#'
+#' A chunk written as
+#'
+#' ````
+#' ```{flux, connection = con}
+#' from(bucket: "sensors") |> range(start: -1d) |> filter(fn: (r) => r._measurement == "climate")
+#' ```
+#' ````
+#'
+#' runs its code with [influx_query()] (`language = "flux"`) on `con` (a
+#' connection, or its name as a string) and shows the result as knitr's `sql`
+#' engine shows a query's: a table of its first rows with a caption saying how
+#' many there are.
+#'
+#' @section Chunk options:
+#' * `connection`: the connection (required);
+#' * `max.print`: rows shown (default: knitr's `sql.max.print` option, else
+#'   10; `NA` for all);
+#' * `tab.cap`: the table's caption (`NA` for none);
+#' * `output.var`: the name to assign the whole result (a data frame) to
+#'   instead of showing it;
+#' * `params`: a named list sent as Flux parameters, read as `params.name` in
+#'   the code (2.x, and 1.x from 1.9 on);
+#' * `tz`: the time zone of the time columns (default: the connection's);
+#' * `error`: `TRUE` shows an error in the document (knitr's default), `FALSE`
+#'   stops the knitting (R Markdown's default).
+#'
+#' Like the package's messages and progress bars, nothing but the result goes
+#' into the document; warnings about the data do.
+#' @name flux_chunks
+NULL
+
 # knitr is only suggested: the engine is registered when knitr is loaded (see .onLoad()).
 register_knitr_engines <- function() {
   knitr::knit_engines$set(flux = knitr_flux_engine)
