@@ -21,7 +21,7 @@
 #' All three need a 2.x connection with a token and an organisation; 1.x and
 #' 3.x have no DBRP mappings (InfluxQL names their databases directly) and
 #' raise `influx_error_unsupported`. A mapping the server refuses (for
-#' example a second one for the same database and retention policy, HTTP 409)
+#' example a second one for the same database and retention policy: 2.7 answers HTTP 422)
 #' raises `influx_error_http` with the server's message.
 #'
 #' @param con A connection from [influx_connect()] (writable for changes).

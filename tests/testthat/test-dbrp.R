@@ -34,7 +34,7 @@ for_each_server("DBRP mappings are listed, created (dry run first), refused twic
 
   # the same database and retention policy again: the server's refusal, with its words
   e <- expect_error(influx_create_dbrp(admin, bucket, database = mapped, retention_policy = "weekly"),
-                    class = "influx_error_http")
+                    class = "influx_error_http_422")
   expect_match(conditionMessage(e), "another DBRP mapping with same orgID, db, and rp exists", fixed = TRUE)
 
   expect_error(influx_drop_dbrp(connect_reader(srv), id = made$id), class = "influx_error_readonly")
