@@ -13,8 +13,15 @@
 # The Python side runs bench/peers.py in a virtual environment it creates once under
 # ~/.cache/influxdbtoolkit/venv-peers from PyPI. Each figure is the median of BENCH_REPS runs
 # (default 3) of the call that returns or writes the data frame; ratios are to influxdbtoolkit.
+# Run it with the servers up: eval "$(tools/test-servers.sh env)"; R_LIBS=.lib Rscript bench/peers-python.R
 suppressPackageStartupMessages(library(influxdbtoolkit))
 source("bench/common.R")
+# The 1-minute load average: the figures mean more when nothing else ran (Linux).
+load_average <- function() {
+  if (!file.exists("/proc/loadavg")) return(NA_real_)
+  as.numeric(strsplit(readLines("/proc/loadavg"), " ", fixed = TRUE)[[1]][1])
+}
+load_at_start <- load_average()
 peer_rows <- as.integer(Sys.getenv("BENCH_PEER_ROWS", "200000"))
 url2 <- Sys.getenv("INFLUXTK_V2_7_12_URL")
 if (!nzchar(url2)) stop("no 2.x server: run this with the servers of `make bench` up")
@@ -58,7 +65,8 @@ run_peer <- function(workload, settings) {
 
 # --- the curl baseline -------------------------------------------------------------------------
 # Credentials go to curl through config files (-K), not its command line: basic auth for 1.x,
-# the token for 2.x (an Authorization header would override the basic one).
+# the token for 2.x (an Authorization header would override the basic one). They live in R's
+# temporary directory, which R removes when it exits, also after an error.
 curl_config <- function(line) {
   path <- tempfile("curl-", fileext = ".cfg")
   writeLines(line, path)
@@ -67,7 +75,6 @@ curl_config <- function(line) {
 }
 curl_v1 <- curl_config(sprintf('user = "%s:%s"', Sys.getenv("INFLUXTK_ADMIN_USER"), Sys.getenv("INFLUXTK_ADMIN_PASSWORD")))
 curl_v2 <- curl_config(sprintf('header = "Authorization: Token %s"', Sys.getenv("INFLUXTK_ADMIN_TOKEN")))
-on.exit(unlink(c(curl_v1, curl_v2)), add = TRUE)
 # Median seconds of `curl args` (the body is discarded) and the bytes it received.
 curl_time <- function(config, args) {
   bytes <- NA_real_
@@ -154,12 +161,14 @@ py3 <- run_peer("v2-write", c(URL = url2, TOKEN = Sys.getenv("INFLUXTK_ADMIN_TOK
 for (m in c("peers_w_ours", "peers_w_curl", "peers_w_python")) {
   if (flux_count(m) != peer_rows) stop(sprintf("%s holds %d points, not %d", m, flux_count(m), peer_rows))
 }
-unlink(c(flux_body, lines_file, csv_file))
+unlink(c(flux_body, lines_file, csv_file, curl_v1, curl_v2))
 
 # --- the report -------------------------------------------------------------------------------------
 row <- function(label, seconds, ours) cat(sprintf("  %-66s %6.2f s  %5.2fx\n", label, seconds, seconds / ours))
-cat(sprintf("\n%s, %s; %d rows per workload, median of %d runs; ratio = time / influxdbtoolkit\n",
-            format(Sys.time(), "%Y-%m-%d %H:%M UTC", tz = "UTC"), R.version.string, peer_rows, reps))
+cat(sprintf("\n%s, %s, %d cores, load average %.1f at the start and %.1f at the end\n",
+            format(Sys.time(), "%Y-%m-%d %H:%M UTC", tz = "UTC"), R.version.string, parallel::detectCores(),
+            load_at_start, load_average()))
+cat(sprintf("%d rows per workload, median of %d runs; ratio = time / influxdbtoolkit's in this run\n", peer_rows, reps))
 cat(sprintf("\n1.x query (InfluxDB %s): %d rows x %d columns\n", reader1$server_version, nrow(df1), ncol(df1)))
 row("influxdbtoolkit influx_query (MessagePack, chunked)", ours1, ours1)
 row(sprintf("curl CLI, MessagePack chunked (%.1f MB)", curl1_msgpack$mb), curl1_msgpack$seconds, ours1)
