@@ -26,6 +26,18 @@ load_data <- function(admin, rows) {
   cat(sprintf("loaded in %.1f s\n", as.numeric(Sys.time() - started, units = "secs")))
 }
 
+# The same points as a data frame (time, building, room, temperature, humidity, co2), for
+# influx_write() and for the peers that write a data frame.
+bench_points <- function(rows) {
+  per <- rows %/% 100L
+  i <- rep(seq_len(per) - 1L, times = 100L)
+  s <- rep(seq_len(100L) - 1L, each = per)
+  data.frame(time = as.POSIXct(1704067200 + i * 10, origin = "1970-01-01", tz = "UTC"),
+             building = sprintf("b%d", s %/% 20L), room = sprintf("r%02d", s %% 20L),
+             temperature = round(20 + sin(i / 100), 3), humidity = round(40 + cos(i / 50) * 5, 2),
+             co2 = 400 + (i %% 600))
+}
+
 median_time <- function(f) {
   times <- vapply(seq_len(reps), function(r) { gc(); system.time(f())[["elapsed"]] }, 0)
   median(times)

@@ -18,23 +18,13 @@ t0 <- 1704067200 # 2024-01-01, as bench/common.R's load_data
 series <- 100L
 per <- rows %/% series
 
-# The points of bench/common.R's load_data as a data frame, for influx_write().
-bench_points <- function() {
-  i <- rep(seq_len(per) - 1L, times = series)
-  s <- rep(seq_len(series) - 1L, each = per)
-  data.frame(time = as.POSIXct(t0 + i * 10, origin = "1970-01-01", tz = "UTC"),
-             building = sprintf("b%d", s %/% 20L), room = sprintf("r%02d", s %% 20L),
-             temperature = round(20 + sin(i / 100), 3), humidity = round(40 + cos(i / 50) * 5, 2),
-             co2 = 400 + (i %% 600))
-}
-
 # Writes the points into `measurement` unless it already holds them all.
 ensure_points <- function(con, measurement, count_query, database = NULL) {
   have <- tryCatch(count_query(), influx_error = function(e) NULL)
   if (!is.null(have) && nrow(have) == 1 && have[[ncol(have)]] == rows) return(invisible())
   cat(sprintf("writing %d rows into %s ...\n", rows, measurement))
   started <- Sys.time()
-  influx_write(con, bench_points(), measurement = measurement, tags = c("building", "room"),
+  influx_write(con, bench_points(rows), measurement = measurement, tags = c("building", "room"),
                precision = "s", database = database, batch_size = 50000)
   cat(sprintf("written in %.1f s\n", as.numeric(Sys.time() - started, units = "secs")))
 }

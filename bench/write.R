@@ -26,7 +26,8 @@ df <- data.frame(
   stringsAsFactors = FALSE
 )
 median_time <- function(f) median(vapply(seq_len(reps), function(r) { gc(); system.time(f())[["elapsed"]] }, 0))
-serialize <- function(gzip) influxdbtoolkit:::write_batches(df, "bench_w", NULL, NULL, "time", "ns", 5000L, gzip, NULL)
+serialize <- function(gzip) influxdbtoolkit:::write_batches(df, "bench_w", NULL, NULL, "time", "ns", 5000L, gzip, NULL,
+                                                             influxdbtoolkit:::line_protocol_escaping(con))
 
 t_plain <- median_time(function() serialize(FALSE))
 t_gzip <- median_time(function() serialize(TRUE))
