@@ -201,8 +201,18 @@ parse_server_url <- function(x, call = NULL) {
   )
 }
 
+# OlsonNames() reads the zone database from disk (about 13 ms): every query checks its `tz`, so
+# the names are read once per session.
+known_zones <- local({
+  zones <- NULL
+  function() {
+    if (is.null(zones)) zones <<- c("UTC", "GMT", OlsonNames())
+    zones
+  }
+})
+
 check_tz <- function(tz, call = NULL) {
-  if (!is.character(tz) || length(tz) != 1 || is.na(tz) || !(tz %in% c("UTC", "GMT", OlsonNames()))) {
+  if (!is.character(tz) || length(tz) != 1 || is.na(tz) || !(tz %in% known_zones())) {
     abort_argument(sprintf("`tz` must be a time zone name such as \"Europe/Zurich\", not %s", format_value(tz)), call)
   }
 }
