@@ -39,6 +39,13 @@ copy_vignettes <- function(root) {
   dir
 }
 
+# Knitting vignette `name` of `dir` in `mode` fails, saying `pattern`.
+expect_knit_fails <- function(root, dir, name, pattern, mode = "saved", env = no_servers()) {
+  res <- knit_vignettes(root, mode, dir = dir, names = name, env = env)
+  expect_false(res$status == 0L)
+  expect_match(paste(res$output, collapse = "\n"), pattern)
+}
+
 # Server URLs unset: what a machine without servers sees.
 no_servers <- function(ci = "false") {
   keys <- grep("^INFLUXTK_.*_URL$", names(Sys.getenv()), value = TRUE)
@@ -66,24 +73,18 @@ test_that("a live chunk whose code changed since the recording fails the saved b
   at <- grep("^influx_tag_keys\\(con", rmd)
   rmd[at] <- sub("\\)$", ", database = \"climate_demo\")", rmd[at])
   writeLines(rmd, path)
-  res <- knit_vignettes(root, "saved", dir = dir, names = "getting-started", env = no_servers())
-  expect_false(res$status == 0L)
-  expect_match(paste(res$output, collapse = "\n"), "saved output of chunk 'explore' of vignette 'getting-started' is stale")
+  expect_knit_fails(root, dir, "getting-started", "saved output of chunk 'explore' of vignette 'getting-started' is stale")
 })
 
 test_that("a live chunk without saved output, or saved output of no chunk, fails the saved build", {
   root <- source_root()
   dir <- copy_vignettes(root)
   unlink(file.path(dir, "saved", "migration", "legacy-one-row.md"))
-  res <- knit_vignettes(root, "saved", dir = dir, names = "migration", env = no_servers())
-  expect_false(res$status == 0L)
-  expect_match(paste(res$output, collapse = "\n"), "no saved output for live chunk 'legacy-one-row' of vignette 'migration'")
+  expect_knit_fails(root, dir, "migration", "no saved output for live chunk 'legacy-one-row' of vignette 'migration'")
 
   dir <- copy_vignettes(root)
   file.copy(file.path(dir, "saved", "migration", "flux-v2.md"), file.path(dir, "saved", "migration", "retired-chunk.md"))
-  res <- knit_vignettes(root, "saved", dir = dir, names = "migration", env = no_servers())
-  expect_false(res$status == 0L)
-  expect_match(paste(res$output, collapse = "\n"), "saved output of no chunk: retired-chunk")
+  expect_knit_fails(root, dir, "migration", "saved output of no chunk: retired-chunk")
 })
 
 test_that("a live chunk needs a label, since its saved output is found by it", {
@@ -91,16 +92,13 @@ test_that("a live chunk needs a label, since its saved output is found by it", {
   dir <- copy_vignettes(root)
   writeLines(c("---", "title: x", "---", "```{r setup}", "source('_setup.R')", "vignette_setup('x', 'v1.6.7')", "```",
                "```{r, live = TRUE}", "1 + 1", "```"), file.path(dir, "x.Rmd"))
-  res <- knit_vignettes(root, "saved", dir = dir, names = "x", env = no_servers())
-  expect_false(res$status == 0L)
-  expect_match(paste(res$output, collapse = "\n"), "a chunk with live = TRUE needs a label")
+  expect_knit_fails(root, dir, "x", "a chunk with live = TRUE needs a label")
 })
 
 test_that("under CI=true a vignette whose servers are missing fails instead of showing saved output", {
   root <- source_root()
-  res <- knit_vignettes(root, "auto", names = "getting-started", env = no_servers(ci = "true"))
-  expect_false(res$status == 0L)
-  expect_match(paste(res$output, collapse = "\n"), "vignette 'getting-started' needs the server\\(s\\) v1.6.7")
+  expect_knit_fails(root, file.path(root, "vignettes"), "getting-started",
+                    "vignette 'getting-started' needs the server\\(s\\) v1.6.7", mode = "auto", env = no_servers(ci = "true"))
   # A vignette with no live chunks needs no server, in CI too.
   dir <- copy_vignettes(root)
   writeLines(c("---", "title: Static", "---", "```{r setup, include = FALSE}", "source('_setup.R')",
@@ -130,7 +128,5 @@ test_that("compare mode fails where the live output differs from the saved one",
   path <- file.path(dir, "saved", "getting-started", "query.md")
   saved <- readLines(path, warn = FALSE)
   writeLines(sub("815$", "816", saved), path)
-  res <- knit_vignettes(root, "compare", dir = dir, names = "getting-started")
-  expect_false(res$status == 0L)
-  expect_match(paste(res$output, collapse = "\n"), "output differs from the saved one: query")
+  expect_knit_fails(root, dir, "getting-started", "output differs from the saved one: query", mode = "compare", env = character())
 })
