@@ -2,7 +2,7 @@
 #   make demo   installs what is missing, starts a local InfluxDB, loads a week of room climate
 #               readings and prints them back as a data frame in Europe/Zurich time
 #   make test   the whole test suite against real servers (started and stopped here)
-# and for developers: make check (R CMD check), make bench, make docs.
+# and for developers: make check (R CMD check), make vignettes, make bench, make docs.
 
 R ?= Rscript
 LIB := $(CURDIR)/.lib
@@ -16,8 +16,10 @@ DEBS := r-base-dev r-cran-testthat r-cran-bit64 r-cran-cli r-cran-dbi r-cran-dbi
   r-cran-ggplot2 r-cran-knitr r-cran-rmarkdown pandoc devscripts tidy \
   libcurl4-openssl-dev pkg-config curl influxdb openssl python3 python3-venv
 BENCH_DEBS := r-cran-jsonlite r-cran-data.table
+# R CMD check --as-cran wants qpdf for its PDF size checks.
+CHECK_DEBS := qpdf
 
-.PHONY: deps install demo test fuzz valgrind check bench docs servers-start servers-stop standin-check clean
+.PHONY: deps install demo test vignettes fuzz valgrind check bench docs servers-start servers-stop standin-check clean
 
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -84,9 +86,35 @@ test: install fuzz standin-check
 	fi; \
 	tools/test-servers.sh stop; exit $$rc
 
-check: deps
-	rm -rf .check && mkdir -p .check
-	cd .check && R CMD build .. && _R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual influxdbtoolkit_*.tar.gz
+# The servers the vignettes run against (vignettes/_setup.R). `make check` and `make vignettes`
+# start those not running and stop only what they started.
+VIGNETTE_SERVERS := v1.6.7 v1.13.2 v2.7.12 v3-standin
+define with_vignette_servers
+	@started=""; for s in $(VIGNETTE_SERVERS); do \
+	  tools/test-servers.sh status | grep -q "^$$s running" || started="$$started $$s"; done; \
+	rc=0; if [ -n "$$started" ]; then tools/test-servers.sh start $$started || rc=$$?; fi; \
+	if [ $$rc -ne 0 ] && [ "$$CI" = true ]; then echo "CI=true: the vignettes' servers did not start"; \
+	else \
+	  [ $$rc -eq 0 ] || echo "no servers: the vignettes show their saved output"; \
+	  eval "$$(tools/test-servers.sh env)"; ( $(1) ); rc=$$?; \
+	fi; \
+	[ -z "$$started" ] || tools/test-servers.sh stop $$started; exit $$rc
+endef
+
+# Runs every vignette live and saves the output of its live chunks under vignettes/saved/, which
+# is what R CMD build shows on a machine without servers. Commit what changed.
+vignettes: install
+	$(call with_vignette_servers,R_LIBS="$(LIB)" $(R) tools/knit-vignettes.R record)
+
+# R CMD check --as-cran of the built package, offline, vignettes built against the demo servers
+# (CHECK_ARGS=--no-tests where `make test` already ran the tests). No PDF manual: that needs LaTeX.
+CHECK_ARGS ?=
+check: install
+	@missing=""; for p in $(CHECK_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
+	$(call with_vignette_servers,rm -rf .check && mkdir -p .check && cd .check && \
+	  R_LIBS="$(LIB)" R CMD build .. && _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_SYSTEM_CLOCK_=0 _R_CHECK_RD_VALIDATE_RD2HTML_=true \
+	  R_LIBS="$(LIB)" R CMD check --as-cran --no-manual $(CHECK_ARGS) influxdbtoolkit_*.tar.gz)
 
 bench: install servers-start
 	@missing=""; for p in $(BENCH_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

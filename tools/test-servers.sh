@@ -4,7 +4,7 @@
 #   tools/test-servers.sh install         install what the servers need (Debian packages)
 #   tools/test-servers.sh start [NAME..]  start servers (default: all known), print nothing on success
 #   tools/test-servers.sh env             print `export ...` lines describing the running servers
-#   tools/test-servers.sh stop            stop every server this script started
+#   tools/test-servers.sh stop [NAME..]   stop the named servers (default: every server this script started)
 #   tools/test-servers.sh status          one line per server
 #   tools/test-servers.sh v3-python       create the 3.x stand-in's venv when missing, print its python
 #
@@ -295,8 +295,13 @@ cmd_env() {
 }
 
 cmd_stop() {
-  local pidfile pid
-  for pidfile in "$ROOT"/*/pid; do
+  local pidfile pid pidfiles=()
+  if [ $# -gt 0 ]; then
+    for pid in "$@"; do server_port "$pid" >/dev/null; pidfiles+=("$ROOT/$pid/pid"); done
+  else
+    pidfiles=("$ROOT"/*/pid)
+  fi
+  for pidfile in "${pidfiles[@]}"; do
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile")
     if kill -0 "$pid" 2>/dev/null; then
@@ -325,7 +330,7 @@ case "${1:-}" in
   v3-python) v3_venv ;;
   start) shift; cmd_start "$@" ;;
   env) cmd_env ;;
-  stop) cmd_stop ;;
+  stop) shift; cmd_stop "$@" ;;
   status) cmd_status ;;
-  *) die "usage: $0 install|start [NAME..]|env|stop|status|v3-python" ;;
+  *) die "usage: $0 install|start [NAME..]|env|stop [NAME..]|status|v3-python" ;;
 esac
