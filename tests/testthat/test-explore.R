@@ -29,3 +29,14 @@ for_each_server("all pages of buckets are read", generations = "v2", {
   expect_gt(nrow(all), 3)
   expect_identical(paged, all)
 })
+
+for_each_server("a database without any data has no measurements, and says so with a frame", {
+  con <- connect_admin(srv)
+  db <- "influxtk_explore_empty"
+  try(influx_drop_database(con, db), silent = TRUE)
+  influx_create_database(con, db)
+  on.exit(try(influx_drop_database(con, db), silent = TRUE), add = TRUE)
+  got <- influx_measurements(con, database = db)
+  expect_s3_class(got, "data.frame")
+  expect_identical(nrow(got), 0L)
+})

@@ -159,6 +159,12 @@ PARQUET_FILES_SCHEMA = pa.schema([
     ("row_count", pa.uint64(), False), ("min_time", pa.int64(), False), ("max_time", pa.int64(), False)])
 
 
+def batches_of(table):
+    """A table's record batches; an empty table has none, and DataFusion cannot take a table of no
+    batches (it has no schema then), so it gets one empty batch."""
+    return table.to_batches() or [pa.RecordBatch.from_pylist([], schema=table.schema)]
+
+
 class Database:
     def __init__(self, name, retention_ns=None):
         self.name = name
@@ -191,7 +197,7 @@ class Database:
         if self._files_version != self.version:
             if self._files_version is not None:
                 self._ctx.deregister_table(PARQUET_FILES)
-            self._ctx.register_record_batches(PARQUET_FILES, [self.parquet_files().to_batches()])
+            self._ctx.register_record_batches(PARQUET_FILES, [batches_of(self.parquet_files())])
             self._files_version = self.version
         for name, table in self.tables.items():
             if self._registered.get(name) != table.version:
@@ -200,7 +206,7 @@ class Database:
                 quoted = '"' + name.replace('"', '""') + '"'
                 if name in self._registered:
                     self._ctx.deregister_table(quoted)
-                self._ctx.register_record_batches(quoted, [table.arrow().to_batches()])
+                self._ctx.register_record_batches(quoted, [batches_of(table.arrow())])
                 self._registered[name] = table.version
         return self._ctx
 

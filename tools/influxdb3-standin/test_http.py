@@ -206,6 +206,18 @@ class Http(unittest.TestCase):
         self.assertRegex(deleted[0]["iox::database"], r"^d1-\d{8}T\d{6}$")
         self.assertEqual(self.srv.request("DELETE", "/api/v3/configure/database?db=d1", token=self.tok)[0], 404)
 
+    def test_a_database_without_tables_answers_queries(self):
+        # The server answers an empty result (and an empty system table), not an error, for a
+        # database that has no table yet.
+        h = {"Content-Type": "application/json"}
+        self.assertEqual(self.srv.request("POST", "/api/v3/configure/database", json.dumps({"db": "empty1"}), h,
+                                          token=self.tok)[0], 200)
+        status, _, body = self.get("/api/v3/query_sql?" + q(db="empty1", format="jsonl",
+                                   q="SELECT table_name FROM information_schema.tables WHERE table_schema = 'iox'"))
+        self.assertEqual((status, body), (200, b""))
+        status, _, body = self.get("/api/v3/query_sql?" + q(db="empty1", format="jsonl", q="SELECT * FROM system.parquet_files"))
+        self.assertEqual((status, body), (200, b""))
+
     def test_tables_are_deleted(self):
         self.assertEqual(self.srv.request("POST", "/api/v3/write_lp?db=tdel&precision=s", "gone v=1 1\nkept v=2 1",
                                           token=self.tok)[0], 204)
