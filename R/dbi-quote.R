@@ -146,7 +146,7 @@ quote_literal <- function(con, x, var, call = NULL) {
     if (any(is.nan(x) | is.infinite(x))) abort_argument(sprintf("%s is not a finite number", what), call)
     vapply(as.numeric(x), function(v) {
       if (is.na(v)) "NULL" else if (v == round(v) && abs(v) < 1e15) format(v, scientific = FALSE)
-      else formatC(v, digits = 17, format = "g")
+      else sprintf("%.17g", v)
     }, "")
   } else {
     abort_argument(sprintf("%s has no literal in InfluxQL or SQL (it is a %s)", what, class(x)[1]), call)
