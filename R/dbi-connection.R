@@ -8,7 +8,7 @@
 #'   dbListFields dbExistsTable dbGetQuery dbSendQuery dbExecute dbSendStatement dbWriteTable
 #'   dbAppendTable dbFetch dbClearResult dbHasCompleted dbGetRowCount dbGetRowsAffected
 #'   dbGetStatement dbColumnInfo dbQuoteIdentifier dbQuoteString dbQuoteLiteral sqlInterpolate
-#'   sqlParseVariables dbRemoveTable
+#'   sqlParseVariables dbRemoveTable dbReadTable dbUnquoteIdentifier
 NULL
 
 #' The InfluxDB DBI driver
@@ -36,15 +36,19 @@ NULL
 #' * `dbListTables()`: the measurements (1.x, 2.x) or tables (3.x) of the
 #'   connection's database or bucket. `dbListFields()`: `time`, then the tag
 #'   keys, then the field keys, each alphabetically. `dbExistsTable()`.
+#' * `dbReadTable()`: `SELECT *` of the measurement; a missing one is an
+#'   error (InfluxQL itself answers it with no rows).
 #' * `dbWriteTable()`, `dbAppendTable()`: through [influx_write()] into the
 #'   measurement `name`. Columns are fields unless `tags` names them (unlike
 #'   [influx_write()], character columns are not tags by default); the column
 #'   `time`, if any, is the time (else the server stamps the points).
 #'   `append = TRUE` adds points; without it an existing measurement is an
-#'   error. `overwrite = TRUE` and `temporary = TRUE` are refused with
+#'   error. `dbAppendTable()` needs an existing measurement (DBI's rule; a
+#'   write would create it). `overwrite = TRUE` and `temporary = TRUE` are refused with
 #'   `influx_error_unsupported` (InfluxDB cannot replace or create tables
 #'   without deleting data; use [influx_drop_measurement()] first).
-#' * `dbRemoveTable()` is [influx_drop_measurement()] (writable connections).
+#' * `dbRemoveTable()` is [influx_drop_measurement()] (writable connections);
+#'   a missing measurement is an error unless `fail_if_missing = FALSE`.
 #' * `dbQuoteIdentifier()`, `dbQuoteString()`, `dbQuoteLiteral()`,
 #'   `sqlInterpolate()`: in the connection's language (see
 #'   [influx-dbi-quoting]).
@@ -120,7 +124,13 @@ setMethod("show", "influx_connection", function(object) print(object))
 
 #' @rdname influx
 #' @export
-setMethod("dbDisconnect", "influx_connection", function(conn, ...) influx_disconnect(conn))
+setMethod("dbDisconnect", "influx_connection", function(conn, ...) {
+  if (!dbIsValid(conn)) {
+    warning("the connection is already closed", call. = FALSE)
+    return(invisible(TRUE))
+  }
+  influx_disconnect(conn)
+})
 
 #' @rdname influx
 #' @export
@@ -208,6 +218,8 @@ setMethod("dbExecute", c("influx_connection", "character"), function(conn, state
 #' @param row.names Must be `FALSE` or `NULL`: InfluxDB points have no row
 #'   names.
 #' @param field.types Must be `NULL`: the types come from the columns.
+#' @param check.names `dbReadTable()`: make the column names syntactic.
+#' @param fail_if_missing `dbRemoveTable()`: a missing measurement is an error.
 #' @export
 setMethod("dbWriteTable", c("influx_connection", "character", "data.frame"), function(conn, name, value, ..., tags = NULL, append = FALSE,
                                                         overwrite = FALSE, temporary = FALSE,
@@ -227,10 +239,11 @@ setMethod("dbWriteTable", c("influx_connection", "character", "data.frame"), fun
                  operation = "dbWriteTable(temporary = TRUE)", version = conn$generation, call = call)
   }
   name <- dbi_table_name(conn, name, call)
+  columns <- dbi_write_columns(value, tags, row.names, field.types, call)
   if (!append && dbExistsTable(conn, name)) {
     abort_argument(sprintf("measurement '%s' exists: use append = TRUE to add points to it", name), call)
   }
-  dbi_write(conn, name, value, tags, row.names, field.types, call)
+  dbi_write(conn, name, value, columns)
   invisible(TRUE)
 })
 
@@ -238,14 +251,43 @@ setMethod("dbWriteTable", c("influx_connection", "character", "data.frame"), fun
 #' @export
 setMethod("dbAppendTable", c("influx_connection", "character"), function(conn, name, value, ..., tags = NULL, row.names = NULL) {
   call <- sys.call()
-  dbi_write(conn, dbi_table_name(conn, name, call), value, tags, row.names, NULL, call)
+  name <- dbi_table_name(conn, name, call)
+  columns <- dbi_write_columns(value, tags, row.names, NULL, call)
+  # DBI appends to tables that exist; InfluxDB would make a new measurement: say so instead.
+  if (!dbExistsTable(conn, name)) abort_argument(sprintf("no measurement '%s' to append to: create it with dbWriteTable()", name), call)
+  dbi_write(conn, name, value, columns)
 })
 
 #' @rdname influx
 #' @export
-setMethod("dbRemoveTable", c("influx_connection", "character"), function(conn, name, ...) {
+setMethod("dbReadTable", c("influx_connection", "character"), function(conn, name, ..., row.names = FALSE,
+                                                                      check.names = TRUE) {
   call <- sys.call()
-  influx_drop_measurement(conn, dbi_table_name(conn, name, call))
+  if (!(is.null(row.names) || identical(row.names, FALSE) || identical(row.names, NA))) {
+    abort_argument("`row.names` must be FALSE, NA or NULL: InfluxDB points have no row names", call)
+  }
+  if (!is.logical(check.names) || length(check.names) != 1 || is.na(check.names)) {
+    abort_argument("`check.names` must be TRUE or FALSE", call)
+  }
+  name <- dbi_table_name(conn, name, call)
+  # InfluxQL answers a missing measurement with no rows; DBI asks for an error.
+  if (!dbExistsTable(conn, name)) abort_argument(sprintf("no measurement '%s'", name), call)
+  df <- dbi_run(conn, paste("SELECT * FROM", quote_ident(conn, name)), NULL, NULL, call)
+  if (check.names) names(df) <- make.names(names(df), unique = TRUE)
+  df
+})
+
+#' @rdname influx
+#' @export
+setMethod("dbRemoveTable", c("influx_connection", "character"), function(conn, name, ..., fail_if_missing = TRUE) {
+  call <- sys.call()
+  name <- dbi_table_name(conn, name, call)
+  # InfluxDB drops a missing measurement without a word; DBI asks for an error unless told not to.
+  if (!dbExistsTable(conn, name)) {
+    if (isTRUE(fail_if_missing)) abort_argument(sprintf("no measurement '%s' to remove", name), call)
+    return(invisible(TRUE))
+  }
+  influx_drop_measurement(conn, name)
   invisible(TRUE)
 })
 
@@ -296,7 +338,9 @@ dbi_table_name <- function(con, name, call) {
   as.character(name)
 }
 
-dbi_write <- function(con, name, value, tags, row.names, field.types, call) {
+# What dbWriteTable() and dbAppendTable() write, checked before any request: the columns as tags,
+# fields and time (no tags unless named; the column `time`, if any).
+dbi_write_columns <- function(value, tags, row.names, field.types, call) {
   if (!is.data.frame(value)) abort_argument("`value` must be a data frame", call)
   if (!is.null(row.names) && !isFALSE(row.names)) {
     abort_argument("`row.names` must be FALSE or NULL: InfluxDB points have no row names", call)
@@ -309,14 +353,19 @@ dbi_write <- function(con, name, value, tags, row.names, field.types, call) {
   time <- if ("time" %in% names(value)) "time"
   fields <- setdiff(names(value), c(tags, time))
   if (length(fields) == 0) abort_argument("`value` has no field column: InfluxDB points need one", call)
+  list(tags = tags, time = time, fields = fields)
+}
+
+dbi_write <- function(con, name, value, columns) {
   if (nrow(value) == 0) return(0L)
-  influx_write(con, value, measurement = name, tags = tags, fields = fields, time = time)
+  influx_write(con, value, measurement = name, tags = columns$tags, fields = columns$fields, time = columns$time)
   nrow(value)
 }
 
 # The InfluxDB type of each column of obj (or of obj itself) in `language`.
 influx_data_type <- function(obj, language) {
   if (is.data.frame(obj)) return(vapply(obj, influx_data_type, "", language = language))
+  if (inherits(obj, "AsIs")) class(obj) <- setdiff(class(obj), "AsIs")
   sql <- language == "sql"
   type <- if (inherits(obj, c("POSIXt", "Date"))) "timestamp"
     else if (is.logical(obj)) "boolean"

@@ -64,6 +64,20 @@ setMethod("dbQuoteIdentifier", c("influx_connection", "Id"), function(conn, x, .
 
 #' @rdname influx-dbi-quoting
 #' @export
+setMethod("dbUnquoteIdentifier", c("influx_connection", "SQL"), function(conn, x, ...) {
+  pattern <- if (dbi_language(conn) == "sql") '"([^"]|"")*"' else '"(\\\\.|[^"\\\\])*"'
+  out <- lapply(as.character(x), function(one) {
+    parts <- regmatches(one, gregexpr(paste0(pattern, '|[^".]+'), one))[[1]]
+    if (length(parts) == 0 || length(parts) > 3 || paste(parts, collapse = ".") != one) parts <- one
+    names <- vapply(parts, function(p) dbi_unquote(conn, p), "", USE.NAMES = FALSE)
+    # "db"."rp"."measurement" (or db.rp.measurement) in InfluxQL: catalog, schema and table to DBI.
+    do.call(DBI::Id, stats::setNames(as.list(names), utils::tail(c("catalog", "schema", "table"), length(names))))
+  })
+  stats::setNames(out, names(x))
+})
+
+#' @rdname influx-dbi-quoting
+#' @export
 setMethod("dbQuoteString", c("influx_connection", "character"), function(conn, x, ...) {
   out <- quote_string(conn, enc2utf8(x))
   out[is.na(x)] <- "NULL"
