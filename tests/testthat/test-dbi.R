@@ -419,3 +419,30 @@ for_each_server("knitr sql chunks interpolate ?var safely and print or assign th
     DBI::dbDisconnect(con)
   }
 })
+
+# The request glue with a row limit (request.c: the stop, build_result, the stopped decoder's
+# tables to R) under gctorture: a 1.x chunked answer of 5-row chunks stopped after the first.
+for_each_server("a request stopped by its row limit survives gctorture", {
+  con <- connect_admin(srv)
+  on.exit(DBI::dbDisconnect(con))
+  m <- fresh_table(con, "dbi_torture")
+  DBI::dbWriteTable(con, m, dbi_frame(), tags = "room")
+  frame <- c(influxdbtoolkit:::default_decoding("UTC", NULL), row_limit = 3, statements = 1L)
+  request <- function() {
+    .Call(influxdbtoolkit:::C_request, con$handle, "GET", "/query",
+          c(db = "influxtk_test", q = "SELECT * FROM dbi_torture", chunked = "true", chunk_size = "5"),
+          "Accept: application/x-msgpack", NULL, "v1", frame)
+  }
+  plain <- request()
+  on.exit(gctorture(FALSE), add = TRUE)
+  gctorture(TRUE)
+  tortured <- request()
+  gctorture(FALSE)
+  expect_true(plain$stopped)
+  expect_true(tortured$stopped)
+  expect_identical(tortured$curl_code, 0L)
+  expect_identical(tortured$decode_status, 0L)
+  expect_identical(tortured$tables, plain$tables)
+  expect_identical(nrow(tortured$tables[[1]]), 5L) # the first chunk, whole
+  DBI::dbRemoveTable(con, m)
+}, generations = "v1")
