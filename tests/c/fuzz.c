@@ -153,7 +153,7 @@ static void run_stopped(const decoder_vtable *vt, decoder_options opt, const uns
 /* Random options (statements 0: unknown); the way the body is cut must change nothing. */
 static void run_decoder(const decoder_vtable *vt, const unsigned char *buf, size_t len) {
   decoder_options opt = {(int) below(3), (int) below(2), (int) below(2), (int) below(2), fuzz_hints,
-                         below(2) ? sizeof fuzz_hints / sizeof fuzz_hints[0] : 0, (int) below(2)};
+                         below(2) ? sizeof fuzz_hints / sizeof fuzz_hints[0] : 0, (int) below(2), 0};
   decoded pieces, whole;
   decode_once(vt, &opt, buf, len, 0, &pieces);
   decode_once(vt, &opt, buf, len, 1, &whole);
