@@ -99,7 +99,12 @@ dbitest_args <- function(srv) {
 }
 
 servers <- dbitest_servers()
-if (length(servers) == 0) {
+# Loading DBItest's dependencies asks Sys.timezone(), which warns on machines without systemd
+# (timedatectl): that warning says nothing about the package under test.
+has_dbitest <- suppressWarnings(requireNamespace("DBItest", quietly = TRUE))
+if (!has_dbitest) {
+  test_that("DBItest", { skip("DBItest is not installed (Debian: r-cran-dbitest)") })
+} else if (length(servers) == 0) {
   test_that("DBItest", { require_servers() })
 } else {
   for (srv in servers) {
