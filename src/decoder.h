@@ -14,7 +14,9 @@
  *   2. decoder.c: `&x_decoder_vtable,` in the registry (and decode_x.h included);
  *   3. Makefile: src/decode_x.c in the fuzz target (the fuzzer runs every registered decoder);
  *   4. options it needs: a field in decoder_options, read from R's list in r_decode.c
- *      (decoder_options_from_list).
+ *      (decoder_options_from_list);
+ *   5. optionally rows and finish_stopped, so that a reader with a row limit (DBI's dbFetch) can
+ *      stop the transfer early; without them the whole body is always read.
  * R then reads with sink = "x" (C_request) and decodes recorded bodies with
  * .Call(C_decode_recorded, body, piece, "x", opts); no other C changes. */
 #ifndef INFLUXTK_DECODER_H
