@@ -293,7 +293,7 @@ for_each_server("dbSendQuery/dbFetch hand out every row once, in order, with exa
   DBI::dbRemoveTable(con, m)
 })
 
-for_each_server("dbExecute is refused read-only and runs on a writable connection", {
+for_each_server("dbExecute is refused on a read-only connection, which still reads", {
   ro <- connect_admin(srv, writable = FALSE)
   on.exit(DBI::dbDisconnect(ro))
   expect_error(DBI::dbExecute(ro, "DROP MEASUREMENT dbi_exec"), class = "influx_error_readonly")
