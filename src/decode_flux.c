@@ -707,11 +707,18 @@ static flux_status flux_feed(flux_decoder *d, const void *data, size_t len) {
   return FLUX_OK;
 }
 
+static flux_status flux_complete(flux_decoder *d);
+
 static flux_status flux_finish(flux_decoder *d) {
   if (d->status != FLUX_OK) return d->status;
   if (d->pending.len > 0 || d->in_quote)
     return fail(d, FLUX_ERR_TRUNCATED, "the response ended inside a record (%zu bytes left over)", d->pending.len);
   if (d->open_table) return fail(d, FLUX_ERR_TRUNCATED, "the response ended inside a table");
+  return flux_complete(d);
+}
+
+/* The table once the records are read: a record is decoded whole once its line has ended. */
+static flux_status flux_complete(flux_decoder *d) {
   /* Freed before R builds the frame, which then has the memory they held. */
   free_work(d);
   if (table_finish(d->out) != 0) return nomem(d);
@@ -727,6 +734,15 @@ static int vt_init(void *s, const decoder_options *opt) {
 static int vt_feed(void *s, const void *data, size_t len) { return (int) flux_feed(s, data, len); }
 static int vt_finish(void *s) { return (int) flux_finish(s); }
 static void vt_free(void *s) { flux_free(s); }
+/* A pivot's rows get their fields from later tables: none is whole before the end. */
+static size_t vt_rows(void *s) {
+  flux_decoder *d = s;
+  return pivoting(d) ? 0 : d->out->nrow;
+}
+static int vt_finish_stopped(void *s) {
+  flux_decoder *d = s;
+  return d->status != FLUX_OK ? (int) d->status : (int) flux_complete(d);
+}
 static const char *vt_message(void *s) { return ((flux_decoder *) s)->message; }
 /* Every table of every result in one. */
 static size_t vt_ntables(void *s) { (void) s; return 1; }
@@ -736,5 +752,5 @@ static const char *const flux_content_types[] = {"text/csv", "application/csv", 
 
 const decoder_vtable flux_decoder_vtable = {
   "flux", flux_content_types, sizeof(flux_decoder), vt_init, vt_feed, vt_finish, vt_free, vt_message,
-  vt_ntables, vt_table, NULL, NULL
+  vt_ntables, vt_table, NULL, NULL, vt_rows, vt_finish_stopped
 };

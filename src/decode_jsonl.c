@@ -815,6 +815,8 @@ static int type_empty_column(table *t, int c, jsonl_type type) {
   return rc == 0 ? col_put_na(t, c, row) : -1;
 }
 
+static jsonl_status jsonl_complete(jsonl_decoder *d);
+
 jsonl_status jsonl_finish(jsonl_decoder *d) {
   if (d->worker != NULL) {
     int st = feed_thread_finish(d->worker);
@@ -827,6 +829,11 @@ jsonl_status jsonl_finish(jsonl_decoder *d) {
     d->pending.len = 0;
     if (st != JSONL_OK) return st;
   }
+  return jsonl_complete(d);
+}
+
+/* The table once the lines are read (a line is decoded whole once it has ended). */
+static jsonl_status jsonl_complete(jsonl_decoder *d) {
   table *t = d->out;
   for (size_t c = 0; c < t->ncol && t->nrow > 0; c++)
     if (t->cols[c].type == COL_EMPTY && type_empty_column(t, (int) c, d->cols[c].type) != 0) return nomem(d);
@@ -838,11 +845,30 @@ jsonl_status jsonl_finish(jsonl_decoder *d) {
 
 static int vt_init(void *s, const decoder_options *opt) {
   jsonl_options o = {opt->hints, opt->nhints, opt->measurement_role};
-  return jsonl_init(s, &o);
+  int rc = jsonl_init(s, &o);
+  if (opt->row_limit > 0) ((jsonl_decoder *) s)->thread_after = SIZE_MAX; /* rows() between feeds */
+  return rc;
 }
 static int vt_feed(void *s, const void *data, size_t len) { return (int) jsonl_feed(s, data, len); }
 static int vt_finish(void *s) { return (int) jsonl_finish(s); }
 static void vt_free(void *s) { jsonl_free(s); }
+/* Asked between feeds only without a worker thread, which a row limit keeps from starting. */
+static size_t vt_rows(void *s) {
+  jsonl_decoder *d = s;
+  return d->worker ? 0 : d->out->nrow;
+}
+/* The unfinished line is dropped: the body was cut there on purpose. */
+static int vt_finish_stopped(void *s) {
+  jsonl_decoder *d = s;
+  if (d->worker != NULL) {
+    int st = feed_thread_finish(d->worker);
+    if (st != 0) return (int) worker_ended(d, st);
+    d->worker = NULL;
+  }
+  if (d->status != JSONL_OK) return (int) d->status;
+  d->pending.len = 0;
+  return (int) jsonl_complete(d);
+}
 static const char *vt_message(void *s) { return ((jsonl_decoder *) s)->message; }
 /* One data frame per query. */
 static size_t vt_ntables(void *s) { (void) s; return 1; }
@@ -852,5 +878,5 @@ static const char *const jsonl_content_types[] = {"application/jsonl", "applicat
 
 const decoder_vtable jsonl_decoder_vtable = {
   "jsonl", jsonl_content_types, sizeof(jsonl_decoder), vt_init, vt_feed, vt_finish, vt_free, vt_message,
-  vt_ntables, vt_table, NULL, NULL
+  vt_ntables, vt_table, NULL, NULL, vt_rows, vt_finish_stopped
 };

@@ -395,6 +395,8 @@ static v1_status v1_feed(v1_decoder *d, const void *data, size_t len) {
   }
 }
 
+static v1_status v1_complete(v1_decoder *d);
+
 static v1_status v1_finish(v1_decoder *d) {
   if (d->status != V1_OK) return d->status;
   if (d->pending.len > 0)
@@ -403,6 +405,12 @@ static v1_status v1_finish(v1_decoder *d) {
   if (d->documents == 0) return fail(d, V1_ERR_TRUNCATED, "the response body is empty");
   if (d->last_partial)
     return fail(d, V1_ERR_TRUNCATED, "the response ended before its last chunk");
+  return v1_complete(d);
+}
+
+/* The tables once the documents are read: every document is decoded whole as it arrives, so
+ * they hold whole rows however the body ends. */
+static v1_status v1_complete(v1_decoder *d) {
   /* Freed before R builds the frames, which then have the memory they held. */
   bytebuf_free(&d->pending);
   free(d->colmap);
@@ -425,6 +433,16 @@ static int vt_init(void *s, const decoder_options *opt) {
 static int vt_feed(void *s, const void *data, size_t len) { return (int) v1_feed(s, data, len); }
 static int vt_finish(void *s) { return (int) v1_finish(s); }
 static void vt_free(void *s) { v1_free(s); }
+static size_t vt_rows(void *s) {
+  v1_decoder *d = s;
+  size_t n = 0;
+  for (int i = 0; i < d->ntables; i++) n += d->tables[i] ? d->tables[i]->nrow : 0;
+  return n;
+}
+static int vt_finish_stopped(void *s) {
+  v1_decoder *d = s;
+  return d->status != V1_OK ? (int) d->status : (int) v1_complete(d);
+}
 static const char *vt_message(void *s) { return ((v1_decoder *) s)->message; }
 /* One table per statement, in statement order. */
 static size_t vt_ntables(void *s) { return (size_t) ((v1_decoder *) s)->ntables; }
@@ -440,5 +458,5 @@ static const char *const v1_content_types[] = {"application/x-msgpack", NULL};
 
 const decoder_vtable v1_decoder_vtable = {
   "v1", v1_content_types, sizeof(v1_decoder), vt_init, vt_feed, vt_finish, vt_free, vt_message,
-  vt_ntables, vt_table, vt_error_statement, vt_notices
+  vt_ntables, vt_table, vt_error_statement, vt_notices, vt_rows, vt_finish_stopped
 };

@@ -14,7 +14,9 @@
  *   2. decoder.c: `&x_decoder_vtable,` in the registry (and decode_x.h included);
  *   3. Makefile: src/decode_x.c in the fuzz target (the fuzzer runs every registered decoder);
  *   4. options it needs: a field in decoder_options, read from R's list in r_decode.c
- *      (decoder_options_from_list).
+ *      (decoder_options_from_list);
+ *   5. optionally rows and finish_stopped, so that a reader with a row limit (DBI's dbFetch) can
+ *      stop the transfer early; without them the whole body is always read.
  * R then reads with sink = "x" (C_request) and decodes recorded bodies with
  * .Call(C_decode_recorded, body, piece, "x", opts); no other C changes. */
 #ifndef INFLUXTK_DECODER_H
@@ -48,6 +50,9 @@ typedef struct {
   const struct jsonl_hint *hints;
   size_t nhints;
   int measurement_role;   /* jsonl: "iox::measurement" is the 1.x measurement column */
+  /* The reader stops the transfer once rows() reaches this (0: never); a decoder that would
+   * decode on another thread keeps to the caller's, so that rows() can be asked between feeds. */
+  size_t row_limit;
 } decoder_options;
 
 typedef struct decoder_vtable {
@@ -75,6 +80,13 @@ typedef struct decoder_vtable {
   int (*error_statement)(void *state);
   /* Optional (NULL: none): server notices as "level\ttext\n" lines, valid UTF-8, *len bytes. */
   const char *(*notices)(void *state, size_t *len);
+  /* Optional, both or neither (NULL: the decoder cannot stop early). rows: the rows decoded whole
+   * so far over all its tables, asked between feeds (0 while none can be known whole, e.g. a Flux
+   * pivot, whose rows fill up to the end). finish_stopped: instead of finish, when the reader cut
+   * the body short on purpose after rows() reached its limit: the tables hold the whole rows so
+   * far (a decode_status: an error fed before still sticks). */
+  size_t (*rows)(void *state);
+  int (*finish_stopped)(void *state);
 } decoder_vtable;
 
 /* A decoder at work: its functions and its state. */

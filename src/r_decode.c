@@ -30,6 +30,14 @@ static void decoder_options_from_list(SEXP opts, decoder_options *o) {
   o->hints = jo.hints;
   o->nhints = jo.nhints;
   o->measurement_role = jo.measurement_role;
+  o->row_limit = decoder_row_limit(opts);
+}
+
+size_t decoder_row_limit(SEXP opts) {
+  SEXP limit = list_get(opts, "row_limit");
+  if (limit == R_NilValue) return 0;
+  double n = Rf_asReal(limit);
+  return ISNAN(n) || n < 1 ? 0 : n >= 1e15 ? (size_t) 1e15 : (size_t) n;
 }
 
 void decoder_start(decoder *d, const decoder_vtable *vt, SEXP opts) {
@@ -38,9 +46,9 @@ void decoder_start(decoder *d, const decoder_vtable *vt, SEXP opts) {
   if (decoder_open(d, vt, &o) != 0) Rf_error("out of memory");
 }
 
-SEXP decoder_finish_to_r(decoder *d, SEXP opts) {
+SEXP decoder_finish_to_r(decoder *d, SEXP opts, int stopped) {
   const decoder_vtable *vt = d->vt;
-  int st = vt->finish(d->state);
+  int st = stopped ? vt->finish_stopped(d->state) : vt->finish(d->state);
   const char *names[] = {"status", "message", "statement", "tables", "notices", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SET_VECTOR_ELT(out, DECODED_STATUS, Rf_ScalarInteger(st));
@@ -82,11 +90,15 @@ static SEXP decode_recorded(SEXP body, SEXP piece, const char *name, SEXP opts) 
   decoder_start(d, vt, opts);
   const unsigned char *p = RAW(body);
   size_t total = (size_t) XLENGTH(body);
-  for (size_t off = 0; off < total; off += (size_t) step) {
+  /* As request.c's sink: a row limit stops feeding once the decoder has that many rows. */
+  size_t limit = vt->rows ? decoder_row_limit(opts) : 0;
+  int stopped = 0;
+  for (size_t off = 0; off < total && !stopped; off += (size_t) step) {
     size_t len = total - off < (size_t) step ? total - off : (size_t) step;
     if (vt->feed(d->state, p + off, len) != DECODE_OK) break;
+    stopped = limit > 0 && vt->rows(d->state) >= limit;
   }
-  SEXP out = PROTECT(decoder_finish_to_r(d, opts));
+  SEXP out = PROTECT(decoder_finish_to_r(d, opts, stopped));
   guard_release(guard);
   UNPROTECT(2);
   return out;

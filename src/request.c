@@ -22,6 +22,9 @@ typedef struct {
   sink_kind kind;
   decoder dec;        /* SINK_DECODE: the decoder R named */
   int decoding;       /* the decoder took the body */
+  size_t row_limit;   /* stop the transfer once the decoder has this many rows (0: never) */
+  int stopped;        /* ... which it did: the rest of the body was never received */
+  double received;    /* body bytes that reached the sink */
 } request_state;
 
 static void state_free(request_state *s) {
@@ -41,9 +44,17 @@ static void state_release(void *s) { state_free(s); }
 static int sink(void *ctx, const char *data, size_t len, long status, const char *ctype) {
   request_state *s = ctx;
   int ok = status >= 200 && status < 300;
+  s->received += (double) len;
   if (s->kind == SINK_DECODE && (s->decoding || (ok && decoder_for_content_type(ctype) == s->dec.vt))) {
     s->decoding = 1;
-    return s->dec.vt->feed(s->dec.state, data, len) == DECODE_OK ? 0 : 1;
+    if (s->dec.vt->feed(s->dec.state, data, len) != DECODE_OK) return 1;
+    /* Enough rows: aborting the write is how libcurl stops a transfer (and closes that
+     * connection; the handle stays usable). */
+    if (s->row_limit > 0 && s->dec.vt->rows(s->dec.state) >= s->row_limit) {
+      s->stopped = 1;
+      return 1;
+    }
+    return 0;
   }
   if (s->kind == SINK_NONE) return 0;
   /* Error bodies are kept up to MAX_ERROR_BODY: enough for any server message. */
@@ -82,7 +93,7 @@ static SEXP build_result(request_state *s, const influx_response *resp, SEXP opt
                                 "influx_error", "seconds", "curl_code", "curl_message",
                                 "interrupted", "body", "tables",
                                 "decode_status", "decode_message", "decode_statement",
-                                "notices", "timeout_limit", "location", ""};
+                                "notices", "timeout_limit", "location", "stopped", "received", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SET_VECTOR_ELT(out, 0, Rf_ScalarInteger((int) resp->status));
   SET_VECTOR_ELT(out, 1, string_or_na(resp->content_type));
@@ -112,7 +123,7 @@ static SEXP build_result(request_state *s, const influx_response *resp, SEXP opt
 
   int dstatus = -1;
   if (s->decoding && !resp->interrupted && curl_code == 0) {
-    SEXP dec = PROTECT(decoder_finish_to_r(&s->dec, opts));
+    SEXP dec = PROTECT(decoder_finish_to_r(&s->dec, opts, s->stopped));
     dstatus = INTEGER(VECTOR_ELT(dec, DECODED_STATUS))[0];
     SET_VECTOR_ELT(out, 11, VECTOR_ELT(dec, DECODED_TABLES));
     SET_VECTOR_ELT(out, 13, VECTOR_ELT(dec, DECODED_MESSAGE));
@@ -123,6 +134,8 @@ static SEXP build_result(request_state *s, const influx_response *resp, SEXP opt
   SET_VECTOR_ELT(out, 12, Rf_ScalarInteger(dstatus));
   SET_VECTOR_ELT(out, 16, string_or_na(timeout_kind_name(resp->timeout)));
   SET_VECTOR_ELT(out, 17, string_or_na(resp->location));
+  SET_VECTOR_ELT(out, 18, Rf_ScalarLogical(s->stopped));
+  SET_VECTOR_ELT(out, 19, Rf_ScalarReal(s->received));
   UNPROTECT(1);
   return out;
 }
@@ -147,7 +160,10 @@ SEXP C_request(SEXP handle, SEXP method, SEXP path, SEXP query, SEXP headers, SE
   if (s == NULL) Rf_error("out of memory");
   guard_set(guard, s);
   s->kind = kind;
-  if (vt != NULL) decoder_start(&s->dec, vt, opts);
+  if (vt != NULL) {
+    decoder_start(&s->dec, vt, opts);
+    if (vt->rows != NULL) s->row_limit = decoder_row_limit(opts);
+  }
 
   int oom = bytebuf_append_str(&s->url, h->base_url) || bytebuf_append_str(&s->url, p);
   if (query != R_NilValue && XLENGTH(query) > 0) {

@@ -147,10 +147,13 @@ static const jsonl_hint fuzz_hints[] = {
   {"ts", 2, JSONL_TIMESTAMP, 1}, {"i", 1, JSONL_UINT, 0}, {"b", 1, JSONL_BOOL, 1}, {"f", 1, JSONL_AUTO, 1},
 };
 
+static void run_stopped(const decoder_vtable *vt, decoder_options opt, const unsigned char *buf, size_t len,
+                        const decoded *whole);
+
 /* Random options (statements 0: unknown); the way the body is cut must change nothing. */
 static void run_decoder(const decoder_vtable *vt, const unsigned char *buf, size_t len) {
   decoder_options opt = {(int) below(3), (int) below(2), (int) below(2), (int) below(2), fuzz_hints,
-                         below(2) ? sizeof fuzz_hints / sizeof fuzz_hints[0] : 0, (int) below(2)};
+                         below(2) ? sizeof fuzz_hints / sizeof fuzz_hints[0] : 0, (int) below(2), 0};
   decoded pieces, whole;
   decode_once(vt, &opt, buf, len, 0, &pieces);
   decode_once(vt, &opt, buf, len, 1, &whole);
@@ -160,6 +163,44 @@ static void run_decoder(const decoder_vtable *vt, const unsigned char *buf, size
             vt->name, len, pieces.status, pieces.ntables, pieces.rows, whole.status, whole.ntables, whole.rows);
     abort();
   }
+  run_stopped(vt, opt, buf, len, &whole);
+}
+
+/* The same body read by a reader with a row limit (request.c's sink): fed in random pieces until
+ * rows() reaches the limit, then finish_stopped, whose tables must be whole (checked, every column
+ * padded) and a prefix of the unlimited decode; a body that ends before the limit must decode as
+ * it does without one. */
+static void run_stopped(const decoder_vtable *vt, decoder_options opt, const unsigned char *buf, size_t len,
+                        const decoded *whole) {
+  if ((vt->rows == NULL) != (vt->finish_stopped == NULL)) abort();
+  if (vt->rows == NULL) return;
+  opt.row_limit = 1 + below(40);
+  decoder d;
+  if (decoder_open(&d, vt, &opt) != 0) abort();
+  int st = DECODE_OK, stopped = 0;
+  for (size_t off = 0; off < len && st == DECODE_OK && !stopped;) {
+    size_t n = 1 + below(len - off < 64 ? len - off : 64);
+    st = vt->feed(d.state, buf + off, n);
+    off += n;
+    stopped = st == DECODE_OK && vt->rows(d.state) >= opt.row_limit;
+  }
+  int fin = stopped ? vt->finish_stopped(d.state) : vt->finish(d.state);
+  if (fin < DECODE_OK || fin > DECODE_ERR_NOMEM || (st != DECODE_OK && fin != st)) abort();
+  size_t rows = 0;
+  if (fin == DECODE_OK) {
+    for (size_t i = 0; i < vt->ntables(d.state); i++) {
+      table *t = vt->table(d.state, i);
+      if (t == NULL) abort();
+      rows += t->nrow;
+      check_table(t);
+    }
+  }
+  if (!stopped && (fin != whole->status || rows != whole->rows)) abort();
+  if (stopped && fin == DECODE_OK && (rows < opt.row_limit || (whole->status == DECODE_OK && rows > whole->rows))) {
+    fprintf(stderr, "%s: stopped at %zu rows (limit %zu) of %zu\n", vt->name, rows, opt.row_limit, whole->rows);
+    abort();
+  }
+  decoder_close(&d);
 }
 
 static void run_decoders(const unsigned char *buf, size_t len) {
