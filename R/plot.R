@@ -90,6 +90,16 @@ autoplot.influx_timeseries <- function(object, ...) {
   g
 }
 
+#' @describeIn plot.influx_timeseries The plain data frame: without the class
+#'   and the `"series"` attribute (units columns and `"queries"` stay).
+#' @param row.names,optional Unused (the generic's arguments).
+#' @export
+as.data.frame.influx_timeseries <- function(x, row.names = NULL, optional = FALSE, ...) {
+  attr(x, "series") <- NULL
+  class(x) <- "data.frame"
+  x
+}
+
 # Axis ticks on the local clock of `tz`: local midnights for spans of days (every k days), local
 # hours for shorter ones (every k hours: on the day clocks go back, the repeated hour gets two
 # ticks, as it has two instants; generic pretty() steps by fixed seconds and drifts off the

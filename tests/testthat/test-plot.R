@@ -31,7 +31,8 @@ test_that("plot() draws one panel per field with its unit and returns invisibly 
   # the 25-hour day: every line has its points one hour apart, none folded onto another
   for (p in panels) for (s in p$series) expect_identical(unique(diff(as.double(s$time))), 3600)
   expect_identical(sum(format(panels[[1]]$series$office$time, "%Y-%m-%d") == "2024-10-27"), 25L)
-  png_file <- withr::local_tempfile(fileext = ".png")
+  png_file <- tempfile(fileext = ".png")
+  on.exit(unlink(png_file), add = TRUE)
   grDevices::png(png_file, width = 800, height = 500)
   plot(df)
   grDevices::dev.off()
@@ -106,6 +107,10 @@ for_each_server("frames read from the server plot: a panel per field, a line per
   df <- influx_timeseries(con, m, c("co2_ppm_abs", "temperature_degC_abs"), start = "2024-03-31", end = "2024-04-01",
                           group_by = "room", aggregate = "mean", every = "1h", units = TRUE)
   expect_s3_class(df, "influx_timeseries")
+  plain <- as.data.frame(df)
+  expect_identical(class(plain), "data.frame")
+  expect_null(attr(plain, "series"))
+  expect_s3_class(plain$co2_ppm_abs, "units")
   drawn <- plot_to_null(df)$value
   expect_identical(vapply(drawn, `[[`, "", "label"), c("co2_ppm_abs [ppm]", "temperature_degC_abs [\u00b0C]"))
   expect_setequal(names(drawn[[1]]$series), c("lab", "office"))

@@ -61,7 +61,9 @@ test_that("unit mappings: text form, unknown units and bad shapes are classed er
                class = "influx_error_units")
   con <- influx_connect("http://127.0.0.1:9", version = "v1", units = c(value = "degC"))
   expect_identical(con$units, c(value = "degC"))
-  withr::local_envvar(INFLUXDB_UNITS = "value=K, meter=m3")
+  old <- Sys.getenv("INFLUXDB_UNITS", NA)
+  Sys.setenv(INFLUXDB_UNITS = "value=K, meter=m3")
+  on.exit(if (is.na(old)) Sys.unsetenv("INFLUXDB_UNITS") else Sys.setenv(INFLUXDB_UNITS = old), add = TRUE)
   con2 <- influx_connect("http://127.0.0.1:9", version = "v1")
   expect_identical(con2$units, c(value = "K", meter = "m3"))
   expect_identical(unname(con2$sources["units"]), "environment")
@@ -73,10 +75,11 @@ test_that("unit mappings: text form, unknown units and bad shapes are classed er
 
 test_that("units = TRUE without the units package is an error naming it, before any request", {
   # a library where "units" cannot be loaded, in front of the real ones
-  fake <- withr::local_tempdir()
-  dir.create(file.path(fake, "units"))
+  fake <- tempfile("nounits")
+  on.exit(unlink(fake, recursive = TRUE), add = TRUE)
+  dir.create(file.path(fake, "units"), recursive = TRUE)
   writeLines(c("Package: units", "Version: 0.0.0"), file.path(fake, "units", "DESCRIPTION"))
-  script <- withr::local_tempfile(fileext = ".R")
+  script <- file.path(fake, "script.R")
   writeLines(c(
     "library(influxdbtoolkit)",
     "con <- influx_connect('http://127.0.0.1:9', version = 'v1', database = 'db')",
