@@ -43,7 +43,10 @@ plot.influx_timeseries <- function(x, y, ...) {
     graphics::axis(1, at = at, labels = attr(at, "labels"))
     graphics::grid(nx = NA, ny = NULL, col = "grey85", lty = 1)
     graphics::abline(v = at, col = "grey85")
-    for (s in names(p$series)) graphics::lines(p$series[[s]]$time, p$series[[s]]$value, col = colours[[s]], lwd = 1.5)
+    for (s in names(p$series)) {
+      graphics::lines(p$series[[s]]$time, p$series[[s]]$value, col = colours[[s]], lwd = 1.5,
+                      type = if (few_points(p$series)) "o" else "l", pch = 19, cex = 0.6)
+    }
     if (length(p$series) > 1 || !identical(names(p$series), "all")) {
       graphics::legend("topright", legend = names(p$series), col = colours[names(p$series)], lwd = 1.5,
                        bty = "n", cex = 0.8)
@@ -72,9 +75,11 @@ autoplot.influx_timeseries <- function(object, ...) {
   long <- do.call(rbind, rows)
   long$panel <- factor(long$panel, levels = labels)
   long$series <- factor(long$series, levels = unique(unlist(lapply(panels, function(p) names(p$series)))))
+  marks <- few_points(unlist(lapply(panels, `[[`, "series"), recursive = FALSE))
   one <- length(levels(long$series)) == 1 && identical(levels(long$series), "all")
   g <- ggplot2::ggplot(long, ggplot2::aes(x = .data[["time"]], y = .data[["value"]], colour = .data[["series"]])) +
     ggplot2::geom_line(na.rm = TRUE) +
+    (if (marks) ggplot2::geom_point(na.rm = TRUE, size = 1.2)) +
     ggplot2::scale_x_datetime(timezone = tz, breaks = function(limits) time_ticks(limits, tz),
                               labels = function(at) tick_labels(at, tz)) +
     ggplot2::labs(x = NULL, colour = paste(attr(object, "series")$group_by, collapse = ", "),
@@ -99,6 +104,9 @@ as.data.frame.influx_timeseries <- function(x, row.names = NULL, optional = FALS
   class(x) <- "data.frame"
   x
 }
+
+# Few points per line (daily or weekly values): each is marked, so one value reads as one value.
+few_points <- function(series) max(vapply(series, nrow, 0L), 0L) <= 60L
 
 # Axis ticks on the local clock of `tz`: local midnights for spans of days (every k days), local
 # hours for shorter ones (every k hours: on the day clocks go back, the repeated hour gets two
