@@ -38,15 +38,25 @@ dir.create(dir)
 rmd <- rmarkdown::draft(file.path(dir, "report.Rmd"), template = "influx-report", package = "influxdbtoolkit",
                         edit = FALSE)
 
-# Warnings and messages of chunks go to the console rather than the document, where the handlers
-# below turn them into failures.
-knitr::opts_chunk$set(warning = FALSE, message = FALSE)
+# A warning or message shown in a chunk's output stops the rendering (knitr hooks of the
+# template's own output format); one raised outside the chunks (pandoc, rmarkdown) too.
+fmt <- rmarkdown::resolve_output_format(rmd)
+for (kind in c("warning", "message")) {
+  fmt$knitr$knit_hooks[[kind]] <- local({
+    k <- kind
+    function(x, options) stop(sprintf("%s in chunk '%s': %s", k, options$label, x), call. = FALSE)
+  })
+}
 started <- Sys.time()
 html <- withCallingHandlers(
-  rmarkdown::render(rmd, params = list(url = url, database = "influxtk_demo"), quiet = TRUE,
-                    envir = new.env(parent = globalenv())),
+  tryCatch(rmarkdown::render(rmd, output_format = fmt, params = list(url = url, database = "influxtk_demo"),
+                             quiet = TRUE, envir = new.env(parent = globalenv())),
+           error = function(e) fail(conditionMessage(e))),
   warning = function(w) fail("warning while knitting:", conditionMessage(w)),
-  message = function(m) fail("message while knitting:", conditionMessage(m))
+  message = function(m) {
+    # knitr's own note on where it stopped comes before the error that says why
+    if (!grepl("^Quitting from lines", conditionMessage(m))) fail("message while knitting:", conditionMessage(m))
+  }
 )
 seconds <- as.double(Sys.time() - started, units = "secs")
 
