@@ -187,3 +187,23 @@ for_each_server("influx_query(units = TRUE) takes the unit from a single FROM or
   counted <- influx_query(con, sprintf("SELECT count(value) FROM \"%s\"", m), units = TRUE)
   expect_false(inherits(counted$count, "units"))
 })
+
+for_each_server("Flux frames take the unit of _value from _field, of columns from their names", flux = TRUE, {
+  con <- connect_admin(srv)
+  m <- fresh_name("room")
+  write_lines(con, sprintf("%s,sensor=a co2_ppm_abs=%d,volume_m3_inc=%.1f %d", m, 400:402, 10 + 0:2 / 10,
+                           1711843200L + 0:2 * 60L), precision = "s")
+  bucket <- if (srv$generation == "v2") "influxtk_test" else "influxtk_test/autogen"
+  flux <- sprintf(paste0('from(bucket: "%s") |> range(start: 2024-03-31T00:00:00Z, stop: 2024-03-31T01:00:00Z)',
+                         ' |> filter(fn: (r) => r._measurement == "%s" and r._field == "%s")'), bucket, m, "%s")
+  co2 <- influx_query(con, sprintf(flux, "co2_ppm_abs"), language = "flux", units = TRUE)
+  expect_identical(unit_of(co2$`_value`), "ppm")
+  expect_identical(influx_units(co2)$source[influx_units(co2)$column == "_value"], "name convention (field co2_ppm_abs)")
+  # both fields in one _value column: different units, so none, with a warning
+  both <- sub(' and r._field == "%s"', "", flux, fixed = TRUE)
+  expect_warning(mixed <- influx_query(con, both, language = "flux", units = TRUE), class = "influx_warning_units")
+  expect_false(inherits(mixed$`_value`, "units"))
+  pivoted <- influx_query(con, both, language = "flux", pivot = TRUE, units = TRUE)
+  expect_identical(unit_of(pivoted$co2_ppm_abs), "ppm")
+  expect_identical(unit_of(pivoted$volume_m3_inc), "m3")
+})
