@@ -5,7 +5,7 @@
 config_keys <- c(
   "url", "version", "database", "username", "password", "token", "org", "bucket", "writable",
   "timeout", "connect_timeout", "first_byte_timeout", "stall_timeout", "verify_tls", "ca_bundle",
-  "tz", "gzip", "query_language"
+  "tz", "gzip", "query_language", "units"
 )
 
 config_env_name <- function(key) paste0("INFLUXDB_", toupper(key))
@@ -20,7 +20,8 @@ config_env_name <- function(key) paste0("INFLUXDB_", toupper(key))
 #' keys are the argument names of [influx_connect()] (`url`, `version`,
 #' `database`, `username`, `password`, `token`, `org`, `bucket`, `writable`,
 #' `timeout`, `connect_timeout`, `first_byte_timeout`, `stall_timeout`,
-#' `verify_tls`, `ca_bundle`, `tz`, `gzip`, `query_language`):
+#' `verify_tls`, `ca_bundle`, `tz`, `gzip`, `query_language`, `units`; a
+#' unit mapping is written `units = temperature=degC, meter=m3`):
 #'
 #' ```
 #' [default]

@@ -81,6 +81,12 @@
 #'   the query's text (on 1.x and 2.x, InfluxQL when it starts with an InfluxQL
 #'   keyword, Flux otherwise); on 3.x, `"sql"` (set `"influxql"` for reports
 #'   written in InfluxQL).
+#' @param units Unit mapping of every call with `units = TRUE`: a named
+#'   character vector, field, measurement or tag value to unit, such as
+#'   `c(value = "degC", meter = "m3")`, or in the environment
+#'   (`INFLUXDB_UNITS`), `.env` or a profile the text
+#'   `temperature=degC, meter=m3` (see [influx_units()]). A call's own
+#'   mapping comes first.
 #' @return An `influx_connection`.
 #' @seealso [influx_ping()], [influx_disconnect()], [influx_query()]
 #' @export
@@ -96,7 +102,7 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
                            timeout = NULL, verify_tls = NULL, tz = "Europe/Zurich",
                            writable = FALSE, profile = NULL, connect_timeout = NULL,
                            ca_bundle = NULL, gzip = NULL, first_byte_timeout = NULL,
-                           stall_timeout = NULL, query_language = NULL) {
+                           stall_timeout = NULL, query_language = NULL, units = NULL) {
   call <- sys.call()
   explicit <- list(
     url = url, version = if (!missing(version)) version, database = database,
@@ -113,6 +119,7 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
       abort_argument(sprintf("`%s` must be a single value, not %s", key, format_value(v)), call)
     }
   }
+  if (!is.null(units)) explicit$units <- check_unit_mapping(units, "units", call)
   s <- resolve_settings(explicit, profile, call)
   sources <- attr(s, "sources")
 
@@ -157,6 +164,7 @@ influx_connect <- function(url = NULL, version = "auto", database = NULL, userna
     writable = if (is.null(s$writable)) FALSE else as_flag(s$writable, "writable", call),
     verify_tls = if (is.null(s$verify_tls)) TRUE else as_flag(s$verify_tls, "verify_tls", call),
     timeouts = timeouts,
+    units = if (!is.null(s$units)) check_unit_mapping(s$units, "units", call),
     sources = sources,
     # What a backend learns about the server once and keeps (a 2.x bucket's DBRP mapping).
     cache = new.env(parent = emptyenv())

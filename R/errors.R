@@ -32,6 +32,11 @@
 #'   Fields: `version`, `operation`.
 #' * `influx_error_config`: settings are missing or invalid.
 #' * `influx_error_argument`: an argument has the wrong type or value.
+#' * `influx_error_units` (an `influx_error_argument`): a unit mapping names a
+#'   unit the units package does not know. Field: `unit`.
+#' * `influx_error_dependency`: a feature asked for needs a package that is
+#'   not installed (`units = TRUE` without the units package). Field:
+#'   `package`.
 #'
 #' A request stopped with Ctrl-C (or Esc) signals `influx_interrupt`, which
 #' inherits from `interrupt`, not from `error`.

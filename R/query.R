@@ -103,6 +103,11 @@
 #'   with fields `column`, `first_row` and `count`); `"error"` raises
 #'   `influx_error_decode` instead. Default: option
 #'   `influxdbtoolkit.bad_strings`, else `"repair"`.
+#' @param units `FALSE`; `TRUE` for numeric columns as [units][units::units]
+#'   objects where the unit is known (from the column's name, a `_field`,
+#'   `measurement` or tag column, the measurement of a single `FROM`, or the
+#'   connection's mapping), or a mapping such as `c(value = "degC")` that comes
+#'   first; see [influx_units()].
 #' @return A data frame, or (InfluxQL) a named list of data frames for several
 #'   statements.
 #'
@@ -118,9 +123,11 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
                          bigint = getOption("influxdbtoolkit.bigint", "integer64"),
                          time_ns = FALSE, language = "auto",
                          pivot = FALSE, table_columns = FALSE,
-                         bad_strings = getOption("influxdbtoolkit.bad_strings", "repair")) {
+                         bad_strings = getOption("influxdbtoolkit.bad_strings", "repair"),
+                         units = FALSE) {
   call <- sys.call()
   check_open(con, call)
+  unit_maps <- units_request(units, con, call)
   if (!is.character(query) || length(query) != 1 || is.na(query) || !nzchar(trimws(query))) {
     abort_argument("`query` must be one non-empty string", call)
   }
@@ -139,7 +146,12 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
   }
   frame <- decode_options(tz, bigint, bad_strings, call, time_ns = time_ns, pivot = pivot,
                           table_columns = table_columns)
-  run_query(con, query, language, target, params, frame, call)
+  out <- run_query(con, query, language, target, params, frame, call)
+  if (is.null(unit_maps)) return(out)
+  with_units <- function(df, text) apply_units(df, unit_maps, unit_context(df, measurement = query_measurement(text)), call)
+  if (is.data.frame(out)) return(with_units(out, query))
+  # several statements, named by their text: each has its own FROM
+  stats::setNames(Map(with_units, out, names(out)), names(out))
 }
 
 # `language` of influx_query() and influx_timeseries(): "auto", or a language of the connection's

@@ -83,8 +83,16 @@
 #' @param progress Show a progress bar over chunks (with the rows read so far):
 #'   only at an interactive console with cli installed, never while knitr
 #'   knits or with `options(influxdbtoolkit.quiet = TRUE)`.
-#' @return A data frame sorted by the `group_by` tags and time, with the query
-#'   texts sent in the attribute `"queries"`.
+#' @param units `FALSE`; `TRUE` for numeric columns as [units][units::units]
+#'   objects where the unit is known (from the field's name, the measurement,
+#'   a tag value or the connection's mapping), or a mapping such as
+#'   `c(value = "degC")` that comes first; see [influx_units()]. A `count`
+#'   has no unit, other aggregates keep the field's.
+#' @return A data frame of class `c("influx_timeseries", "data.frame")`,
+#'   sorted by the `group_by` tags and time, with the query texts sent in the
+#'   attribute `"queries"` and what was asked in `"series"` (measurement,
+#'   fields, group_by, aggregate, shape); [plot()][plot.influx_timeseries] and
+#'   `ggplot2::autoplot()` draw it.
 #' @seealso [influx_query()] for raw query text, [influxdbGetTimeseries()] for
 #'   the older wrapper's interface.
 #' @export
@@ -96,9 +104,10 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
                               aggregate = NULL, every = NULL, fill = "none", tz = NULL,
                               database = NULL, shape = c("wide", "long"), group_by = names(where),
                               language = "auto",
-                              progress = TRUE) {
+                              progress = TRUE, units = FALSE) {
   call <- sys.call()
   check_open(con, call)
+  unit_maps <- units_request(units, con, call)
   check_name(measurement, "measurement", call)
   where <- check_where(where, call)
   if (is.null(group_by)) group_by <- character()
@@ -141,7 +150,10 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
   if (shape == "long") out <- long_frame(out, group_by, fields, drop_na = identical(fill, "none"))
   rownames(out) <- NULL
   attr(out, "queries") <- queries
-  out
+  attr(out, "series") <- list(measurement = measurement, fields = fields, group_by = group_by,
+                              aggregate = window$aggregate, shape = shape)
+  class(out) <- c("influx_timeseries", "data.frame")
+  apply_units(out, unit_maps, unit_context(out), call)
 }
 
 # The series description of influx_timeseries() (see read_series()) through the C dialect of

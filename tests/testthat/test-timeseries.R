@@ -98,6 +98,8 @@ for_each_server("points come back as written, wide and long, grouped by the tags
   want <- want[order(want$sensor, want$time), ]
   rownames(want) <- NULL
   got <- influx_timeseries(con, m, c("meter", "temp"), start = start, end = end, where = list(sensor = c("a", "c")))
+  expect_s3_class(got, "influx_timeseries")
+  got <- as.data.frame(got)
   attr(got, "queries") <- NULL
   expect_equal(got, want)
   expect_identical(attr(got$time, "tzone"), "Europe/Zurich")
