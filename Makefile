@@ -77,12 +77,16 @@ standin-check: deps
 	if [ -f "$(SHARED_VECTORS)" ]; then $$py tools/check-influxdb3-standin.py --python $$py --vectors "$(SHARED_VECTORS)"; \
 	else echo "no $(SHARED_VECTORS): the 3.x stand-in is not checked against the real server's answers"; fi
 
-# Starts the servers, runs every test, stops the servers again whatever the outcome.
+# Starts the servers, runs every test, knits the report template and runs R CMD check --as-cran
+# (vignettes built live against the servers; it must say "Status: OK"), then stops the servers
+# again whatever the outcome.
 test: install fuzz standin-check
 	@tools/test-servers.sh start $(SERVERS); rc=$$?; \
 	if [ $$rc -eq 0 ]; then \
 	  eval "$$(tools/test-servers.sh env)"; \
 	  INFLUXTK_EXPECTED_SERVERS="$(SERVERS)" R_LIBS="$(LIB)" $(R) tools/run-tests.R; rc=$$?; \
+	  if [ $$rc -eq 0 ]; then R_LIBS="$(LIB)" $(R) tools/knit-template.R; rc=$$?; fi; \
+	  if [ $$rc -eq 0 ]; then $(MAKE) --no-print-directory check CHECK_ARGS=--no-tests; rc=$$?; fi; \
 	fi; \
 	tools/test-servers.sh stop; exit $$rc
 
@@ -114,7 +118,8 @@ check: install
 	if [ -n "$$missing" ]; then SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
 	$(call with_vignette_servers,rm -rf .check && mkdir -p .check && cd .check && \
 	  R_LIBS="$(LIB)" R CMD build .. && _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_SYSTEM_CLOCK_=0 _R_CHECK_RD_VALIDATE_RD2HTML_=true \
-	  R_LIBS="$(LIB)" R CMD check --as-cran --no-manual $(CHECK_ARGS) influxdbtoolkit_*.tar.gz)
+	  R_LIBS="$(LIB)" R CMD check --as-cran --no-manual $(CHECK_ARGS) influxdbtoolkit_*.tar.gz && \
+	  { grep -qx "Status: OK" influxdbtoolkit.Rcheck/00check.log || { echo "R CMD check is not clean: see .check/influxdbtoolkit.Rcheck/00check.log"; exit 1; }; })
 
 bench: install servers-start
 	@missing=""; for p in $(BENCH_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
