@@ -114,22 +114,24 @@ live_chunk <- function(x, options) {
   )
 }
 
-# The figures of a recording, saved/<vignette>/<label>-<n>.<ext>, as the Markdown refers to them:
-# relative to the vignette's directory.
-figure_pattern <- function() {
-  paste0("\\]\\((", gsub(".", "\\.", vignette_state$dir, fixed = TRUE), "/[^)]+)\\)")
+# The figures of a recording, saved/<vignette>/<label>-<n>.<ext>, as the Markdown refers to them
+# (`![](path)`, or `<img src="path">` with fig.alt): relative to the vignette's directory.
+figure_reference <- '(\\]\\(|src=")'
+
+saved_figure_pattern <- function() {
+  paste0(figure_reference, "(", gsub(".", "\\.", vignette_state$dir, fixed = TRUE), ')(/[^)"]+)')
 }
 
 saved_figures <- function(x) {
-  hits <- regmatches(x, gregexpr(figure_pattern(), x))[[1]]
-  sub(paste0("^", figure_pattern(), "$"), "\\1", hits)
+  hits <- regmatches(x, gregexpr(saved_figure_pattern(), x))[[1]]
+  sub(paste0("^", saved_figure_pattern(), "$"), "\\2\\3", hits)
 }
 
 # Pandoc runs where rmarkdown puts the intermediate files (tools/knit-vignettes.R: a temporary
 # directory), so the figures are handed to it by their full path.
 absolute_figures <- function(x) {
-  x <- paste(x, collapse = "\n")
-  gsub(paste0("](", vignette_state$dir, "/"), paste0("](", normalizePath(vignette_state$dir), "/"), x, fixed = TRUE)
+  full <- gsub("\\", "/", normalizePath(vignette_state$dir), fixed = TRUE)
+  gsub(saved_figure_pattern(), paste0("\\1", full, "\\3"), paste(x, collapse = "\n"))
 }
 
 read_saved <- function(path, hash, label) {
@@ -156,7 +158,7 @@ read_saved <- function(path, hash, label) {
 # figure directory; saved: the recording's); everything else must match.
 normalise_chunk <- function(x) {
   x <- unlist(strsplit(paste(x, collapse = "\n"), "\n", fixed = TRUE))
-  x <- gsub("(!\\[[^]]*\\]\\()[^)]*/([^/)]+\\))", "\\1\\2", x)
+  x <- gsub(paste0(figure_reference, '[^)"]*/([^/)"]+)'), "\\1\\2", x)
   x <- sub("[ \t\r]+$", "", x)
   x[nzchar(x)]
 }
