@@ -67,6 +67,8 @@ for (marker in c("## Warning", "## Error", "## Message", "Reading ")) {
 images <- lengths(regmatches(text, gregexpr("<img src=\"data:image/png;base64", text, fixed = TRUE)))
 tables <- lengths(regmatches(text, gregexpr("<table", text, fixed = TRUE)))
 if (images < 3 || tables < 3) fail(sprintf("expected at least 3 plots and 3 tables, found %d and %d", images, tables))
+# The sql chunk (InfluxQL with ?var) shows its result as knitr's sql engine does.
+if (!grepl("class=\"knitsql-table\"", text, fixed = TRUE)) fail("the report shows no table of an sql chunk")
 
 out <- commandArgs(trailingOnly = TRUE)[1]
 if (!is.na(out)) invisible(file.copy(html, out, overwrite = TRUE))

@@ -100,7 +100,7 @@ live_chunk <- function(x, options) {
   switch(vignette_state$mode,
     record = {
       writeLines(enc2utf8(c(header, x)), path, useBytes = TRUE)
-      x
+      absolute_figures(x)
     },
     live = x,
     compare = {
@@ -110,8 +110,28 @@ live_chunk <- function(x, options) {
       }
       x
     },
-    saved = read_saved(path, hash, label)
+    saved = absolute_figures(read_saved(path, hash, label))
   )
+}
+
+# The figures of a recording, saved/<vignette>/<label>-<n>.<ext>, as the Markdown refers to them
+# (`![](path)`, or `<img src="path">` with fig.alt): relative to the vignette's directory.
+figure_reference <- '(\\]\\(|src=")'
+
+saved_figure_pattern <- function() {
+  paste0(figure_reference, "(", gsub(".", "\\.", vignette_state$dir, fixed = TRUE), ')(/[^)"]+)')
+}
+
+saved_figures <- function(x) {
+  hits <- regmatches(x, gregexpr(saved_figure_pattern(), x))[[1]]
+  sub(paste0("^", saved_figure_pattern(), "$"), "\\2\\3", hits)
+}
+
+# Pandoc runs where rmarkdown puts the intermediate files (tools/knit-vignettes.R: a temporary
+# directory), so the figures are handed to it by their full path.
+absolute_figures <- function(x) {
+  full <- gsub("\\", "/", normalizePath(vignette_state$dir), fixed = TRUE)
+  gsub(saved_figure_pattern(), paste0("\\1", full, "\\3"), paste(x, collapse = "\n"))
 }
 
 read_saved <- function(path, hash, label) {
@@ -124,12 +144,21 @@ read_saved <- function(path, hash, label) {
     stop(sprintf("the saved output of chunk '%s' of vignette '%s' is stale (its code changed): run `make vignettes`",
                  label, vignette_state$name))
   }
-  paste(lines[-1], collapse = "\n")
+  saved <- paste(lines[-1], collapse = "\n")
+  for (figure in saved_figures(saved)) {
+    if (!file.exists(figure)) {
+      stop(sprintf("the saved figure '%s' of chunk '%s' of vignette '%s' is missing: run `make vignettes`",
+                   figure, label, vignette_state$name))
+    }
+  }
+  saved
 }
 
-# Line endings and trailing blanks are not output; everything else must match.
+# Line endings and trailing blanks are not output, nor where a figure is kept (live: knitr's
+# figure directory; saved: the recording's); everything else must match.
 normalise_chunk <- function(x) {
   x <- unlist(strsplit(paste(x, collapse = "\n"), "\n", fixed = TRUE))
+  x <- gsub(paste0(figure_reference, '[^)"]*/([^/)"]+)'), "\\1\\2", x)
   x <- sub("[ \t\r]+$", "", x)
   x[nzchar(x)]
 }

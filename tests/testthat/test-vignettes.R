@@ -130,3 +130,27 @@ test_that("compare mode fails where the live output differs from the saved one",
   writeLines(sub("815$", "816", saved), path)
   expect_knit_fails(root, dir, "getting-started", "output differs from the saved one: query", mode = "compare", env = character())
 })
+
+test_that("a live chunk's plot is saved by the recording and shown in saved and compare mode", {
+  root <- source_root()
+  dir <- copy_vignettes(root)
+  # No servers needed: a vignette that names none still records its live chunks.
+  writeLines(c("---", "title: Plot", "output: rmarkdown::html_vignette", "vignette: >", "  %\\VignetteIndexEntry{Plot}", "---",
+               "```{r setup, include = FALSE}", "source('_setup.R')", "vignette_setup('plot')", "```",
+               "```{r dots, live = TRUE, fig.width = 3, fig.height = 3}", "plot(1:3)", "```",
+               "```{r line, live = TRUE, fig.width = 3, fig.height = 3, fig.alt = 'a line'}", "plot(1:3, type = 'l')", "```"),
+             file.path(dir, "plot.Rmd"))
+  embedded <- function(res) {
+    html <- paste(unlist(lapply(res$html, readLines, warn = FALSE)), collapse = "\n")
+    lengths(regmatches(html, gregexpr("<img src=\"data:image/png;base64", html, fixed = TRUE)))
+  }
+  for (mode in c("record", "saved", "compare")) {
+    res <- knit_vignettes(root, mode, dir = dir, names = "plot", env = no_servers())
+    expect_identical(res$status, 0L, info = paste(mode, paste(res$output, collapse = "\n")))
+    expect_identical(embedded(res), 2L, info = mode)
+    if (mode == "record") expect_true(all(file.exists(file.path(dir, "saved", "plot", c("dots-1.png", "line-1.png")))))
+  }
+  # A recording whose picture went missing is refused, not shown without it.
+  unlink(file.path(dir, "saved", "plot", "line-1.png"))
+  expect_knit_fails(root, dir, "plot", "saved figure 'saved/plot/line-1.png' of chunk 'line' of vignette 'plot' is missing")
+})
