@@ -15,7 +15,8 @@
 #'   quote inside doubled (`'it''s'`); `NA` is `NULL`.
 #'
 #' Values interpolated by `sqlInterpolate()`: character and factor as strings;
-#' numbers as numbers (17 significant digits, integers exact); `TRUE`/`FALSE`;
+#' numbers as numbers (17 significant digits, written out without an exponent,
+#' which InfluxQL lacks; integers exact); `TRUE`/`FALSE`;
 #' `POSIXct` as an RFC 3339 UTC time (InfluxQL `'2024-01-01T00:00:00Z'`, SQL
 #' `TIMESTAMP '2024-01-01T00:00:00Z'`, exact to the microsecond); `Date` as its
 #' midnight in UTC; objects of class `SQL` as they are. A value of length other
@@ -123,7 +124,10 @@ setMethod("sqlInterpolate", "influx_connection", function(conn, sql, ..., .dots 
   }
   quoted <- vapply(vars, function(v) quote_literal(conn, values[[v]], v, call), "")
   for (i in rev(seq_along(vars))) {
-    sql <- paste0(substring(sql, 1, pos$start[i] - 1), quoted[[i]], substring(sql, pos$end[i] + 1))
+    before <- substring(sql, 1, pos$start[i] - 1)
+    # "0-?x" with x = -1 would read "0--1": a comment to the end of the line in both languages.
+    if (endsWith(before, "-") && startsWith(quoted[[i]], "-")) before <- paste0(before, " ")
+    sql <- paste0(before, quoted[[i]], substring(sql, pos$end[i] + 1))
   }
   DBI::SQL(sql)
 })
@@ -158,15 +162,29 @@ quote_literal <- function(con, x, var, call = NULL) {
     as.character(x)
   } else if (is.numeric(x) && !is.object(x)) {
     if (any(is.nan(x) | is.infinite(x))) abort_argument(sprintf("%s is not a finite number", what), call)
-    vapply(as.numeric(x), function(v) {
-      if (is.na(v)) "NULL" else if (v == round(v) && abs(v) < 1e15) format(v, scientific = FALSE)
-      else sprintf("%.17g", v)
-    }, "")
+    vapply(as.numeric(x), function(v) if (is.na(v)) "NULL" else number_literal(v), "")
   } else {
     abort_argument(sprintf("%s has no literal in InfluxQL or SQL (it is a %s)", what, class(x)[1]), call)
   }
   out[is.na(x)] <- "NULL"
   out
+}
+
+# A finite double as a decimal literal that reads back as the same double. InfluxQL has no
+# exponent notation ("1e-07" does not parse), so %.17g's exponent is written out; a value beyond
+# that keeps a point, as InfluxQL reads digits alone as a 64-bit integer.
+number_literal <- function(v) {
+  if (v == round(v) && abs(v) < 1e15) return(format(v, scientific = FALSE))
+  text <- sprintf("%.17g", abs(v))
+  if (grepl("e", text, fixed = TRUE)) {
+    parts <- strsplit(text, "e", fixed = TRUE)[[1]]
+    digits <- sub(".", "", parts[1], fixed = TRUE)
+    point <- 1L + as.integer(parts[2]) # digits before the decimal point
+    text <- if (point <= 0) paste0("0.", strrep("0", -point), digits)
+      else if (point >= nchar(digits)) paste0(digits, strrep("0", point - nchar(digits)), ".0")
+      else paste0(substr(digits, 1, point), ".", substring(digits, point + 1))
+  }
+  paste0(if (v < 0) "-", text)
 }
 
 # A quoted identifier back to the name (DBI passes table names as SQL).
