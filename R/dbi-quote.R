@@ -22,7 +22,8 @@
 #' midnight in UTC; objects of class `SQL` as they are. A value of length other
 #' than 1, `NaN` or an infinite number, and a type without a literal (a list, a
 #' function) raise `influx_error_argument`, naming the variable. `?` inside
-#' quotes or comments is not a variable.
+#' quotes, comments or InfluxQL regular expressions (`=~ /colou?r/`) is not a
+#' variable.
 #'
 #' @param conn A connection ([influx_connect()] or [DBI::dbConnect()] with
 #'   [influx()]).
@@ -104,8 +105,15 @@ setMethod("sqlParseVariables", "influx_connection", function(conn, sql, ...) {
     list(DBI::sqlQuoteSpec("'", "'", escape = "\\", doubleEscape = FALSE),
          DBI::sqlQuoteSpec('"', '"', escape = "\\", doubleEscape = FALSE))
   }
-  DBI::sqlParseVariablesImpl(sql, quotes, list(DBI::sqlCommentSpec("/*", "*/", TRUE),
-                                               DBI::sqlCommentSpec("--", "\n", FALSE)))
+  pos <- DBI::sqlParseVariablesImpl(sql, quotes, list(DBI::sqlCommentSpec("/*", "*/", TRUE),
+                                                      DBI::sqlCommentSpec("--", "\n", FALSE)))
+  if (dbi_language(conn) == "sql") return(pos)
+  # InfluxQL's regular expressions (/.../ after =~ or !~) hold `?` as a quantifier. A slash
+  # elsewhere divides, so they cannot be a quote of sqlParseVariablesImpl().
+  re <- gregexpr("[=!]~\\s*/(\\\\.|[^/\\\\\n])*/", sql, perl = TRUE)[[1]]
+  if (re[1] < 0) return(pos)
+  inside <- vapply(pos$start, function(at) any(at > re & at < re + attr(re, "match.length")), NA)
+  list(start = pos$start[!inside], end = pos$end[!inside])
 })
 
 #' @rdname influx-dbi-quoting

@@ -53,3 +53,16 @@ for_each_server("interpolated small, large and negative numbers parse and select
   q2 <- paste("SELECT v FROM", DBI::dbQuoteIdentifier(sql_con, m), "WHERE v > 0-?x AND s = 'c'")
   expect_identical(nrow(DBI::dbGetQuery(sql_con, DBI::sqlInterpolate(sql_con, q2, x = -10))), 0L)
 })
+
+test_that("a ? in an InfluxQL regular expression is a quantifier, not a variable", {
+  v1 <- literal_con("v1")
+  sql <- "SELECT v FROM m WHERE host =~ /^colou?r$/ AND room !~ /a?x\\/?y/ AND v > ?v"
+  pos <- DBI::sqlParseVariables(v1, sql)
+  expect_identical(substring(sql, pos$start, pos$end), "?v")
+  # With a variable of the name, the expression stayed unchanged.
+  expect_identical(as.character(DBI::sqlInterpolate(v1, sql, v = 1, r = "z", x = "z")),
+                   "SELECT v FROM m WHERE host =~ /^colou?r$/ AND room !~ /a?x\\/?y/ AND v > 1")
+  # A slash elsewhere divides.
+  expect_identical(as.character(DBI::sqlInterpolate(v1, "SELECT v / ?k FROM m WHERE v > ?k / 2", k = 4)),
+                   "SELECT v / 4 FROM m WHERE v > 4 / 2")
+})
