@@ -23,7 +23,8 @@
 #' than 1, `NaN` or an infinite number, and a type without a literal (a list, a
 #' function) raise `influx_error_argument`, naming the variable. `?` inside
 #' quotes, comments or InfluxQL regular expressions (`=~ /colou?r/`) is not a
-#' variable.
+#' variable. Text (to quote, or the query) that is not valid UTF-8 raises
+#' `influx_error_argument`; text in another encoding R knows is converted.
 #'
 #' @param conn A connection ([influx_connect()] or [DBI::dbConnect()] with
 #'   [influx()]).
@@ -51,7 +52,7 @@ NULL
 #' @export
 setMethod("dbQuoteIdentifier", c("influx_connection", "character"), function(conn, x, ...) {
   if (anyNA(x)) abort_argument("an identifier cannot be NA", sys.call())
-  DBI::SQL(quote_ident(conn, enc2utf8(x)), names = names(x))
+  DBI::SQL(quote_ident(conn, query_utf8(x, "an identifier", sys.call())), names = names(x))
 })
 
 #' @rdname influx-dbi-quoting
@@ -61,7 +62,7 @@ setMethod("dbQuoteIdentifier", c("influx_connection", "SQL"), function(conn, x, 
 #' @rdname influx-dbi-quoting
 #' @export
 setMethod("dbQuoteIdentifier", c("influx_connection", "Id"), function(conn, x, ...) {
-  DBI::SQL(paste(quote_ident(conn, enc2utf8(unname(x@name))), collapse = "."))
+  DBI::SQL(paste(quote_ident(conn, query_utf8(unname(x@name), "an identifier", sys.call())), collapse = "."))
 })
 
 #' @rdname influx-dbi-quoting
@@ -81,7 +82,7 @@ setMethod("dbUnquoteIdentifier", c("influx_connection", "SQL"), function(conn, x
 #' @rdname influx-dbi-quoting
 #' @export
 setMethod("dbQuoteString", c("influx_connection", "character"), function(conn, x, ...) {
-  out <- quote_string(conn, enc2utf8(x))
+  out <- quote_string(conn, query_utf8(x, "a string", sys.call()))
   out[is.na(x)] <- "NULL"
   DBI::SQL(out, names = names(x))
 })
@@ -99,6 +100,7 @@ setMethod("dbQuoteLiteral", "influx_connection", function(conn, x, ...) {
 #' @rdname influx-dbi-quoting
 #' @export
 setMethod("sqlParseVariables", "influx_connection", function(conn, sql, ...) {
+  sql <- query_utf8(sql, "the query text", sys.call())
   quotes <- if (dbi_language(conn) == "sql") {
     list(DBI::sqlQuoteSpec("'", "'"), DBI::sqlQuoteSpec('"', '"'))
   } else {
@@ -121,6 +123,7 @@ setMethod("sqlParseVariables", "influx_connection", function(conn, sql, ...) {
 setMethod("sqlInterpolate", "influx_connection", function(conn, sql, ..., .dots = list()) {
   call <- sys.call()
   if (!is.character(sql) || length(sql) != 1 || is.na(sql)) abort_argument("`sql` must be one string", call)
+  sql <- query_utf8(sql, "the query text", call)
   pos <- sqlParseVariables(conn, sql)
   if (length(pos$start) == 0) return(DBI::SQL(sql))
   vars <- substring(sql, pos$start + 1, pos$end)
@@ -139,6 +142,17 @@ setMethod("sqlInterpolate", "influx_connection", function(conn, sql, ..., .dots 
   }
   DBI::SQL(sql)
 })
+
+# Text in UTF-8 (converted from the encoding R knows it in); bytes that are no text in any are
+# refused: the servers would read them as other characters, and DBI's parser stops on them.
+# (Checked before enc2utf8(), which turns invalid bytes into "<ff>".)
+query_utf8 <- function(x, what, call) {
+  x <- as.character(x)
+  enc <- Encoding(x)
+  claims_utf8 <- enc %in% c("bytes", "UTF-8") | (enc == "unknown" & isTRUE(l10n_info()[["UTF-8"]]))
+  if (any(claims_utf8 & !validUTF8(x) & !is.na(x))) abort_argument(sprintf("%s is not valid UTF-8 text", what), call)
+  enc2utf8(x)
+}
 
 quote_ident <- function(con, x) if (dbi_language(con) == "sql") sql_ident(x) else iql_ident(x)
 
@@ -163,7 +177,7 @@ quote_literal <- function(con, x, var, call = NULL) {
     t <- quote_string(con, format_rfc3339(as.POSIXct(x, tz = "UTC")))
     if (sql) paste("TIMESTAMP", t) else t
   } else if (is.character(x)) {
-    quote_string(con, enc2utf8(x))
+    quote_string(con, query_utf8(x, what, call))
   } else if (is.logical(x)) {
     if (sql) ifelse(x, "TRUE", "FALSE") else ifelse(x, "true", "false")
   } else if (is.integer(x) || inherits(x, "integer64")) {

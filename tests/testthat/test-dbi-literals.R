@@ -66,3 +66,21 @@ test_that("a ? in an InfluxQL regular expression is a quantifier, not a variable
   expect_identical(as.character(DBI::sqlInterpolate(v1, "SELECT v / ?k FROM m WHERE v > ?k / 2", k = 4)),
                    "SELECT v / 4 FROM m WHERE v > 4 / 2")
 })
+
+test_that("text that is not UTF-8 is refused with influx_error_argument, before any request", {
+  bad <- rawToChar(as.raw(c(0x61, 0xff, 0x62)))
+  latin1 <- iconv("caf\u00e9", "UTF-8", "latin1")
+  for (con in list(literal_con("v1"), literal_con("v3"))) {
+    expect_error(DBI::dbQuoteString(con, c("ok", bad)), class = "influx_error_argument", regexp = "UTF-8")
+    expect_error(DBI::dbQuoteIdentifier(con, bad), class = "influx_error_argument", regexp = "UTF-8")
+    expect_error(DBI::dbQuoteIdentifier(con, DBI::Id(table = bad)), class = "influx_error_argument")
+    expect_error(DBI::dbQuoteLiteral(con, bad), class = "influx_error_argument")
+    expect_error(DBI::sqlInterpolate(con, "SELECT v FROM m WHERE x = ?val", val = bad),
+                 class = "influx_error_argument", regexp = "\\?val")
+    # DBI's parser stopped on such text with "missing value where TRUE/FALSE needed"
+    expect_error(DBI::sqlInterpolate(con, paste0("SELECT v FROM m WHERE x = '", bad, "' AND y = ?val"), val = 1),
+                 class = "influx_error_argument", regexp = "UTF-8")
+    # Text in another encoding R knows is converted, not refused.
+    expect_identical(as.character(DBI::dbQuoteString(con, latin1)), "'caf\u00e9'")
+  }
+})
