@@ -15,13 +15,16 @@
 #'   quote inside doubled (`'it''s'`); `NA` is `NULL`.
 #'
 #' Values interpolated by `sqlInterpolate()`: character and factor as strings;
-#' numbers as numbers (17 significant digits, integers exact); `TRUE`/`FALSE`;
+#' numbers as numbers (17 significant digits, written out without an exponent,
+#' which InfluxQL lacks; integers exact); `TRUE`/`FALSE`;
 #' `POSIXct` as an RFC 3339 UTC time (InfluxQL `'2024-01-01T00:00:00Z'`, SQL
 #' `TIMESTAMP '2024-01-01T00:00:00Z'`, exact to the microsecond); `Date` as its
 #' midnight in UTC; objects of class `SQL` as they are. A value of length other
 #' than 1, `NaN` or an infinite number, and a type without a literal (a list, a
 #' function) raise `influx_error_argument`, naming the variable. `?` inside
-#' quotes or comments is not a variable.
+#' quotes, comments or InfluxQL regular expressions (`=~ /colou?r/`) is not a
+#' variable. Text (to quote, or the query) that is not valid UTF-8 raises
+#' `influx_error_argument`; text in another encoding R knows is converted.
 #'
 #' @param conn A connection ([influx_connect()] or [DBI::dbConnect()] with
 #'   [influx()]).
@@ -49,7 +52,7 @@ NULL
 #' @export
 setMethod("dbQuoteIdentifier", c("influx_connection", "character"), function(conn, x, ...) {
   if (anyNA(x)) abort_argument("an identifier cannot be NA", sys.call())
-  DBI::SQL(quote_ident(conn, enc2utf8(x)), names = names(x))
+  DBI::SQL(quote_ident(conn, query_utf8(x, "an identifier", sys.call())), names = names(x))
 })
 
 #' @rdname influx-dbi-quoting
@@ -59,7 +62,7 @@ setMethod("dbQuoteIdentifier", c("influx_connection", "SQL"), function(conn, x, 
 #' @rdname influx-dbi-quoting
 #' @export
 setMethod("dbQuoteIdentifier", c("influx_connection", "Id"), function(conn, x, ...) {
-  DBI::SQL(paste(quote_ident(conn, enc2utf8(unname(x@name))), collapse = "."))
+  DBI::SQL(paste(quote_ident(conn, query_utf8(unname(x@name), "an identifier", sys.call())), collapse = "."))
 })
 
 #' @rdname influx-dbi-quoting
@@ -79,7 +82,7 @@ setMethod("dbUnquoteIdentifier", c("influx_connection", "SQL"), function(conn, x
 #' @rdname influx-dbi-quoting
 #' @export
 setMethod("dbQuoteString", c("influx_connection", "character"), function(conn, x, ...) {
-  out <- quote_string(conn, enc2utf8(x))
+  out <- quote_string(conn, query_utf8(x, "a string", sys.call()))
   out[is.na(x)] <- "NULL"
   DBI::SQL(out, names = names(x))
 })
@@ -97,14 +100,22 @@ setMethod("dbQuoteLiteral", "influx_connection", function(conn, x, ...) {
 #' @rdname influx-dbi-quoting
 #' @export
 setMethod("sqlParseVariables", "influx_connection", function(conn, sql, ...) {
+  sql <- query_utf8(sql, "the query text", sys.call())
   quotes <- if (dbi_language(conn) == "sql") {
     list(DBI::sqlQuoteSpec("'", "'"), DBI::sqlQuoteSpec('"', '"'))
   } else {
     list(DBI::sqlQuoteSpec("'", "'", escape = "\\", doubleEscape = FALSE),
          DBI::sqlQuoteSpec('"', '"', escape = "\\", doubleEscape = FALSE))
   }
-  DBI::sqlParseVariablesImpl(sql, quotes, list(DBI::sqlCommentSpec("/*", "*/", TRUE),
-                                               DBI::sqlCommentSpec("--", "\n", FALSE)))
+  pos <- DBI::sqlParseVariablesImpl(sql, quotes, list(DBI::sqlCommentSpec("/*", "*/", TRUE),
+                                                      DBI::sqlCommentSpec("--", "\n", FALSE)))
+  if (dbi_language(conn) == "sql") return(pos)
+  # InfluxQL's regular expressions (/.../ after =~ or !~) hold `?` as a quantifier. A slash
+  # elsewhere divides, so they cannot be a quote of sqlParseVariablesImpl().
+  re <- gregexpr("[=!]~\\s*/(\\\\.|[^/\\\\\n])*/", sql, perl = TRUE)[[1]]
+  if (re[1] < 0) return(pos)
+  inside <- vapply(pos$start, function(at) any(at > re & at < re + attr(re, "match.length")), NA)
+  list(start = pos$start[!inside], end = pos$end[!inside])
 })
 
 #' @rdname influx-dbi-quoting
@@ -112,6 +123,7 @@ setMethod("sqlParseVariables", "influx_connection", function(conn, sql, ...) {
 setMethod("sqlInterpolate", "influx_connection", function(conn, sql, ..., .dots = list()) {
   call <- sys.call()
   if (!is.character(sql) || length(sql) != 1 || is.na(sql)) abort_argument("`sql` must be one string", call)
+  sql <- query_utf8(sql, "the query text", call)
   pos <- sqlParseVariables(conn, sql)
   if (length(pos$start) == 0) return(DBI::SQL(sql))
   vars <- substring(sql, pos$start + 1, pos$end)
@@ -123,10 +135,24 @@ setMethod("sqlInterpolate", "influx_connection", function(conn, sql, ..., .dots 
   }
   quoted <- vapply(vars, function(v) quote_literal(conn, values[[v]], v, call), "")
   for (i in rev(seq_along(vars))) {
-    sql <- paste0(substring(sql, 1, pos$start[i] - 1), quoted[[i]], substring(sql, pos$end[i] + 1))
+    before <- substring(sql, 1, pos$start[i] - 1)
+    # "0-?x" with x = -1 would read "0--1": a comment to the end of the line in both languages.
+    if (endsWith(before, "-") && startsWith(quoted[[i]], "-")) before <- paste0(before, " ")
+    sql <- paste0(before, quoted[[i]], substring(sql, pos$end[i] + 1))
   }
   DBI::SQL(sql)
 })
+
+# Text in UTF-8 (converted from the encoding R knows it in); bytes that are no text in any are
+# refused: the servers would read them as other characters, and DBI's parser stops on them.
+# (Checked before enc2utf8(), which turns invalid bytes into "<ff>".)
+query_utf8 <- function(x, what, call) {
+  x <- as.character(x)
+  enc <- Encoding(x)
+  claims_utf8 <- enc %in% c("bytes", "UTF-8") | (enc == "unknown" & isTRUE(l10n_info()[["UTF-8"]]))
+  if (any(claims_utf8 & !validUTF8(x) & !is.na(x))) abort_argument(sprintf("%s is not valid UTF-8 text", what), call)
+  enc2utf8(x)
+}
 
 quote_ident <- function(con, x) if (dbi_language(con) == "sql") sql_ident(x) else iql_ident(x)
 
@@ -151,22 +177,36 @@ quote_literal <- function(con, x, var, call = NULL) {
     t <- quote_string(con, format_rfc3339(as.POSIXct(x, tz = "UTC")))
     if (sql) paste("TIMESTAMP", t) else t
   } else if (is.character(x)) {
-    quote_string(con, enc2utf8(x))
+    quote_string(con, query_utf8(x, what, call))
   } else if (is.logical(x)) {
     if (sql) ifelse(x, "TRUE", "FALSE") else ifelse(x, "true", "false")
   } else if (is.integer(x) || inherits(x, "integer64")) {
     as.character(x)
   } else if (is.numeric(x) && !is.object(x)) {
     if (any(is.nan(x) | is.infinite(x))) abort_argument(sprintf("%s is not a finite number", what), call)
-    vapply(as.numeric(x), function(v) {
-      if (is.na(v)) "NULL" else if (v == round(v) && abs(v) < 1e15) format(v, scientific = FALSE)
-      else sprintf("%.17g", v)
-    }, "")
+    vapply(as.numeric(x), function(v) if (is.na(v)) "NULL" else number_literal(v), "")
   } else {
     abort_argument(sprintf("%s has no literal in InfluxQL or SQL (it is a %s)", what, class(x)[1]), call)
   }
   out[is.na(x)] <- "NULL"
   out
+}
+
+# A finite double as a decimal literal that reads back as the same double. InfluxQL has no
+# exponent notation ("1e-07" does not parse), so %.17g's exponent is written out; a value beyond
+# that keeps a point, as InfluxQL reads digits alone as a 64-bit integer.
+number_literal <- function(v) {
+  if (v == round(v) && abs(v) < 1e15) return(format(v, scientific = FALSE))
+  text <- sprintf("%.17g", abs(v))
+  if (grepl("e", text, fixed = TRUE)) {
+    parts <- strsplit(text, "e", fixed = TRUE)[[1]]
+    digits <- sub(".", "", parts[1], fixed = TRUE)
+    point <- 1L + as.integer(parts[2]) # digits before the decimal point
+    text <- if (point <= 0) paste0("0.", strrep("0", -point), digits)
+      else if (point >= nchar(digits)) paste0(digits, strrep("0", point - nchar(digits)), ".0")
+      else paste0(substr(digits, 1, point), ".", substring(digits, point + 1))
+  }
+  paste0(if (v < 0) "-", text)
 }
 
 # A quoted identifier back to the name (DBI passes table names as SQL).

@@ -11,7 +11,9 @@
 #' an invalid query fails at once, and [DBI::dbColumnInfo()] knows the
 #' columns. `dbFetch(res, n)` returns the next `n` rows. Rows already decoded
 #' are handed out first; when more are needed, the query is run again with a
-#' limit of the rows handed out so far plus `n` plus one, and the rows already
+#' limit of the rows handed out so far plus `n` plus one (at least twice the
+#' limit of the run before, so that reading a result in small pieces sends it
+#' a logarithmic number of times, not once per piece), and the rows already
 #' handed out are skipped. The transfer stops as soon as the decoder holds that
 #' many rows, for InfluxQL (1.x chunked MessagePack, whole chunks of
 #' `influxdbtoolkit.chunk_size` rows), Flux (2.x annotated CSV, except with
@@ -51,6 +53,7 @@ new_result <- function(con, statement, params, is_query) {
   state$is_query <- is_query
   state$buffer <- NULL        # decoded rows not handed out yet
   state$fetched <- 0          # rows handed out
+  state$limit <- NULL         # the row limit of the last run
   state$complete <- !is_query # the buffer holds every row not handed out yet
   state$rows_affected <- NA_real_
   state$cleared <- FALSE
@@ -84,9 +87,12 @@ setMethod("dbSendStatement", c("influx_connection", "character"), function(conn,
   res
 })
 
-# Decodes rows up to fetched + n + 1 (all for n = Inf) and keeps those not handed out yet.
+# Decodes rows up to fetched + n + 1 (all for n = Inf), and at least twice as many as the run
+# before, and keeps those not handed out yet: each run sends the result again from its first row,
+# so a result read in pieces costs O(rows) sent rather than O(rows^2).
 result_refill <- function(state, n, call) {
-  limit <- if (is.finite(n)) state$fetched + n + 1 else NULL
+  limit <- if (is.finite(n)) max(state$fetched + n + 1, 2 * (state$limit %||% 0)) else NULL
+  state$limit <- limit
   df <- dbi_run(state$con, state$statement, state$params, limit, call)
   state$complete <- is.null(limit) || nrow(df) < limit
   state$buffer <- df[setdiff(seq_len(nrow(df)), seq_len(state$fetched)), , drop = FALSE]

@@ -51,14 +51,10 @@ register_knitr_engines <- function() {
 knitr_flux_engine <- function(options) {
   code <- paste(options$code, collapse = "\n")
   if (isFALSE(options$eval)) return(knitr::engine_output(options, options$code, ""))
-  con <- options$connection
-  if (is.character(con) && length(con) == 1) con <- get(con, envir = knitr::knit_global())
-  # (anything else is judged by influx_query(), which knows every kind of connection it takes)
-  if (is.null(con)) {
-    abort_argument("a flux chunk needs the chunk option `connection`: a connection from influx_connect() (or its name)")
-  }
   max_print <- options$max.print %||% knitr::opts_knit$get("sql.max.print") %||% 10
   if (is.na(max_print)) max_print <- -1
+  # A chunk without a connection is a mistake of the document, not a result: it stops the knitting.
+  con <- chunk_connection(options$connection)
   data <- tryCatch(influx_query(con, code, params = options$params, tz = options$tz, language = "flux"), error = function(e) {
     if (!isTRUE(options$error)) stop(e)
     e
@@ -74,6 +70,20 @@ knitr_flux_engine <- function(options) {
   output <- if (identical(options$results, "hide")) NULL else flux_chunk_table(data, max_print, options$tab.cap)
   if (!is.null(output)) options$results <- "asis"
   knitr::engine_output(options, options$code, output)
+}
+
+# The chunk option `connection`: a connection or the name of one in the document's environment
+# (anything else is judged by influx_query(), which knows every kind of connection it takes).
+chunk_connection <- function(con) {
+  if (is.character(con) && length(con) == 1) {
+    name <- con
+    con <- get0(name, envir = knitr::knit_global())
+    if (is.null(con)) abort_argument(sprintf("the flux chunk's connection '%s' is no object of the document", name))
+  }
+  if (is.null(con)) {
+    abort_argument("a flux chunk needs the chunk option `connection`: a connection from influx_connect() (or its name)")
+  }
+  con
 }
 
 # The first `max_print` rows (all for -1) as a kable table with a caption saying how many there

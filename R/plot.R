@@ -78,7 +78,9 @@ autoplot.influx_timeseries <- function(object, ...) {
   marks <- few_points(unlist(lapply(panels, `[[`, "series"), recursive = FALSE))
   one <- length(levels(long$series)) == 1 && identical(levels(long$series), "all")
   g <- ggplot2::ggplot(long, ggplot2::aes(x = .data[["time"]], y = .data[["value"]], colour = .data[["series"]])) +
-    ggplot2::geom_line(na.rm = TRUE) +
+    # a series of one point is no line (and ggplot2 would say so in the report): its point shows
+    ggplot2::geom_line(data = function(d) d[stats::ave(seq_along(d$series), d$series, d$panel, FUN = length) > 1, ],
+                       na.rm = TRUE) +
     (if (marks) ggplot2::geom_point(na.rm = TRUE, size = 1.2)) +
     ggplot2::scale_x_datetime(timezone = tz, breaks = function(limits) time_ticks(limits, tz),
                               labels = function(at) tick_labels(at, tz)) +
@@ -172,6 +174,7 @@ plot_panels <- function(x) {
             else if (f %in% known$column) display_unit(known$unit[known$column == f])
             else NA_character_
     v <- as.double(if (inherits(v, "units")) units::drop_units(v) else v)
+    v[!is.finite(v)] <- NA # an infinite value has no place on an axis: a gap, as NA
     if (!is.numeric(v) || all(is.na(v))) return(NULL)
     t <- x$time[col$keep]
     s <- sid[col$keep]

@@ -123,7 +123,7 @@ test_that("dbQuoteLiteral() writes numbers, logicals, times and NA as literals o
   v3 <- offline_con("v3")
   t <- as.POSIXct("2024-03-31 02:30:00.25", tz = "UTC")
   expect_identical(as.character(DBI::dbQuoteLiteral(v1, c(1L, NA))), c("1", "NULL"))
-  expect_identical(as.character(DBI::dbQuoteLiteral(v1, c(0.1, 1e20, 3))), c("0.10000000000000001", "1e+20", "3"))
+  expect_identical(as.character(DBI::dbQuoteLiteral(v1, c(0.1, 1e20, 3))), c("0.10000000000000001", "100000000000000000000.0", "3"))
   expect_identical(as.character(DBI::dbQuoteLiteral(v1, c(TRUE, FALSE))), c("true", "false"))
   expect_identical(as.character(DBI::dbQuoteLiteral(v3, TRUE)), "TRUE")
   expect_identical(as.character(DBI::dbQuoteLiteral(v1, t)), "'2024-03-31T02:30:00.250000Z'")
