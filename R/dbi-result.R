@@ -18,8 +18,12 @@
 #' many rows, for InfluxQL (1.x chunked MessagePack, whole chunks of
 #' `influxdbtoolkit.chunk_size` rows), Flux (2.x annotated CSV, except with
 #' `pivot`) and 3.x (JSON lines) alike. Rows are therefore expected in the same
-#' order each time the query runs, which InfluxDB guarantees for the same data
-#' (series, then time); points written meanwhile can shift them.
+#' order each time the query runs: InfluxQL and Flux give the same data in the
+#' same order (series, then time), but SQL on 3.x promises an order only with
+#' `ORDER BY`, so a 3.x SQL query read in pieces needs one (for example
+#' `ORDER BY time`); a query read whole by [DBI::dbGetQuery()] or one
+#' `dbFetch()` of the first rows does not. Points written meanwhile can shift
+#' the rows of any generation.
 #'
 #' The extra row makes `dbHasCompleted()` exact: it is `TRUE` once every row
 #' has been fetched (and at once for a result without rows).

@@ -27,7 +27,9 @@
 #'
 #' Aggregates keep the unit of their field (`mean`, `median`, `min`, `max`,
 #' `first`, `last`, `sum`, `spread`, `stddev`, and `diffmax`, the consumption
-#' of a counter); a `count` has none and stays a plain integer. Columns named
+#' of a counter), except that a `spread`, `stddev` or `diffmax` of a
+#' temperature in degC is a temperature difference, in K (2 degC apart is 2 K,
+#' not 275.15 K); a `count` has none and stays a plain integer. Columns named
 #' `count` or `count_...` (InfluxQL's `count()`) have none either.
 #'
 #' A mapping is a named character vector, names to unit strings the units
@@ -147,8 +149,20 @@ resolve_units <- function(x, ctx, mapping) {
     }
     list(unit = NA_character_, source = "no unit known")
   })
+  rows <- lapply(rows, difference_unit, aggregate = ctx$aggregate)
   data.frame(column = cols, unit = vapply(rows, `[[`, "", "unit"),
              source = vapply(rows, `[[`, "", "source"), stringsAsFactors = FALSE)
+}
+
+# A spread, a standard deviation or a daily difference of temperatures is a temperature
+# difference: 2 degC apart is 2 K, while a units object in degC would be read (and converted) as
+# the temperature 2 degC = 275.15 K.
+difference_aggregates <- c("spread", "stddev", "diffmax")
+difference_unit <- function(row, aggregate) {
+  if (isTRUE(aggregate %in% difference_aggregates) && identical(row$unit, "degC")) {
+    row <- list(unit = "K", source = paste0(row$source, "; a difference of degC: K"))
+  }
+  row
 }
 
 # ---- arguments --------------------------------------------------------------------------------

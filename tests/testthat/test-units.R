@@ -149,9 +149,18 @@ for_each_server("units = TRUE: the measurement's quantity, the field names, aggr
   used_plain <- do.call(influx_timeseries, c(args, aggregate = "diffmax", every = "6h"))
   expect_identical(unit_of(used$volume_m3_inc), "m3")
   expect_equal(as.numeric(used$volume_m3_inc), used_plain$volume_m3_inc)
-  for (agg in c("median", "max", "spread", "stddev", "last")) {
+  for (agg in c("median", "max", "last")) {
     got <- do.call(influx_timeseries, c(args, aggregate = agg, every = "1d", units = TRUE))
     expect_identical(unit_of(got$value), "degC", label = agg)
+  }
+  # a spread or standard deviation of temperatures is a difference: K, the same numbers
+  for (agg in c("spread", "stddev")) {
+    got <- do.call(influx_timeseries, c(args, aggregate = agg, every = "1d", units = TRUE))
+    plain <- do.call(influx_timeseries, c(args, aggregate = agg, every = "1d"))
+    expect_identical(unit_of(got$value), "K", label = agg)
+    expect_equal(as.numeric(got$value), plain$value, label = agg)
+    u <- influx_units(got)
+    expect_match(u$source[u$column == "value"], "a difference of degC: K", fixed = TRUE)
   }
   # the call's mapping comes first; the connection's mapping works by tag value
   k <- do.call(influx_timeseries, c(args, list(aggregate = "max", every = "1d", units = c(value = "K"))))
