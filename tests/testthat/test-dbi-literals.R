@@ -84,3 +84,14 @@ test_that("text that is not UTF-8 is refused with influx_error_argument, before 
     expect_identical(as.character(DBI::dbQuoteString(con, latin1)), "'caf\u00e9'")
   }
 })
+
+test_that("a carriage return in an InfluxQL string is refused before sending: InfluxQL cannot carry one", {
+  # InfluxQL's reader turns a carriage return into a line break, which ends a string literal
+  # ("bad string"), and it has no escape for it; SQL strings take it as it is.
+  con <- literal_con("v1")
+  expect_error(DBI::dbQuoteString(con, c("ok", "a\rb")), class = "influx_error_argument", regexp = "carriage return")
+  expect_error(DBI::sqlInterpolate(con, "SELECT v FROM m WHERE x = ?val", val = "a\rb"),
+               class = "influx_error_argument")
+  expect_identical(as.character(DBI::dbQuoteString(con, "a\nb")), "'a\\nb'")
+  expect_identical(as.character(DBI::dbQuoteString(literal_con("v3"), "a\rb")), "'a\rb'")
+})
