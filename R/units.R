@@ -230,7 +230,18 @@ apply_units <- function(x, maps, ctx, call) {
   for (i in which(!is.na(table$unit))) {
     col <- table$column[i]
     v <- x[[col]]
-    if (inherits(v, "integer64")) v <- as.double(v)
+    if (inherits(v, "integer64")) {
+      # units objects hold doubles: say so where that loses integers, as bigint = "numeric" does
+      d <- suppressWarnings(as.double(v)) # bit64's own warning names no column: ours below does
+      big <- which(abs(d) >= 2^53)
+      if (length(big) && any(sprintf("%.0f", d[big]) != as.character(v[big]))) {
+        warning(structure(
+          class = c("influx_warning_inexact", "influx_warning", "warning", "condition"),
+          list(message = sprintf("column '%s': units objects hold doubles, and some integers are beyond 2^53 and lost precision (units = FALSE keeps them exact as integer64)", col),
+               call = call)))
+      }
+      v <- d
+    }
     x[[col]] <- units::set_units(v, table$unit[i], mode = "standard")
   }
   conflicts <- grepl("have different units", table$source, fixed = TRUE)

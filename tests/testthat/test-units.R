@@ -216,3 +216,15 @@ for_each_server("Flux frames take the unit of _value from _field, of columns fro
   expect_identical(unit_of(pivoted$co2_ppm_abs), "ppm")
   expect_identical(unit_of(pivoted$volume_m3_inc), "m3")
 })
+
+test_that("units = TRUE on integer64 warns where integers beyond 2^53 lose precision as doubles", {
+  skip_if_not_installed("bit64")
+  skip_if_not_installed("units")
+  x <- data.frame(volume_m3_inc = bit64::as.integer64(c("9007199254740993", "5")), small_m3_inc = bit64::as.integer64(c(1, 2)))
+  expect_warning(got <- influxdbtoolkit:::apply_units(x, list(NULL, NULL), influxdbtoolkit:::unit_context(x), NULL),
+                 class = "influx_warning_inexact", regexp = "volume_m3_inc")
+  expect_s3_class(got$volume_m3_inc, "units")
+  expect_no_warning(small <- influxdbtoolkit:::apply_units(x["small_m3_inc"], list(NULL, NULL),
+                                                           influxdbtoolkit:::unit_context(x), NULL))
+  expect_identical(as.numeric(small$small_m3_inc), c(1, 2))
+})
