@@ -143,3 +143,17 @@ change_privilege.influx_v1_connection <- function(con, verb, user, database, pri
   q <- sprintf("%s %s ON %s %s %s", verb, toupper(privilege), iql_ident(database), prep, iql_ident(user))
   influxql_change(con, q, NULL, dry_run, call)
 }
+
+# 1.8 and later answer /health with JSON; 1.7 and older have only /ping (204 when up).
+#' @export
+health_probe.influx_v1_connection <- function(con, call) {
+  probe <- health_get(con, "/health", call)
+  if (probe$code == 404L) health_get(con, "/ping", call) else probe
+}
+
+# 1.x has no readiness endpoint: a /ping answered with 204 means it serves queries and writes.
+#' @export
+ready_probe.influx_v1_connection <- function(con, call) {
+  probe <- health_get(con, "/ping", call)
+  structure(probe$code == 204L, message = if (probe$code == 204L) "ping answered" else probe$message)
+}

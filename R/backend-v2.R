@@ -415,3 +415,13 @@ where_v2_predicates <- function(measurement, where) {
     paste(c(base, paste0(iql_ident(names(where)), "=", iql_ident(row))), collapse = " AND ")
   })
 }
+
+# 2.x: GET /ready gives {"status": "ready", "started": <RFC 3339>, "up": <duration>}.
+#' @export
+ready_probe.influx_v2_connection <- function(con, call) {
+  probe <- health_get(con, "/ready", call)
+  json <- probe$json
+  ready <- probe$code == 200L && identical(json$status, "ready")
+  structure(ready, message = if (ready) "ready" else probe$message %||% json$status %||% "",
+            started = json$started, up = json$up)
+}

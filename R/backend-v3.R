@@ -533,3 +533,11 @@ v3_aggregate_points <- function(x, t, aggregate, create_empty) {
          first = x[which.min(t)], last = x[length(t) + 1L - which.max(rev(t))],
          stddev = if (n < 2) NA_real_ else stats::sd(as.double(x)))
 }
+
+# 3.x has no readiness endpoint: /health answering OK means it serves queries and writes.
+#' @export
+ready_probe.influx_v3_connection <- function(con, call) {
+  probe <- health_get(con, "/health", call)
+  ready <- probe$code == 200L
+  structure(ready, message = probe$message)
+}

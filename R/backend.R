@@ -44,6 +44,8 @@
 #   list_dbrps(con, bucket, database, call)     influx_dbrps(): 2.x's DBRP mappings
 #   create_dbrp(con, bucket, database, retention_policy, default, dry_run, call)
 #   drop_dbrp(con, id, database, retention_policy, dry_run, call)
+#   health_probe(con, call)                     influx_health(): a health_get() result
+#   ready_probe(con, call)                      influx_ready(): TRUE/FALSE with attribute message
 
 # Major version -> generation. A generation is registered here and written as backend-v<N>.R.
 generations <- c("1" = "v1", "2" = "v2", "3" = "v3")
@@ -256,3 +258,11 @@ drop_dbrp <- function(con, id, database, retention_policy, dry_run, call) UseMet
 drop_dbrp.influx_connection <- function(con, id, database, retention_policy, dry_run, call) {
   abort_unsupported(con, dbrp_unsupported, call)
 }
+
+health_probe <- function(con, call) UseMethod("health_probe")
+#' @export
+health_probe.influx_connection <- function(con, call) health_get(con, "/health", call)
+
+ready_probe <- function(con, call) UseMethod("ready_probe")
+#' @export
+ready_probe.influx_connection <- function(con, call) abort_unsupported(con, "influx_ready()", call)
