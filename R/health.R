@@ -6,7 +6,11 @@
 # GET `path`; the HTTP status, decoded JSON body (or NULL), text, version header and rtt.
 health_get <- function(con, path, call = NULL) {
   started <- proc.time()[["elapsed"]]
-  res <- tryCatch(influx_http(con, "GET", path, call = call), influx_error_http = function(e) e)
+  # A refused token (401, 403) is the caller's mistake, not the server's health: it stays an error.
+  res <- tryCatch(influx_http(con, "GET", path, call = call), influx_error_http = function(e) {
+    if (e$status %in% c(401L, 403L)) stop(e)
+    e
+  })
   if (inherits(res, "influx_error_http")) {
     return(list(code = res$status, json = NULL, message = res$server_message, version = NA_character_,
                 seconds = max(proc.time()[["elapsed"]] - started, 1e-6), path = path))
@@ -38,7 +42,8 @@ health_outcome <- function(con, probe) {
 #' for the connection's token unless it runs without authentication) and on
 #' InfluxDB 1.8 and later; older 1.x servers have no `/health`, so `/ping`
 #' answers for them. A server that answers with a failure (HTTP 503 and a JSON
-#' body, for example) gives an outcome with status `"fail"` and its message.
+#' body, for example) gives an outcome with status `"fail"` and its message;
+#' a refused token stays an `influx_error_http_401` (or `_403`) error.
 #' @param con A connection from [influx_connect()].
 #' @return A list of class `influx_health`: `status` (`"pass"` or `"fail"`),
 #'   `name`, `version`, `message` and `checks` where the server reports them,

@@ -57,3 +57,10 @@ test_that("influx_wait_ready() checks its arguments", {
   expect_error(influx_wait_ready(con, interval = "a"), class = "influx_error_argument")
   expect_error(influx_health(list()), class = "influx_error_argument")
 })
+
+for_each_server("a refused token on 3.x's /health is the HTTP 401 error, not a health outcome", {
+  con <- influx_connect(srv$url, version = "v3", token = "not-the-token")
+  on.exit(influx_disconnect(con))
+  expect_error(influx_health(con), class = "influx_error_http_401")
+  expect_error(influx_wait_ready(con, timeout = 0.2), class = "influx_error_http_401")
+}, generations = "v3")
