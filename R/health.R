@@ -57,7 +57,7 @@ health_outcome <- function(con, probe) {
 #' tryCatch(influx_health(con), influx_error_transport = conditionMessage)
 influx_health <- function(con) {
   call <- sys.call()
-  check_connection(con, call)
+  check_open(con, call)
   health_outcome(con, health_probe(con, call))
 }
 
@@ -85,7 +85,7 @@ print.influx_health <- function(x, ...) {
 #' tryCatch(influx_ready(con), influx_error_transport = conditionMessage)
 influx_ready <- function(con) {
   call <- sys.call()
-  check_connection(con, call)
+  check_open(con, call)
   ready_probe(con, call)
 }
 
@@ -109,7 +109,7 @@ influx_ready <- function(con) {
 #'          influx_error_not_ready = conditionMessage)
 influx_wait_ready <- function(con, timeout = 30, interval = 0.25) {
   call <- sys.call()
-  check_connection(con, call)
+  check_open(con, call)
   for (arg in c("timeout", "interval")) {
     v <- get(arg)
     if (!is.numeric(v) || length(v) != 1 || is.na(v) || v < 0) {
@@ -129,8 +129,4 @@ influx_wait_ready <- function(con, timeout = 30, interval = 0.25) {
   influx_abort("influx_error_not_ready",
                sprintf("%s at %s was not ready after %.1f s: %s", backend_label(con), con$url, waited, why),
                waited = waited, last = last, timeout = timeout, call = call)
-}
-
-check_connection <- function(con, call) {
-  if (!inherits(con, "influx_connection")) abort_argument("`con` must be a connection from influx_connect()", call)
 }

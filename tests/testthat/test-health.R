@@ -64,3 +64,11 @@ for_each_server("a refused token on 3.x's /health is the HTTP 401 error, not a h
   expect_error(influx_health(con), class = "influx_error_http_401")
   expect_error(influx_wait_ready(con, timeout = 0.2), class = "influx_error_http_401")
 }, generations = "v3")
+
+test_that("a closed connection is influx_error_closed for the health calls, as for every verb", {
+  con <- influx_connect("http://127.0.0.1:9", version = "v2", token = "t")
+  influx_disconnect(con)
+  expect_error(influx_health(con), class = "influx_error_closed")
+  expect_error(influx_ready(con), class = "influx_error_closed")
+  expect_error(influx_wait_ready(con, timeout = 0), class = "influx_error_closed")
+})
