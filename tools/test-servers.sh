@@ -133,7 +133,10 @@ bind-address = "127.0.0.1:$((port + 1000))"
   https-certificate = "$dir/cert.pem"
   https-private-key = "$dir/key.pem"
 [continuous_queries]
-  enabled = false
+  # on, checked every second, so that the downsampling tests see a continuous query run
+  enabled = true
+  log-enabled = false
+  run-interval = "1s"
 EOF
   log "starting $name on $url"
   nohup "$binary" -config "$dir/influxdb.conf" >"$dir/server.log" 2>&1 &
