@@ -108,6 +108,8 @@ static int flux_column_list(bytebuf *out, const char *const *fixed, size_t nfixe
 
 /* from |> range |> filter(measurement, fields) |> filter(tags) [|> filter(_time)]
  * |> group(_field, tags) [|> aggregateWindow(...)] |> keep(_time, _field, _value, tags)
+ * [|> set(_measurement: into) |> to(bucket)]   (downsampling; a task also gets option task and a
+ * range relative to now())
  *
  * aggregateWindow truncates the first window at range start, so the range starts where the
  * first window starts and a separate filter drops what lies before the data start: window times
@@ -117,14 +119,38 @@ int flux_series_query(bytebuf *out, const series_query *q) {
   if (q->aggregate < AGG_NONE || q->aggregate > AGG_STDDEV) return SQ_INVALID;
   if (q->aggregate != AGG_NONE && q->every_ns <= 0) return SQ_INVALID;
   int windowed = q->aggregate != AGG_NONE;
+  int relative = q->lookback_ns > 0; /* a task: the range ends at the run's now() */
+  if (relative && !windowed) return SQ_INVALID;
+  if (q->task_name != NULL && (!relative || q->task_every_ns <= 0)) return SQ_INVALID;
   int64_t range_start = windowed ? q->window_start_ns : q->data_start_ns;
-  if (windowed && q->tz != NULL && q->every_ns > HOUR_NS) TRY(bytebuf_append_str(out, "import \"timezone\"\n\n"));
+  if (relative) TRY(bytebuf_append_str(out, "import \"date\"\n"));
+  if (windowed && q->tz != NULL && q->every_ns > HOUR_NS) TRY(bytebuf_append_str(out, "import \"timezone\"\n"));
+  if (relative || (windowed && q->tz != NULL && q->every_ns > HOUR_NS)) TRY(bytebuf_append_str(out, "\n"));
+  if (q->task_name != NULL) {
+    char every[32], offset[32];
+    format_duration_literal(q->task_every_ns, 1, every);
+    format_duration_literal(q->task_offset_ns, 1, offset);
+    TRY(bytebuf_append_str(out, "option task = {name: "));
+    TRY(flux_str_z(out, q->task_name));
+    TRY(bytebuf_append_str(out, ", every: "));
+    TRY(bytebuf_append_str(out, every));
+    TRY(bytebuf_append_str(out, ", offset: "));
+    TRY(bytebuf_append_str(out, offset));
+    TRY(bytebuf_append_str(out, "}\n\n"));
+  }
   TRY(bytebuf_append_str(out, "from(bucket: "));
   TRY(flux_str_z(out, q->bucket));
   TRY(bytebuf_append_str(out, ")\n  |> range(start: "));
-  TRY(flux_time_literal(out, range_start));
-  TRY(bytebuf_append_str(out, ", stop: "));
-  TRY(flux_time_literal(out, q->stop_ns));
+  if (relative) {
+    char lookback[32];
+    format_duration_literal(q->lookback_ns, 1, lookback);
+    TRY(bytebuf_append_str(out, "-"));
+    TRY(bytebuf_append_str(out, lookback));
+  } else {
+    TRY(flux_time_literal(out, range_start));
+    TRY(bytebuf_append_str(out, ", stop: "));
+    TRY(flux_time_literal(out, q->stop_ns));
+  }
   TRY(bytebuf_append_str(out, ")\n  |> filter(fn: (r) => r._measurement == "));
   TRY(flux_str_z(out, q->measurement));
   TRY(bytebuf_append_str(out, " and ("));
@@ -152,7 +178,7 @@ int flux_series_query(bytebuf *out, const series_query *q) {
     }
     TRY(bytebuf_append_str(out, ")\n"));
   }
-  if (range_start < q->data_start_ns) {
+  if (!relative && range_start < q->data_start_ns) {
     TRY(bytebuf_append_str(out, "  |> filter(fn: (r) => r._time >= "));
     TRY(flux_time_literal(out, q->data_start_ns));
     TRY(bytebuf_append_str(out, ")\n"));
@@ -193,9 +219,25 @@ int flux_series_query(bytebuf *out, const series_query *q) {
       TRY(bytebuf_append_str(out, ")"));
     }
     TRY(bytebuf_append_str(out, ")\n"));
+    if (relative) {
+      /* Only complete windows: the range start cuts the first window (stamped with the range
+       * start by timeSrc "_start"), the run's now() the last one. */
+      TRY(bytebuf_append_str(out, "  |> filter(fn: (r) => r._time > r._start and date.add(d: "));
+      TRY(bytebuf_append_str(out, every));
+      TRY(bytebuf_append_str(out, ", to: r._time) <= r._stop)\n"));
+    }
   }
   static const char *const keep_fixed[] = {"_time", "_field", "_value"};
   TRY(bytebuf_append_str(out, "  |> keep(columns: "));
   TRY(flux_column_list(out, keep_fixed, 3, q->group_by, q->ngroup));
-  return bytebuf_append_str(out, ")\n");
+  TRY(bytebuf_append_str(out, ")\n"));
+  if (q->into != NULL) {
+    if (!windowed) return SQ_INVALID;
+    TRY(bytebuf_append_str(out, "  |> set(key: \"_measurement\", value: "));
+    TRY(flux_str_z(out, q->into));
+    TRY(bytebuf_append_str(out, ")\n  |> to(bucket: "));
+    TRY(flux_str_z(out, q->into_bucket != NULL ? q->into_bucket : q->bucket));
+    TRY(bytebuf_append_str(out, ")\n"));
+  }
+  return SQ_OK;
 }

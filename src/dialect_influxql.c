@@ -150,11 +150,12 @@ static int iql_time_literal(bytebuf *out, int64_t ns) {
 
 static int iql_ident_z(bytebuf *out, const char *s) { return iql_quote_ident(out, s, strlen(s)); }
 
-/* SELECT <agg>("f") AS "f", ... FROM "m" WHERE time >= ... AND time < ... AND ("t"::tag = 'v' OR
+/* SELECT <agg>("f") AS "f", ... [INTO ["db"..]"into"] FROM "m" WHERE time >= ... AND time < ... AND ("t"::tag = 'v' OR
  * ...) GROUP BY time(every, offset), "tag" fill(null|none) tz('zone')
  *
  * Tags are compared as tags (::tag), so a field of the same name cannot change the meaning.
- * every_ns 0 asks for one aggregate over the whole range (no GROUP BY time).
+ * every_ns 0 asks for one aggregate over the whole range (no GROUP BY time). With lookback_ns
+ * (a continuous query's SELECT) the time conditions are left out.
  * Windows need no explicit alignment: the server aligns them to the epoch (plus offset) in tz. */
 int iql_series_query(bytebuf *out, const series_query *q) {
   if (q->nfields == 0 || q->measurement == NULL) return SQ_INVALID;
@@ -174,16 +175,30 @@ int iql_series_query(bytebuf *out, const series_query *q) {
     TRY(bytebuf_append_str(out, ") AS "));
     TRY(iql_ident_z(out, q->fields[i]));
   }
+  if (q->into != NULL) {
+    if (!windowed) return SQ_INVALID;
+    TRY(bytebuf_append_str(out, " INTO "));
+    if (q->into_bucket != NULL) { /* "db".."m": the database's default retention policy */
+      TRY(iql_ident_z(out, q->into_bucket));
+      TRY(bytebuf_append_str(out, ".."));
+    }
+    TRY(iql_ident_z(out, q->into));
+  }
   TRY(bytebuf_append_str(out, " FROM "));
   TRY(iql_ident_z(out, q->measurement));
-  TRY(bytebuf_append_str(out, " WHERE time >= "));
-  TRY(iql_time_literal(out, q->data_start_ns));
-  TRY(bytebuf_append_str(out, " AND time < "));
-  TRY(iql_time_literal(out, q->stop_ns));
+  /* A continuous query names no time range: the server supplies it at each run. */
+  int conditions = 0;
+  if (q->lookback_ns <= 0) {
+    TRY(bytebuf_append_str(out, " WHERE time >= "));
+    TRY(iql_time_literal(out, q->data_start_ns));
+    TRY(bytebuf_append_str(out, " AND time < "));
+    TRY(iql_time_literal(out, q->stop_ns));
+    conditions = 1;
+  }
   for (size_t i = 0; i < q->nwhere; i++) {
     const tag_filter *f = &q->where[i];
     if (f->nvalues == 0) return SQ_INVALID;
-    TRY(bytebuf_append_str(out, " AND ("));
+    TRY(bytebuf_append_str(out, conditions++ ? " AND (" : " WHERE ("));
     for (size_t j = 0; j < f->nvalues; j++) {
       if (j) TRY(bytebuf_append_str(out, " OR "));
       TRY(iql_ident_z(out, f->key));

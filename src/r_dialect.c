@@ -103,7 +103,8 @@ static int64_t ns_value(SEXP x, const char *what) {
 }
 
 /* Query text for list(bucket, measurement, fields, where, group_by, window_start, data_start,
- * stop, aggregate, every, offset, create_empty, tz, zone_offset) in "influxql", "flux" or "sql". */
+ * stop, aggregate, every, offset, create_empty, tz, zone_offset) in "influxql", "flux" or "sql";
+ * downsampling adds into, into_bucket, lookback, task_name, task_every, task_offset. */
 SEXP C_series_query(SEXP spec, SEXP language) {
   const char *lang = scalar_string_or_null(language);
   if (lang == NULL) Rf_error("language must be a string");
@@ -140,6 +141,14 @@ SEXP C_series_query(SEXP spec, SEXP language) {
   }
   q.create_empty = Rf_asLogical(list_get(spec, "create_empty")) == TRUE;
   q.tz = utf8_or_null(list_get(spec, "tz"));
+  q.into = utf8_or_null(list_get(spec, "into"));
+  q.into_bucket = utf8_or_null(list_get(spec, "into_bucket"));
+  if (list_get(spec, "lookback") != R_NilValue) q.lookback_ns = ns_value(list_get(spec, "lookback"), "lookback");
+  q.task_name = utf8_or_null(list_get(spec, "task_name"));
+  if (q.task_name != NULL) {
+    q.task_every_ns = ns_value(list_get(spec, "task_every"), "task_every");
+    q.task_offset_ns = ns_value(list_get(spec, "task_offset"), "task_offset");
+  }
   if (q.tz != NULL && list_get(spec, "zone_offset") != R_NilValue) q.zone_offset_ns = ns_value(list_get(spec, "zone_offset"), "zone_offset");
   bytebuf *b;
   SEXP guard = PROTECT(guard_bytebuf(&b));

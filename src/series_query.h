@@ -38,6 +38,13 @@ typedef struct {
   int create_empty;                 /* a row for every window, NULL where nothing was measured */
   const char *tz;                   /* IANA time zone the windows are aligned in; NULL: UTC */
   int64_t zone_offset_ns;           /* tz's UTC offset at the start (east positive) */
+  /* Downsampling: the aggregates are written instead of answered. */
+  const char *into;                 /* measurement written (SELECT ... INTO, Flux to()); NULL: a read */
+  const char *into_bucket;          /* its database (InfluxQL) or bucket (Flux); NULL: the one read */
+  int64_t lookback_ns;              /* > 0: no fixed range, the complete windows of the last
+                                     * lookback before the server's now() (a CQ's SELECT, a task) */
+  const char *task_name;            /* Flux: option task = {name, every: task_every, offset} */
+  int64_t task_every_ns, task_offset_ns;
 } series_query;
 
 typedef enum { SQ_OK = 0, SQ_NOMEM = -1, SQ_INVALID = -2 } series_query_status;
