@@ -157,3 +157,50 @@ ready_probe.influx_v1_connection <- function(con, call) {
   probe <- health_get(con, "/ping", call)
   structure(probe$code == 204L, message = if (probe$code == 204L) "ping answered" else probe$message)
 }
+
+# Downsampling: a continuous query whose SELECT ... INTO is the InfluxQL dialect's (R/downsample.R).
+#' @export
+create_downsampling.influx_v1_connection <- function(con, name, spec, schedule, dry_run, call) {
+  db <- compat_target(con, spec$database, call)$db
+  select <- downsampling_text(spec, "influxql", lookback = schedule$lookback)
+  text <- sprintf("CREATE CONTINUOUS QUERY %s ON %s RESAMPLE EVERY %s FOR %s BEGIN %s END", iql_ident(name),
+                  iql_ident(db), iql_duration(schedule$every), iql_duration(schedule$lookback), select)
+  if (dry_run) return(text)
+  influxql_read(con, text, NULL, call)
+  downsampling_object(name, NA_character_, "continuous query", db, text, spec)
+}
+
+# 1.x keeps no mark of who made a continuous query: every one of the database is listed. SHOW
+# CONTINUOUS QUERIES answers a series per database, whose name the decoded frame does not keep:
+# the database is read from the statement, which the server writes with an identifier quoted only
+# where it must be (influxql.QuoteIdent).
+#' @export
+list_downsamplings.influx_v1_connection <- function(con, target, all, call) {
+  db <- compat_target(con, target, call)$db
+  found <- influxql_read(con, "SHOW CONTINUOUS QUERIES", NULL, call)
+  if (!nrow(found) || !all(c("name", "query") %in% names(found))) found <- data.frame(name = character(), query = character())
+  ident <- function(x) unique(c(x, iql_ident(x)))
+  on_db <- vapply(seq_len(nrow(found)), function(i) {
+    heads <- outer(paste0("CREATE CONTINUOUS QUERY ", ident(found$name[i]), " ON "), paste0(ident(db), " "), paste0)
+    any(startsWith(found$query[i], heads))
+  }, NA)
+  mine <- found[on_db, , drop = FALSE]
+  n <- nrow(mine)
+  data.frame(name = as.character(mine$name %||% character()), kind = rep("continuous query", n), id = rep(NA_character_, n),
+             database = rep(db, n), status = rep("active", n), package = rep(NA, n),
+             text = as.character(mine$query %||% character()), stringsAsFactors = FALSE)
+}
+
+#' @export
+drop_downsampling.influx_v1_connection <- function(con, name, target, dry_run, call) {
+  db <- compat_target(con, target, call)$db
+  influxql_change(con, sprintf("DROP CONTINUOUS QUERY %s ON %s", iql_ident(name), iql_ident(db)), NULL, dry_run, call)
+}
+
+#' @export
+run_downsample.influx_v1_connection <- function(con, spec, start_s, end_s, dry_run, call) {
+  text <- downsampling_text(spec, "influxql", range = c(start_s, end_s))
+  if (dry_run) return(text)
+  res <- influxql_read(con, text, compat_target(con, spec$database, call), call)
+  invisible(structure(text, written = if (length(res$written)) sum(as.numeric(res$written)) else 0))
+}

@@ -425,3 +425,86 @@ ready_probe.influx_v2_connection <- function(con, call) {
   structure(ready, message = if (ready) "ready" else probe$message %||% json$status %||% "",
             started = json$started, up = json$up)
 }
+
+# ---- downsampling: tasks whose Flux is the Flux dialect's (R/downsample.R) ----------------------
+
+# Tasks this package makes say so in their description.
+v2_task_mark <- "made by influxdbtoolkit::influx_create_downsampling()"
+
+v2_task_api <- function(con, call) {
+  if (!v2_token(con)) abort_config("tasks are managed through /api/v2, which needs a token: connect with `token`", call)
+  v2_org(con, call)
+}
+
+# Tasks of the organisation (all pages), optionally of one name.
+v2_tasks <- function(con, name, call) {
+  org <- v2_task_api(con, call)
+  out <- list()
+  after <- NULL
+  repeat {
+    got <- v2_api(con, "GET", "/api/v2/tasks", query = c(org = org, name = name, limit = "500", after = after),
+                  call = call)$tasks
+    out <- c(out, got)
+    if (length(got) < 500) break
+    after <- got[[length(got)]]$id
+  }
+  out
+}
+
+#' @export
+create_downsampling.influx_v2_connection <- function(con, name, spec, schedule, dry_run, call) {
+  text <- downsampling_text(spec, "flux", lookback = schedule$lookback + spec$every,
+                            task = list(name = name, every = schedule$every, delay = schedule$delay))
+  if (dry_run) return(text)
+  org <- v2_task_api(con, call)
+  if (length(v2_tasks(con, name, call))) abort_argument(sprintf("a task named '%s' exists already in organisation '%s'", name, org), call)
+  task <- v2_api(con, "POST", "/api/v2/tasks", body = list(org = org, flux = text, description = v2_task_mark,
+                                                           status = "active"), call = call)
+  downsampling_object(name, task$id, "task", spec$database, text, spec)
+}
+
+#' @export
+list_downsamplings.influx_v2_connection <- function(con, target, all, call) {
+  tasks <- v2_tasks(con, NULL, call)
+  mine <- vapply(tasks, function(t) identical(t$description, v2_task_mark), NA)
+  if (!all) tasks <- tasks[mine]
+  text <- function(field) vapply(tasks, function(t) as.character(t[[field]] %||% NA_character_), "")
+  data.frame(name = text("name"), kind = rep("task", length(tasks)), id = text("id"),
+             database = rep(NA_character_, length(tasks)), status = text("status"),
+             package = vapply(tasks, function(t) identical(t$description, v2_task_mark), NA), text = text("flux"),
+             stringsAsFactors = FALSE)
+}
+
+#' @export
+drop_downsampling.influx_v2_connection <- function(con, name, target, dry_run, call) {
+  if (dry_run) return(sprintf("DELETE /api/v2/tasks/<id of %s>", name))
+  tasks <- v2_tasks(con, name, call)
+  if (length(tasks) == 0) abort_argument(sprintf("no task named '%s' in organisation '%s'", name, con$org), call)
+  sent <- vapply(tasks, function(t) paste0("DELETE /api/v2/tasks/", t$id), "")
+  for (t in tasks) v2_api(con, "DELETE", paste0("/api/v2/tasks/", t$id), call = call)
+  invisible(sent)
+}
+
+#' @export
+run_downsample.influx_v2_connection <- function(con, spec, start_s, end_s, dry_run, call) {
+  text <- downsampling_text(spec, "flux", range = c(start_s, end_s))
+  if (dry_run) return(text)
+  org <- v2_task_api(con, call)
+  written <- flux_query(con, text, NULL, default_decoding(spec$tz, call), org, call)
+  invisible(structure(text, written = nrow(written)))
+}
+
+# Runs task `id` once as if scheduled at `scheduled_for` (seconds) and waits for it to finish
+# (tests, and scripts that want a run now). -> the run's status ("success" or "failed").
+v2_run_task <- function(con, id, scheduled_for, timeout = 30, call = NULL) {
+  run <- v2_api(con, "POST", sprintf("/api/v2/tasks/%s/runs", id),
+                body = list(scheduledFor = format(.POSIXct(scheduled_for, tz = "UTC"), "%Y-%m-%dT%H:%M:%SZ")), call = call)
+  deadline <- Sys.time() + timeout
+  repeat {
+    # a run still queued for the scheduler is not found yet (404)
+    got <- tryCatch(v2_api(con, "GET", sprintf("/api/v2/tasks/%s/runs/%s", id, run$id), call = call),
+                    influx_error_http_404 = function(e) list(status = "queued"))
+    if (got$status %in% c("success", "failed", "canceled") || Sys.time() > deadline) return(got$status)
+    Sys.sleep(0.2)
+  }
+}

@@ -541,3 +541,24 @@ ready_probe.influx_v3_connection <- function(con, call) {
   ready <- probe$code == 200L
   structure(ready, message = probe$message)
 }
+
+# 3.x has no continuous queries or tasks (its processing engine runs Python plugins instead).
+v3_downsampling_unsupported <- "downsampling (3.x has no continuous queries or tasks; its processing engine runs Python plugins)"
+
+#' @export
+create_downsampling.influx_v3_connection <- function(con, name, spec, schedule, dry_run, call) {
+  abort_unsupported(con, v3_downsampling_unsupported, call)
+}
+
+#' @export
+list_downsamplings.influx_v3_connection <- function(con, target, all, call) abort_unsupported(con, v3_downsampling_unsupported, call)
+
+#' @export
+drop_downsampling.influx_v3_connection <- function(con, name, target, dry_run, call) {
+  abort_unsupported(con, v3_downsampling_unsupported, call)
+}
+
+#' @export
+run_downsample.influx_v3_connection <- function(con, spec, start_s, end_s, dry_run, call) {
+  abort_unsupported(con, v3_downsampling_unsupported, call)
+}

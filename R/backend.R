@@ -46,6 +46,11 @@
 #   drop_dbrp(con, id, database, retention_policy, dry_run, call)
 #   health_probe(con, call)                     influx_health(): a health_get() result
 #   ready_probe(con, call)                      influx_ready(): TRUE/FALSE with attribute message
+#   create_downsampling(con, name, spec, schedule, dry_run, call)  a continuous query or task
+#                                               (R/downsample.R); spec resolved, schedule in seconds
+#   list_downsamplings(con, target, all, call)  influx_downsamplings()
+#   drop_downsampling(con, name, target, dry_run, call)  influx_drop_downsampling()
+#   run_downsample(con, spec, start_s, end_s, dry_run, call)  influx_downsample(): the backfill
 
 # Major version -> generation. A generation is registered here and written as backend-v<N>.R.
 generations <- c("1" = "v1", "2" = "v2", "3" = "v3")
@@ -266,3 +271,27 @@ health_probe.influx_connection <- function(con, call) health_get(con, "/health",
 ready_probe <- function(con, call) UseMethod("ready_probe")
 #' @export
 ready_probe.influx_connection <- function(con, call) abort_unsupported(con, "influx_ready()", call)
+
+downsampling_unsupported <- "downsampling (continuous queries on 1.x, tasks on 2.x)"
+
+create_downsampling <- function(con, name, spec, schedule, dry_run, call) UseMethod("create_downsampling")
+#' @export
+create_downsampling.influx_connection <- function(con, name, spec, schedule, dry_run, call) {
+  abort_unsupported(con, downsampling_unsupported, call)
+}
+
+list_downsamplings <- function(con, target, all, call) UseMethod("list_downsamplings")
+#' @export
+list_downsamplings.influx_connection <- function(con, target, all, call) abort_unsupported(con, downsampling_unsupported, call)
+
+drop_downsampling <- function(con, name, target, dry_run, call) UseMethod("drop_downsampling")
+#' @export
+drop_downsampling.influx_connection <- function(con, name, target, dry_run, call) {
+  abort_unsupported(con, downsampling_unsupported, call)
+}
+
+run_downsample <- function(con, spec, start_s, end_s, dry_run, call) UseMethod("run_downsample")
+#' @export
+run_downsample.influx_connection <- function(con, spec, start_s, end_s, dry_run, call) {
+  abort_unsupported(con, downsampling_unsupported, call)
+}
