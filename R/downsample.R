@@ -49,7 +49,9 @@
 #' `fill = "previous"`, `"linear"` and numbers, and the `diffmax`
 #' aggregate are computed in R by `influx_timeseries()` after the server
 #' answers, so no server can run them (`influx_error_argument`). `spread` and
-#' `stddev` are computed by the server and accepted. Weekly windows: InfluxQL
+#' `stddev` are computed by the server and accepted; the `stddev` of a window
+#' with one point is null and not stored (`influx_timeseries()` has a row with
+#' `NA` there). Weekly windows: InfluxQL
 #' weeks start on Thursday (the epoch's weekday); `influx_timeseries()` moves
 #' them to Monday with an offset, which 1.x places wrongly around clock changes
 #' in a `tz` with summer time; weekly downsamplings are written with the same

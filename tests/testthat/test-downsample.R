@@ -78,6 +78,13 @@ test_that("bad arguments are influx_error_argument; read-only connections are re
   expect_identical(influx_drop_downsampling(offline_v2(), "n x", dry_run = TRUE), "DELETE /api/v2/tasks/<id of n x>")
 })
 
+test_that("a 2.x connection without a token cannot manage tasks: influx_error_config", {
+  con <- influx_connect("http://127.0.0.1:9", version = "v2", username = "u", password = "p", database = "db",
+                        writable = TRUE)
+  expect_error(influx_create_downsampling(con, "n", from = "m", fields = "v", aggregate = "mean", every = "1h",
+                                          into = "m_1h"), "token", class = "influx_error_config")
+})
+
 test_that("3.x has no downsampling: influx_error_unsupported from its backend", {
   con <- influx_connect("http://127.0.0.1:9", version = "v3", token = "t", database = "db", writable = TRUE)
   expect_error(influx_create_downsampling(con, "n", from = "m", fields = "v", aggregate = "mean", every = "1h",
@@ -125,7 +132,14 @@ for_each_server("influx_downsample() stores what influx_timeseries() computes, i
   start <- "2024-03-29"
   end <- "2024-04-02"
   tz <- "Europe/Zurich"
-  for (every in c("10m", "1h", "1d")) for (fill in c("none", "null")) for (agg in c("mean", "median", "min", "max", "sum", "count", "first", "last")) {
+  cases <- expand.grid(agg = c("mean", "median", "min", "max", "sum", "count", "first", "last"), fill = c("none", "null"),
+                       every = c("10m", "1h", "1d"), stringsAsFactors = FALSE)
+  # spread and stddev are the server's too
+  cases <- rbind(cases, expand.grid(agg = c("spread", "stddev"), fill = "none", every = c("1h", "1d"), stringsAsFactors = FALSE))
+  for (i in seq_len(nrow(cases))) {
+    agg <- cases$agg[i]
+    fill <- cases$fill[i]
+    every <- cases$every[i]
     into <- paste(m, agg, every, fill, "\u21d2")
     label <- paste(agg, every, fill)
     spec <- influx_downsampling_spec(m, hostile$field, agg, every, into, group_by = hostile$tag, fill = fill, tz = tz)
@@ -149,6 +163,13 @@ for_each_server("influx_downsample() stores what influx_timeseries() computes, i
       if (every != "1d") expect_true(any(zero), label = label)
       expect_true(all(is.na(got[[hostile$field]][zero])), label = label)
       got[[hostile$field]][zero] <- 0
+    }
+    if (agg == "stddev") {
+      # the standard deviation of a window with one point is null, which is not stored
+      single <- is.na(expected[[hostile$field]])
+      if (every == "1h") expect_true(any(single), label = label)
+      expected <- expected[!single, ]
+      rownames(expected) <- NULL
     }
     expect_equal(got, expected, label = label)
   }
