@@ -191,9 +191,13 @@ list_downsamplings.influx_v1_connection <- function(con, target, all, call) {
              text = as.character(mine$query %||% character()), stringsAsFactors = FALSE)
 }
 
+# 1.x answers DROP CONTINUOUS QUERY for an unknown name without an error: it is looked up first.
 #' @export
 drop_downsampling.influx_v1_connection <- function(con, name, target, dry_run, call) {
   db <- compat_target(con, target, call)$db
+  if (!dry_run && !name %in% list_downsamplings(con, target, TRUE, call)$name) {
+    abort_argument(sprintf("no continuous query named '%s' on database '%s'", name, db), call)
+  }
   influxql_change(con, sprintf("DROP CONTINUOUS QUERY %s ON %s", iql_ident(name), iql_ident(db)), NULL, dry_run, call)
 }
 

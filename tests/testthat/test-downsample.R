@@ -195,6 +195,19 @@ skip_without_cqs <- function(srv) {
   }
 }
 
+for_each_server("weekly backfills start on Monday, as influx_timeseries() weeks do", {
+  con <- connect_admin(srv)
+  m <- fresh_name("ds week")
+  influx_write(con, downsample_points(m), measurement = m, tags = hostile$tag, fields = hostile$field)
+  spec <- influx_downsampling_spec(m, hostile$field, "sum", "1w", paste(m, "1w"), group_by = hostile$tag, tz = "UTC")
+  influx_downsample(con, spec, "2024-03-18", "2024-04-15")
+  expected <- influx_timeseries(con, m, hostile$field, "2024-03-18", "2024-04-15", aggregate = "sum", every = "1w",
+                                tz = "UTC", group_by = hostile$tag)
+  got <- influx_timeseries(con, paste(m, "1w"), hostile$field, "2024-03-18", "2024-04-15", tz = "UTC", group_by = hostile$tag)
+  expect_identical(unique(weekdays(got$time)), "Monday")
+  expect_equal(as_compared(got, hostile$tag, hostile$field), as_compared(expected, hostile$tag, hostile$field))
+}, generations = c("v1", "v2"))
+
 for_each_server("a continuous query runs, and RESAMPLE FOR counts a late point in a window already computed", {
   skip_without_cqs(srv)
   con <- connect_admin(srv)
@@ -230,6 +243,18 @@ for_each_server("a continuous query runs, and RESAMPLE FOR counts a late point i
   sent <- influx_drop_downsampling(con, name)
   expect_match(sent, "^DROP CONTINUOUS QUERY")
   expect_false(name %in% influx_downsamplings(con)$name)
+  # Zurich days: the server takes tz() in a continuous query and keeps it
+  daily <- paste0("cq ", fresh_name("d"))
+  influx_create_downsampling(con, daily, from = m, fields = hostile$field, aggregate = "median", every = "1d",
+                             into = paste(m, "1d"), where = stats::setNames(list(hostile$values), hostile$tag),
+                             tz = "Europe/Zurich", resample_for = "2d")
+  listed <- influx_downsamplings(con)
+  expect_match(listed$text[listed$name == daily],
+               paste0("GROUP BY time(1d, 0s), ", influxdbtoolkit:::iql_ident(hostile$tag), " fill(none) TZ('Europe/Zurich')"),
+               fixed = TRUE)
+  influx_drop_downsampling(con, daily)
+  # 1.x drops an unknown continuous query without a word; the package says so, as on 2.x
+  expect_error(influx_drop_downsampling(con, daily), "no continuous query", class = "influx_error_argument")
 }, generations = "v1")
 
 for_each_server("a task runs when triggered and stores what influx_timeseries() computes (hourly and daily, Zurich)", {
