@@ -81,6 +81,11 @@ test_that("the query dialects are GC-safe", {
     expect_torture_identical(fn("C_series_query"), utils::modifyList(spec, list(aggregate = NULL, tz = NULL)), language, info = language)
   }
   expect_torture_error(fn("C_series_query"), utils::modifyList(spec, list(aggregate = "nope")), "influxql")
+  # downsampling: a task, and a continuous query's SELECT ... INTO
+  ds <- utils::modifyList(spec, list(into = "m \u21d2 1h", into_bucket = "archive", lookback = 7200e9,
+                                     task_name = "t \u00e9", task_every = 3600e9, task_offset = 60e9))
+  expect_torture_identical(fn("C_series_query"), ds, "flux")
+  expect_torture_identical(fn("C_series_query"), utils::modifyList(ds, list(task_name = NULL)), "influxql")
   expect_torture_identical(fn("C_series_neighbours"), c(FALSE, TRUE, TRUE, FALSE, TRUE), c(1L, 1L, 2L, 2L, 2L))
 })
 
