@@ -157,3 +157,27 @@ ready_probe.influx_v1_connection <- function(con, call) {
   probe <- health_get(con, "/ping", call)
   structure(probe$code == 204L, message = if (probe$code == 204L) "ping answered" else probe$message)
 }
+
+# influx_copy() reads 1.x: every series (GROUP BY *) with exact nanosecond times and integers.
+#' @export
+check_copy_source.influx_v1_connection <- function(con, call) invisible(TRUE)
+
+#' @export
+read_points.influx_v1_connection <- function(con, target, rp, measurement, start_ns, end_ns, call) {
+  q <- sprintf("SELECT * FROM %s WHERE %s GROUP BY *", copy_from_clause(rp, measurement), copy_time_clause(start_ns, end_ns))
+  frame <- decode_options("UTC", "integer64", "error", call, time_ns = TRUE)
+  influxql_query(con, q, compat_target(con, target, call), NULL, frame, call)
+}
+
+#' @export
+count_values.influx_v1_connection <- function(con, target, rp, measurement, start_ns, end_ns, call) {
+  influxql_count_values(con, target, rp, measurement, start_ns, end_ns, call)
+}
+
+#' @export
+count_series.influx_v1_connection <- function(con, target, rp, measurement, call) {
+  q <- paste("SHOW SERIES EXACT CARDINALITY FROM", copy_from_clause(rp, measurement))
+  df <- tryCatch(influxql_read(con, q, compat_target(con, target, call), call), influx_error_query = function(e) NULL)
+  if (is.null(df) || !"count" %in% names(df)) return(NA_real_)
+  sum(as.numeric(df$count))
+}
