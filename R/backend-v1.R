@@ -174,10 +174,10 @@ count_values.influx_v1_connection <- function(con, target, rp, measurement, star
   influxql_count_values(con, target, rp, measurement, start_ns, end_ns, call)
 }
 
+# SHOW SERIES EXACT CARDINALITY miscounts measurements with escaped names on 1.6 (41 for 33
+# series): the keys themselves are counted, one short row per series.
 #' @export
 count_series.influx_v1_connection <- function(con, target, rp, measurement, call) {
-  q <- paste("SHOW SERIES EXACT CARDINALITY FROM", copy_from_clause(rp, measurement))
-  df <- tryCatch(influxql_read(con, q, compat_target(con, target, call), call), influx_error_query = function(e) NULL)
-  if (is.null(df) || !"count" %in% names(df)) return(NA_real_)
-  sum(as.numeric(df$count))
+  df <- influxql_read(con, paste("SHOW SERIES FROM", copy_from_clause(rp, measurement)), compat_target(con, target, call), call)
+  as.numeric(nrow(df))
 }

@@ -447,7 +447,9 @@ create_v1_authorization.influx_v2_connection <- function(con, bucket, username, 
                permissions = perms)
   if (dry_run) return(to_json(body))
   path <- "/private/legacy/authorizations"
-  existing <- v2_api(con, "GET", path, query = c(token = username), call = call)$authorizations
+  # 2.7 answers 404 when no authorization has that token
+  existing <- tryCatch(v2_api(con, "GET", path, query = c(token = username), call = call)$authorizations,
+                       influx_error_http_404 = function(e) NULL)
   if (length(existing)) {
     inform(sprintf("a 1.x authorization for user '%s' exists already: left as it is", username))
     return(invisible(existing[[1]]$id))

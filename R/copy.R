@@ -98,6 +98,9 @@ influx_copy <- function(from, to, measurements = NULL, start, end, chunk = "1 da
                  package = "bit64", call = call)
   }
   write_args <- copy_write_args(list(...), call)
+  if (!is.null(measurements) && (!is.character(measurements) || anyNA(measurements) || !all(nzchar(measurements)))) {
+    abort_argument("`measurements` must be names of measurements", call)
+  }
   source <- list(target = influx_target(from, from_database, call), rp = retention_policy)
   if (!is.null(retention_policy)) check_name(retention_policy, "retention_policy", call)
   dest <- influx_target(to, to_database, call)
@@ -183,9 +186,6 @@ copy_schema <- function(from, source, measurements, call) {
   if (is.null(measurements)) {
     measurements <- all
   } else {
-    if (!is.character(measurements) || anyNA(measurements) || !all(nzchar(measurements))) {
-      abort_argument("`measurements` must be names of measurements", call)
-    }
     missing <- setdiff(measurements, all)
     if (length(missing)) {
       abort_argument(sprintf("no measurement %s in '%s'", paste0("'", missing, "'", collapse = ", "), source$target), call)
