@@ -1,7 +1,7 @@
 #' Copy data from InfluxDB 1.x to another server
 #'
-#' Moves the raw points of a 1.x database to a 2.x bucket (or another 1.x
-#' database) measurement by measurement and chunk by chunk of time, so that
+#' Moves the raw points of a 1.x database to a 2.x bucket (or a 3.x or
+#' another 1.x database) measurement by measurement and chunk by chunk of time, so that
 #' memory stays bounded by one chunk of one measurement. Each chunk is read
 #' with InfluxQL (`SELECT * ... GROUP BY *`, decoded in C with exact
 #' nanosecond times) and written with [influx_write()].
@@ -33,8 +33,11 @@
 #' copied again in full, which is safe: a point written twice to the same
 #' series and time is stored once.
 #'
-#' At a console, a progress bar shows the chunks (see [influx_query()] on
-#' quiet mode); nothing is printed while knitting.
+#' At a console, a progress bar shows the chunks copied and the field values
+#' so far; nothing is shown while knitting or with option
+#' `influxdbtoolkit.quiet = TRUE`. The dry run's `series` is the number of
+#' series the source's index holds for the measurement (over all time),
+#' `values` the field values in the range (a point has one or more).
 #'
 #' On a 2.x destination, `dbrp` creates the DBRP mapping and `v1_auth` a
 #' 1.x-style authorization (user name and password for `/query` and `/write`),
@@ -43,8 +46,8 @@
 #' existing mapping or authorization of that name is left as it is.
 #'
 #' @param from A connection to InfluxDB 1.x (read-only is fine).
-#' @param to A writable connection to the destination (2.x or 1.x); with
-#'   `dry_run = TRUE` it may be read-only.
+#' @param to A writable connection to the destination: 2.x, 3.x (counted with
+#'   SQL) or 1.x; with `dry_run = TRUE` it may be read-only.
 #' @param measurements Names of measurements to copy; default all of the
 #'   source database.
 #' @param start,end The time range to copy, `[start, end)`: `POSIXct`,
@@ -310,7 +313,7 @@ copy_one_chunk <- function(from, to, source, dest, s, a, b, write_args, call) {
     tags <- intersect(s$tags, names(df))
     frame <- c(list(time_ns = df$time_ns),
                lapply(stats::setNames(tags, tags), function(t) as.character(df[[t]])),
-               Map(copy_typed, df[fields], s$fields[fields]))
+               df[fields])
     frame <- structure(frame, class = "data.frame", row.names = c(NA_integer_, -nrow(df)))
     do.call(copy_write, c(list(to, frame, measurement = s$measurement, tags = tags, fields = fields,
                                 time = "time_ns", precision = "ns", database = dest), write_args))
@@ -343,17 +346,6 @@ copy_counts <- function(counts, fields) {
 # The writing of one chunk (a function of its own: the tests put a failing or lossy one in its
 # place to prove that failures stop the copy and that losses are found).
 copy_write <- function(to, frame, ...) influx_write(to, frame, ...)
-
-# A column as the type SHOW FIELD KEYS names: a chunk where a field is all null reads as logical.
-copy_typed <- function(v, type) {
-  switch(type,
-         float = as.double(v),
-         integer = if (is.integer(v) || inherits(v, "integer64")) v else bit64::as.integer64(v),
-         unsigned = if (inherits(v, "integer64")) v else as.double(v),
-         string = as.character(v),
-         boolean = as.logical(v),
-         v)
-}
 
 # An error during a chunk: stop with what was completed so far, to resume from.
 copy_failed <- function(e, state, m, a, b, call) {

@@ -2,11 +2,14 @@
 # failure, count mismatches, dry run, read-only refusal, the DBRP mapping and the 1.x-style
 # authorization that keep InfluxQL reports working on 2.x.
 
+# Sources 1.6.7 and 1.8.10; destinations 2.7.12 (the move the function is for), the 3.x
+# stand-in and 1.13.2 (another 1.x).
 copy_servers <- function() {
   servers <- require_servers()
   v2 <- Filter(function(s) s$generation == "v2", servers)
   if (length(v2) == 0) skip("no 2.x test server")
-  list(sources = Filter(function(s) s$name %in% c("v1.6.7", "v1.8.10"), servers), dest = v2[[1]])
+  list(sources = Filter(function(s) s$name %in% c("v1.6.7", "v1.8.10"), servers), dest = v2[[1]],
+       dests = Filter(function(s) s$generation %in% c("v2", "v3") || s$name == "v1.13.2", servers))
 }
 
 source_server <- function(s, last = FALSE) {
@@ -48,45 +51,49 @@ expect_same_points <- function(src, dst, m) {
   for (col in names(a)) expect_identical(b[[col]], a[[col]], info = paste(m, col))
 }
 
-test_that("hostile data copied 1.x -> 2.x reads back identical on both sides", {
+test_that("hostile data copied from 1.x to 2.x (and 3.x, 1.x) reads back identical on both sides", {
   skip_if_not_installed("bit64")
   s <- copy_servers()
   if (length(s$sources) == 0) skip("no 1.6.7 or 1.8.10 test server")
-  dst <- connect_admin(s$dest)
   for (src_srv in s$sources) {
-    seeded <- seed_source(src_srv, 1)
-    ms <- names(seeded)
-    src <- connect_reader(src_srv)
-    res <- influx_copy(src, dst, ms, copy_range$start, copy_range$end, chunk = "6 hours", batch_size = 20)
-    expect_s3_class(res, "influx_copy_result")
-    expect_true(res$complete)
-    expect_identical(res$progress$measurement, ms)
-    expect_identical(res$progress$chunks_done, c(16L, 16L))
-    expect_identical(res$progress$done_until_ns, rep("1712188800000000000", 2))
-    for (m in ms) {
-      r <- seeded[[m]]
-      written <- sum(vapply(r$frame[r$fields], function(v) sum(!is.na(v)), 0))
-      expect_equal(res$progress$values[res$progress$measurement == m], written, info = src_srv$name)
-      expect_same_points(src, connect_reader(s$dest), m)
-      # the types are the destination's too: integers stay integers, no field turned float
-      back <- read_all(connect_reader(s$dest), m)
-      expect_s3_class(back[[r$fields[2]]], "integer64")
-      expect_identical(as.character(back[[r$fields[2]]])[as.character(back$time_ns) == as.character(r$frame$time[1])],
-                       "9223372036854775807")
-      types <- influx_query(connect_reader(s$dest), paste("SHOW FIELD KEYS FROM", influxdbtoolkit:::iql_ident(m)))
-      expect_identical(types$fieldType[match(r$fields, types$fieldKey)], c("float", "integer", "string", "boolean"))
+    for (dst_srv in s$dests) {
+      info <- paste(src_srv$name, "->", dst_srv$name)
+      seeded <- seed_source(src_srv, 1)
+      ms <- names(seeded)
+      src <- connect_reader(src_srv)
+      res <- influx_copy(src, connect_admin(dst_srv), ms, copy_range$start, copy_range$end, chunk = "6 hours", batch_size = 20)
+      expect_s3_class(res, "influx_copy_result")
+      expect_true(res$complete, info = info)
+      expect_identical(res$progress$measurement, ms)
+      expect_identical(res$progress$chunks_done, c(16L, 16L))
+      expect_identical(res$progress$done_until_ns, rep("1712188800000000000", 2))
+      reader <- connect_reader(dst_srv)
+      for (m in ms) {
+        r <- seeded[[m]]
+        written <- sum(vapply(r$frame[r$fields], function(v) sum(!is.na(v)), 0))
+        expect_equal(res$progress$values[res$progress$measurement == m], written, info = info)
+        expect_same_points(src, reader, m)
+        # integers stay integers (2^63 - 1 exact), no field turned float or string
+        back <- read_all(reader, m)
+        expect_s3_class(back[[r$fields[2]]], "integer64")
+        expect_identical(as.character(back[[r$fields[2]]])[as.character(back$time_ns) == as.character(r$frame$time[1])],
+                         "9223372036854775807", info = info)
+        types <- influx_field_keys(reader, m)
+        expect_identical(types$type[match(r$fields, types$field)], c("float", "integer", "string", "boolean"), info = info)
+      }
     }
   }
 })
 
 # The copy writes through influxdbtoolkit:::copy_write(): the tests put a failing or lossy one in
-# its place (and the real one back with on.exit). -> the one it replaced
-replace_copy_write <- function(fun) {
+# its place (and the real one back with on.exit). -> the function it replaced
+replace_in_package <- function(name, fun) {
   ns <- asNamespace("influxdbtoolkit")
-  old <- get("copy_write", envir = ns)
-  utils::assignInNamespace("copy_write", fun, ns)
+  old <- get(name, envir = ns)
+  utils::assignInNamespace(name, fun, ns)
   old
 }
+replace_copy_write <- function(fun) replace_in_package("copy_write", fun)
 
 test_that("a chunk that fails stops the copy with where it got to; resume goes on from there", {
   skip_if_not_installed("bit64")
@@ -244,10 +251,11 @@ test_that("after a copy to 2.x, the DBRP mapping and the 1.x authorization let I
                       influx_error_http_404 = function(e) NULL)
     for (a in auths) influxdbtoolkit:::v2_api(admin, "DELETE", paste0("/private/legacy/authorizations/", a$id))
   }, add = TRUE)
-  expect_message(
+  said <- capture_messages(
     influx_copy(connect_reader(src_srv), to, m, copy_range$start, copy_range$end,
-                dbrp = database, v1_auth = list(username = user, password = "report-pw-\u00e9")),
-    class = "influx_message")
+                dbrp = database, v1_auth = list(username = user, password = "report-pw-\u00e9")))
+  expect_match(said, "InfluxQL now reaches bucket", all = FALSE)
+  expect_match(said, paste0("user '", user, "' may now read bucket"), all = FALSE)
   maps <- influx_dbrps(admin, database = database)
   expect_identical(maps$bucket[!maps$virtual], bucket)
   report <- influx_connect(s$dest$url, version = "v2", username = user, password = "report-pw-\u00e9", database = database)
@@ -264,4 +272,32 @@ test_that("after a copy to 2.x, the DBRP mapping and the 1.x authorization let I
   expect_true(res$complete)
   expect_identical(nrow(influx_dbrps(admin, database = database)), nrow(maps))
   expect_same_points(connect_reader(src_srv), report, m)
+})
+
+test_that("at a console a progress bar counts the chunks of every measurement", {
+  skip_if_not_installed("bit64")
+  skip_if_not_installed("cli")
+  s <- copy_servers()
+  src_srv <- source_server(s)
+  ms <- names(seed_source(src_srv, 8))
+  old <- options(cli.progress_handlers_only = "logger", cli.progress_show_after = 0)
+  on.exit(options(old), add = TRUE)
+  args <- list(connect_reader(src_srv), connect_admin(s$dest), ms, copy_range$start, copy_range$end, chunk = "1 day")
+  expect_false(any(grepl("created", capture.output(do.call(influx_copy, args)))))
+  real <- replace_in_package("is_interactive", function() TRUE)
+  on.exit(replace_in_package("is_interactive", real), add = TRUE)
+  log <- capture.output(res <- do.call(influx_copy, args))
+  expect_match(log, "0/8 created", all = FALSE)
+  expect_match(log, "8/8 terminated", all = FALSE)
+  expect_true(res$complete)
+  # what it shows: the measurement, chunks and values so far
+  old_cli <- options(cli.progress_handlers_only = "cli", cli.dynamic = FALSE)
+  on.exit(options(old_cli), add = TRUE)
+  env <- list2env(list(m = "climate", values_done = 1234))
+  shown <- capture.output(type = "message", {
+    bar <- cli::cli_progress_bar(format = influxdbtoolkit:::copying_format, total = 8, .envir = env)
+    cli::cli_progress_update(id = bar, set = 3, force = TRUE, .envir = env)
+    cli::cli_progress_done(id = bar, .envir = env)
+  })[1]
+  expect_match(shown, "^Copying climate .* 3/8 chunks [|] 1234 values")
 })
