@@ -95,13 +95,20 @@ replace_in_package <- function(name, fun) {
 }
 replace_copy_write <- function(fun) replace_in_package("copy_write", fun)
 
-test_that("a chunk that fails stops the copy with where it got to; resume goes on from there", {
+# The servers and the k-th measurement seed_source() wrote on a source server.
+one_measurement <- function(seed, k = 2L, last = FALSE) {
   skip_if_not_installed("bit64")
   s <- copy_servers()
-  src_srv <- source_server(s, last = TRUE)
-  seeded <- seed_source(src_srv, 3)
-  m <- names(seeded)[2]
-  src <- connect_reader(src_srv)
+  src_srv <- source_server(s, last)
+  seeded <- seed_source(src_srv, seed)
+  list(s = s, src_srv = src_srv, m = names(seeded)[k], r = seeded[[k]], src = connect_reader(src_srv))
+}
+
+test_that("a chunk that fails stops the copy with where it got to; resume goes on from there", {
+  one <- one_measurement(3, last = TRUE)
+  s <- one$s
+  m <- one$m
+  src <- one$src
   dst <- connect_admin(s$dest)
   calls <- 0L
   real <- replace_copy_write(function(to, frame, ...) {
@@ -143,13 +150,11 @@ test_that("a chunk that fails stops the copy with where it got to; resume goes o
 })
 
 test_that("a destination that loses points is caught by the counts, naming measurement, field and chunk", {
-  skip_if_not_installed("bit64")
-  s <- copy_servers()
-  src_srv <- source_server(s)
-  seeded <- seed_source(src_srv, 5)
-  m <- names(seeded)[2]
-  r <- seeded[[m]]
-  src <- connect_reader(src_srv)
+  one <- one_measurement(5)
+  s <- one$s
+  m <- one$m
+  r <- one$r
+  src <- one$src
   calls <- 0L
   # silently drops the first row of the second chunk, as a server that answers 204 and stores
   # nothing would
@@ -233,11 +238,10 @@ test_that("arguments are checked before anything is read", {
 })
 
 test_that("after a copy to 2.x, the DBRP mapping and the 1.x authorization let InfluxQL reports read the data", {
-  skip_if_not_installed("bit64")
-  s <- copy_servers()
-  src_srv <- source_server(s, last = TRUE)
-  seeded <- seed_source(src_srv, 7)
-  m <- names(seeded)[1]
+  one <- one_measurement(7, k = 1L, last = TRUE)
+  s <- one$s
+  src_srv <- one$src_srv
+  m <- one$m
   admin <- connect_admin(s$dest)
   bucket <- fresh_name("cpb")
   database <- fresh_name("cpdb")
