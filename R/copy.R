@@ -33,7 +33,8 @@
 #' copied again in full, which is safe: a point written twice to the same
 #' series and time is stored once.
 #'
-#' At a console, a progress bar shows the chunks copied and the field values
+#' An interrupt (Ctrl-C) during a chunk signals `influx_interrupt` with the
+#' same `result`. At a console, a progress bar shows the chunks copied and the field values
 #' so far; nothing is shown while knitting or with option
 #' `influxdbtoolkit.quiet = TRUE`. The dry run's `series` is the number of
 #' series the source's index holds for the measurement (over all time),
@@ -288,7 +289,8 @@ copy_chunks <- function(from, to, source, dest, schema, state, write_args, call)
       a <- grid$start[k]
       b <- grid$end[k]
       copied <- tryCatch(copy_one_chunk(from, to, source, dest, s, a, b, write_args, call),
-                         influx_error = function(e) copy_failed(e, state, m, a, b, call))
+                         influx_error = function(e) copy_failed(e, state, m, a, b, call),
+                         interrupt = function(e) copy_interrupted(state, m, a, call))
       p$done_until_ns[i] <- as.character(b)
       p$done_until[i] <- ns_posixct(b)
       p$chunks_done[i] <- p$chunks_done[i] + 1L
@@ -362,6 +364,15 @@ copy_failed <- function(e, state, m, a, b, call) {
   do.call(influx_abort, c(list(unique(c("influx_error_copy", setdiff(class(e), c("influx_error", "error", "condition")))), msg),
                           fields, list(measurement = m, chunk_start = ns_posixct(a), chunk_end = ns_posixct(b),
                                        parent = e, result = state, call = call)), quote = TRUE)
+}
+
+# Ctrl-C during a chunk: still an interrupt (not an error), carrying what was completed.
+copy_interrupted <- function(state, m, a, call) {
+  cond <- structure(class = c("influx_interrupt", "interrupt", "condition"), list(
+    message = sprintf("the copy was interrupted in measurement '%s' at the chunk from %s; resume with influx_copy(..., resume = <this condition>$result)",
+                      m, ns_text(a)),
+    call = call, result = state))
+  stop(cond)
 }
 
 copy_create_dbrp <- function(to, bucket, mapping, call) {

@@ -149,6 +149,26 @@ test_that("a chunk that fails stops the copy with where it got to; resume goes o
   expect_true(again$complete)
 })
 
+test_that("an interrupt during a chunk stays an interrupt and carries where the copy got to", {
+  one <- one_measurement(4)
+  calls <- 0L
+  real <- replace_copy_write(function(to, frame, ...) {
+    calls <<- calls + 1L
+    if (calls == 2L) stop(structure(class = c("interrupt", "condition"), list(message = "Ctrl-C", call = NULL)))
+    influx_write(to, frame, ...)
+  })
+  on.exit(replace_copy_write(real), add = TRUE)
+  got <- tryCatch(influx_copy(one$src, connect_admin(one$s$dest), one$m, copy_range$start, copy_range$end),
+                  error = function(e) e, interrupt = function(e) e)
+  expect_s3_class(got, "influx_interrupt")
+  expect_false(inherits(got, "error"))
+  expect_match(conditionMessage(got), one$m, fixed = TRUE)
+  expect_identical(got$result$progress$chunks_done, 1L)
+  res <- influx_copy(one$src, connect_admin(one$s$dest), one$m, copy_range$start, copy_range$end, resume = got$result)
+  expect_true(res$complete)
+  expect_same_points(one$src, connect_reader(one$s$dest), one$m)
+})
+
 test_that("a destination that loses points is caught by the counts, naming measurement, field and chunk", {
   one <- one_measurement(5)
   s <- one$s
