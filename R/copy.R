@@ -19,7 +19,9 @@
 #' the chunk's time range) on the source and on the destination; a
 #' difference stops the copy with an `influx_error_copy_mismatch` naming the
 #' measurement, field, chunk and both counts (also when the destination held
-#' other points of that measurement in that range before the copy).
+#' other points of that measurement in that range before the copy). Copy a
+#' range the source no longer receives points in: a point written to the
+#' source during its chunk's copy shows as a mismatch.
 #'
 #' Chunks are fixed spans of `chunk` from `start` (a day is 86,400 seconds
 #' whatever the time zone does); the last one ends at `end`. The copy
