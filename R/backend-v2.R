@@ -508,3 +508,38 @@ v2_run_task <- function(con, id, scheduled_for, timeout = 30, call = NULL) {
     Sys.sleep(0.2)
   }
 }
+
+# influx_copy() counts what it wrote with InfluxQL, through the bucket's DBRP mapping.
+#' @export
+count_values.influx_v2_connection <- function(con, target, rp, measurement, start_ns, end_ns, call) {
+  influxql_count_values(con, target, rp, measurement, start_ns, end_ns, call)
+}
+
+# A 1.x-style authorization: a user name (stored as the authorization's token) and password for
+# the 1.x-compatible /query and /write, allowed to read (and write) one bucket. The private API
+# of v1/authorization/http_server.go, as `influx v1 auth create` uses it; an existing one of that
+# name is left as it is (the server refuses a second: 409 "token already exists").
+#' @export
+create_v1_authorization.influx_v2_connection <- function(con, bucket, username, password, write, dry_run, call) {
+  org_id <- if (dry_run) "<org id>" else v2_org_id(con, call)
+  bucket_id <- if (dry_run) sprintf("<id of %s>", bucket) else v2_bucket(con, bucket, call)$id
+  perms <- lapply(c("read", if (write) "write"), function(action) {
+    list(action = action, resource = list(type = "buckets", id = bucket_id, orgID = org_id))
+  })
+  body <- list(orgID = org_id, token = username, description = sprintf("InfluxQL access to %s", bucket),
+               permissions = perms)
+  if (dry_run) return(to_json(body))
+  path <- "/private/legacy/authorizations"
+  # 2.7 answers 404 when no authorization has that token
+  existing <- tryCatch(v2_api(con, "GET", path, query = c(token = username), call = call)$authorizations,
+                       influx_error_http_404 = function(e) NULL)
+  if (length(existing)) {
+    inform(sprintf("a 1.x authorization for user '%s' exists already: left as it is", username))
+    return(invisible(existing[[1]]$id))
+  }
+  made <- v2_api(con, "POST", path, body = body, call = call)
+  v2_api(con, "POST", sprintf("%s/%s/password", path, made$id), body = list(password = password), call = call)
+  inform(sprintf("user '%s' may now %s bucket '%s' through InfluxQL (/query)", username,
+                 if (write) "read and write" else "read", bucket))
+  invisible(made$id)
+}

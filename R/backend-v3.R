@@ -562,3 +562,19 @@ drop_downsampling.influx_v3_connection <- function(con, name, target, dry_run, c
 run_downsample.influx_v3_connection <- function(con, spec, start_s, end_s, dry_run, call) {
   abort_unsupported(con, v3_downsampling_unsupported, call)
 }
+
+# influx_copy() counts what it wrote with SQL: count() of each field column over [start, end)
+# (the stand-in and 3.x's InfluxQL lack count(*)). A table not written yet has no fields: none.
+#' @export
+count_values.influx_v3_connection <- function(con, target, rp, measurement, start_ns, end_ns, call) {
+  cols <- v3_columns(con, target, measurement, call)
+  fields <- names(cols)[!cols %in% c("tag", "timestamp")]
+  if (length(fields) == 0) return(stats::setNames(numeric(), character()))
+  alias <- paste0("c", seq_along(fields))
+  q <- sprintf("SELECT %s FROM %s WHERE time >= to_timestamp_nanos(%s) AND time < to_timestamp_nanos(%s)",
+               paste0("count(", sql_ident(fields), ") AS ", alias, collapse = ", "), sql_ident(measurement),
+               as.character(start_ns), as.character(end_ns))
+  df <- v3_query(con, "sql", q, target, NULL, v3_frame(con, stats::setNames(rep("int", length(alias)), alias), call), call)
+  if (nrow(df) == 0) return(stats::setNames(numeric(), character()))
+  stats::setNames(vapply(alias, function(a) as.numeric(df[[a]][1]), 0), fields)
+}

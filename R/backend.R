@@ -295,3 +295,41 @@ run_downsample <- function(con, spec, start_s, end_s, dry_run, call) UseMethod("
 run_downsample.influx_connection <- function(con, spec, start_s, end_s, dry_run, call) {
   abort_unsupported(con, downsampling_unsupported, call)
 }
+
+# influx_copy(): reading a measurement's raw points, counting field values, and the 1.x-style
+# authorization that keeps InfluxQL reports working on 2.x (see R/copy.R).
+#   check_copy_source(con, call)                TRUE where influx_copy() can read from
+#   read_points(con, target, rp, measurement, start_ns, end_ns, call)   every point of the
+#                                               measurement in [start, end): time_ns, tags, fields
+#   count_values(con, target, rp, measurement, start_ns, end_ns, call)  named counts per field
+#   count_series(con, target, rp, measurement, call)   number of series (NA if not cheap)
+#   create_v1_authorization(con, bucket, username, password, write, dry_run, call)
+check_copy_source <- function(con, call) UseMethod("check_copy_source")
+#' @export
+check_copy_source.influx_connection <- function(con, call) {
+  abort_unsupported(con, "copying data from it (influx_copy() reads InfluxDB 1.x)", call)
+}
+
+read_points <- function(con, target, rp, measurement, start_ns, end_ns, call) UseMethod("read_points")
+#' @export
+read_points.influx_connection <- function(con, target, rp, measurement, start_ns, end_ns, call) {
+  abort_unsupported(con, "reading raw points for a copy", call)
+}
+
+count_values <- function(con, target, rp, measurement, start_ns, end_ns, call) UseMethod("count_values")
+#' @export
+count_values.influx_connection <- function(con, target, rp, measurement, start_ns, end_ns, call) {
+  abort_unsupported(con, "counting the values a copy wrote", call)
+}
+
+count_series <- function(con, target, rp, measurement, call) UseMethod("count_series")
+#' @export
+count_series.influx_connection <- function(con, target, rp, measurement, call) NA_real_
+
+create_v1_authorization <- function(con, bucket, username, password, write, dry_run, call) {
+  UseMethod("create_v1_authorization")
+}
+#' @export
+create_v1_authorization.influx_connection <- function(con, bucket, username, password, write, dry_run, call) {
+  abort_unsupported(con, "1.x-style authorizations (only InfluxDB 2.x has them)", call)
+}

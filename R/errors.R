@@ -28,6 +28,12 @@
 #'   result is returned. Field: `detail`.
 #' * `influx_error_readonly`: a statement that changes data was refused on a
 #'   connection not opened with `writable = TRUE`; nothing was sent.
+#' * `influx_error_copy`: [influx_copy()] stopped at a chunk (with the classes
+#'   of the underlying error). Fields: `measurement`, `chunk_start`,
+#'   `chunk_end`, `parent`, and `result`, the progress to pass as `resume`.
+#'   `influx_error_copy_mismatch` (an `influx_error_copy`): the destination
+#'   holds another number of values than the source after a chunk. Fields
+#'   also: `field`, `source_count`, `destination_count`.
 #' * `influx_error_unsupported`: the server generation cannot do the operation.
 #'   Fields: `version`, `operation`.
 #' * `influx_error_config`: settings are missing or invalid.
