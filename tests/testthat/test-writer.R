@@ -294,3 +294,69 @@ test_that("at exit against a dead or silent server the points go to a named file
     expect_true(any(grepl(child$files, child$output, fixed = TRUE)), info = paste(child$output, collapse = "\n"))
   }
 })
+
+for_each_server("what a writer adds reads back with its types", {
+  admin <- connect_admin(srv)
+  m <- fresh_name("writer")
+  w <- influx_writer(admin, m, batch_size = 3, timer = FALSE)
+  df <- data.frame(time = as.POSIXct(1.7e9 + 1:7, origin = "1970-01-01", tz = "UTC"), room = rep(c("a", "b"), length.out = 7),
+                   v = 1:7 / 4, n = 1:7 * 10L, s = sprintf("text %d", 1:7), b = 1:7 %% 2 == 0, stringsAsFactors = FALSE)
+  influx_writer_add(w, df[1:4, ])
+  influx_writer_add(w, df[5:7, ])
+  s <- influx_writer_close(w)
+  expect_equal(s[c("accepted", "written", "pending", "rejected", "lost")],
+               list(accepted = 7, written = 7, pending = 0L, rejected = 0, lost = 0))
+  for (language in read_languages(srv)) {
+    back <- influx_query(connect_reader(srv), select_all(m, language), tz = "UTC", language = language)
+    back <- back[order(back$time), ]
+    expect_equal(as.numeric(back$time), as.numeric(df$time), info = language)
+    expect_identical(back$room, df$room, info = language)
+    expect_identical(back$v, df$v, info = language)
+    expect_identical(back$n, df$n, info = language)
+    expect_identical(back$s, df$s, info = language)
+    expect_identical(back$b, df$b, info = language)
+  }
+})
+
+for_each_server("a point with a conflicting field type is rejected with the server's message, the others written", {
+  admin <- connect_admin(srv)
+  m <- fresh_name("writer_conflict")
+  w <- influx_writer(admin, timer = FALSE, batch_size = 6)
+  t <- function(i) sprintf("%.0f", (1.7e9 + i) * 1e9)
+  influx_writer_add(w, paste(m, "v=1.5", t(0)))
+  influx_writer_flush(w)
+  lines <- paste(m, c("v=2.5", "v=3.5", "v=4.5", "v=\"not a number\"", "v=5.5", "v=6.5"), t(1:6))
+  influx_writer_add(w, lines)
+  s <- influx_writer_close(w)
+  expect_equal(s[c("accepted", "written", "rejected", "pending", "lost")],
+               list(accepted = 7, written = 6, rejected = 1, pending = 0L, lost = 0))
+  r <- influx_writer_rejected(w)
+  expect_equal(r$point, 5L)
+  expect_equal(r$line, lines[4])
+  expect_match(r$message, "conflict|type|schema", ignore.case = TRUE)
+  back <- influx_query(connect_reader(srv), sprintf("SELECT v FROM %s", m), tz = "UTC")
+  expect_equal(sort(back$v), c(1.5, 2.5, 3.5, 4.5, 5.5, 6.5))
+})
+
+test_that("a writer flushing while its connection is busy with a query uses its own handle", {
+  skip_on_os("windows")
+  skip_if_not(capabilities("tcltk"))
+  fake <- start_fake_server()
+  on.exit(fake$stop(), add = TRUE)
+  # A Tcl timer runs R code in the middle of a query on `con` (as a GUI callback would): the
+  # writer made from `con` flushes there, and the query still completes.
+  child <- run_in_child(c(
+    "suppressWarnings(library(tcltk))",
+    sprintf("con <- influx_connect('%s/first-byte-1500', version = 'v1', database = 'd', writable = TRUE)", fake$url),
+    "w <- influx_writer(con, 'm', timer = FALSE)",
+    "seen <- character()",
+    "cb <- function() {",
+    "  seen <<- c(seen, tryCatch({ influx_writer_add(w, 'm v=1 1'); influx_writer_flush(w); 'flushed' },",
+    "                            error = function(e) class(e)[1]), influxdbtoolkit:::handle_busy(con))",
+    "}",
+    ".Tcl(paste('after 300', .Tcl.callback(cb)))",
+    "rows <- nrow(influx_query(con, 'SELECT v FROM m'))",
+    "writeLines(c(seen, influx_writer_stats(w)$written, rows), outfile)"
+  ))
+  expect_equal(child$out, c("flushed", "TRUE", "1", "2"))
+})
