@@ -85,19 +85,18 @@ influx_writer <- function(con, measurement = NULL, tags = NULL, batch_size = 500
                           exit_timeout = 5, timer = NULL, dry_run = FALSE) {
   call <- sys.call()
   check_open(con, call)
-  precision <- if (identical(precision, c("ns", "us", "ms", "s"))) "ns" else check_choice(precision, c("ns", "us", "ms", "s"), "precision", call)
-  for (flag in c("gzip", "dry_run")) {
-    v <- get(flag)
-    if (!is.logical(v) || length(v) != 1 || is.na(v)) abort_argument(sprintf("`%s` must be TRUE or FALSE", flag), call)
-  }
+  precision <- if (identical(precision, c("ns", "us", "ms", "s"))) "ns" else precision
+  if (!is.logical(dry_run) || length(dry_run) != 1 || is.na(dry_run)) abort_argument("`dry_run` must be TRUE or FALSE", call)
+  # influx_write() checks the arguments it will be given.
+  tryCatch(influx_write(con, character(), precision = precision, batch_size = batch_size, gzip = gzip, dry_run = TRUE,
+                        max_retries = max_retries),
+           influx_error = function(e) { e$call <- call; stop(e) })
   number <- function(x, name, low, high = Inf) {
     if (!is.numeric(x) || length(x) != 1 || is.na(x) || x < low || x > high) {
       abort_argument(sprintf("`%s` must be a number from %s to %s", name, format(low), format(high)), call)
     }
   }
-  number(batch_size, "batch_size", 1, 1e7)
   number(flush_interval, "flush_interval", 0)
-  number(max_retries, "max_retries", 0)
   number(max_buffer_bytes, "max_buffer_bytes", 0)
   number(exit_timeout, "exit_timeout", 0.1, 600)
   if (!is.null(timer) && (!is.logical(timer) || length(timer) != 1 || is.na(timer))) {
@@ -332,6 +331,8 @@ writer_send <- function(st, whole_batches, patient, call, deadline = Inf, retrie
     if (n == 0 || (whole_batches && n < st$batch_size) || clock_seconds() >= deadline) break
     take <- seq_len(min(n, st$batch_size))
     attempt <- 0L
+    # a batch that failed at an earlier automatic flush is tried again now
+    if (st$failures > 0L) st$stats$retried <- st$stats$retried + 1
     repeat {
       out <- writer_deliver(st, take)
       writer_forget(st, seq_along(st$lines) %in% take[out$done])
@@ -444,9 +445,9 @@ writer_spill <- function(st, which, why) {
     call = NULL, file = st$spill_file, points = n)))
 }
 
-writer_shutdown <- function(st) {
+writer_shutdown <- function(st, when = "when the writer was closed") {
   if (st$closed) return(invisible())
-  if (!st$dry_run && length(st$lines)) writer_spill(st, rep(TRUE, length(st$lines)), "still waiting when the writer was closed")
+  if (!st$dry_run && length(st$lines)) writer_spill(st, rep(TRUE, length(st$lines)), paste("still waiting", when))
   if (is.function(st$cancel_timer)) st$cancel_timer()
   st$closed <- TRUE
   if (!st$dry_run) .Call(C_handle_close, st$con$handle)
@@ -465,7 +466,7 @@ writer_finalize <- function(w) {
     tryCatch(writer_send(st, whole_batches = FALSE, patient = FALSE, call = NULL, deadline = deadline, retries = 0L),
              error = function(e) st$stats$last_error <- conditionMessage(e))
   }
-  tryCatch(withCallingHandlers(writer_shutdown(st), warning = function(cnd) {
+  tryCatch(withCallingHandlers(writer_shutdown(st, "when the writer was garbage collected or R exited"), warning = function(cnd) {
     # At exit a deferred warning would never be shown: it goes out at once.
     warning(conditionMessage(cnd), call. = FALSE, immediate. = TRUE)
     invokeRestart("muffleWarning")

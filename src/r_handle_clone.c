@@ -20,17 +20,6 @@ static char *copy_text(const char *s, int *failed) {
   return d;
 }
 
-/* Seconds as libcurl milliseconds (0 = no limit); `keep` when the limit is not given. */
-static long limit_ms(SEXP limits, const char *name, long keep) {
-  SEXP v = list_get(limits, name);
-  if (!Rf_isReal(v) && !Rf_isInteger(v)) return keep;
-  double s = Rf_asReal(v);
-  if (ISNAN(s) || s < 0) return keep;
-  if (!R_FINITE(s) || s * 1000 > 2147483647.0) return 0;
-  long ms = (long) (s * 1000);
-  return ms > 0 ? ms : 1;
-}
-
 /* limits: a named list of seconds (connect, first_byte, stall, total), each optional. */
 SEXP C_handle_clone(SEXP ptr, SEXP limits) {
   if (TYPEOF(ptr) != EXTPTRSXP || !Rf_inherits(ptr, "influx_handle")) Rf_error("not an influx connection handle");
@@ -52,10 +41,10 @@ SEXP C_handle_clone(SEXP ptr, SEXP limits) {
   if (failed) Rf_error("out of memory"); /* the guard frees what was copied */
   h->verify_tls = from->verify_tls;
   h->gzip = from->gzip;
-  h->connect_timeout_ms = limit_ms(limits, "connect", from->connect_timeout_ms);
-  h->first_byte_timeout_ms = limit_ms(limits, "first_byte", from->first_byte_timeout_ms);
-  h->stall_timeout_ms = limit_ms(limits, "stall", from->stall_timeout_ms);
-  h->timeout_ms = limit_ms(limits, "total", from->timeout_ms);
+  h->connect_timeout_ms = ms_opt(limits, "connect", from->connect_timeout_ms);
+  h->first_byte_timeout_ms = ms_opt(limits, "first_byte", from->first_byte_timeout_ms);
+  h->stall_timeout_ms = ms_opt(limits, "stall", from->stall_timeout_ms);
+  h->timeout_ms = ms_opt(limits, "total", from->timeout_ms);
   UNPROTECT(1);
   return out;
 }
