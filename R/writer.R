@@ -17,8 +17,9 @@
 #'   waiting point is `flush_interval` seconds old;
 #' * at [influx_writer_flush()] and [influx_writer_close()];
 #' * when the writer is garbage collected or R exits without closing it: one
-#'   bounded attempt (no retries, `exit_timeout` seconds in all), and what is
-#'   still unsent goes to the spill file, whose path a warning names.
+#'   bounded attempt (no retries, `exit_timeout` seconds in all, each request
+#'   limited to the time left), and what is still unsent goes to the spill
+#'   file, whose path a warning names.
 #'
 #' @section Failures:
 #' A batch that fails for a reason that may pass (HTTP 429, 408 and 5xx,
@@ -128,6 +129,7 @@ influx_writer <- function(con, measurement = NULL, tags = NULL, batch_size = 500
   st$next_try <- -Inf      # no automatic flush before this (after a failure)
   st$failures <- 0L        # automatic flushes failed in a row
   st$flushing <- FALSE
+  st$deadline <- Inf       # at exit: when the last attempt must end
   st$closed <- FALSE
   st$rejected <- list()
   st$stats <- list(accepted = 0, written = 0, rejected = 0, lost = 0, dropped = 0, retried = 0, batches = 0,
@@ -320,15 +322,16 @@ writer_failure_kind <- function(e) {
 
 # Sends the waiting points batch by batch, oldest first. `whole_batches`: only full batches (a
 # flush because a batch filled up). `patient`: retry temporary failures with sleeps (explicit
-# flush and close), else try once and set the time of the next automatic attempt. `deadline`:
-# a clock time after which nothing more is sent. Returns TRUE when nothing is left to send.
-writer_send <- function(st, whole_batches, patient, call, deadline = Inf, retries = st$max_retries) {
+# flush and close), else try once and set the time of the next automatic attempt. `batches`: at
+# most so many. Returns TRUE when nothing is left to send.
+writer_send <- function(st, whole_batches, patient, call, batches = Inf) {
   if (st$flushing) return(FALSE)
   st$flushing <- TRUE
   on.exit(st$flushing <- FALSE)
   repeat {
     n <- length(st$lines)
-    if (n == 0 || (whole_batches && n < st$batch_size) || clock_seconds() >= deadline) break
+    if (n == 0 || (whole_batches && n < st$batch_size) || batches <= 0) break
+    batches <- batches - 1
     take <- seq_len(min(n, st$batch_size))
     attempt <- 0L
     # a batch that failed at an earlier automatic flush is tried again now
@@ -342,7 +345,7 @@ writer_send <- function(st, whole_batches, patient, call, deadline = Inf, retrie
       kind <- writer_failure_kind(e)
       if (kind == "fatal") stop(e)
       wait <- writer_backoff(e, if (patient) attempt + 1L else st$failures + 1L)
-      if (!patient || attempt >= retries || clock_seconds() + wait >= deadline) {
+      if (!patient || attempt >= st$max_retries) {
         st$failures <- st$failures + 1L
         st$next_try <- clock_seconds() + wait
         return(FALSE)
@@ -398,6 +401,10 @@ writer_deliver <- function(st, idx) {
   if (is.null(s$time)) {
     writer_reject(st, idx, paste0(message, " (the server may have kept some of these points: stamped by the server, they are not sent again)"))
     return(list(done = rep(TRUE, length(idx)), error = NULL))
+  }
+  if (clock_seconds() >= st$deadline) {
+    # at exit, out of time: the batch stays waiting (and goes to the spill file)
+    return(list(done = rep(FALSE, length(idx)), error = simpleError(paste("no time left to find the refused points:", message))))
   }
   half <- ceiling(length(idx) / 2)
   first <- writer_deliver(st, idx[seq_len(half)])
@@ -459,12 +466,15 @@ writer_finalize <- function(w) {
   st <- w$state
   if (st$closed) return(invisible())
   if (!st$dry_run && length(st$lines) && !st$flushing) {
-    limit <- st$exit_timeout
-    st$con <- tryCatch(clone_connection(st$con, list(connect = min(2, limit), first_byte = limit, stall = limit, total = limit)),
-                       error = function(e) st$con)
-    deadline <- clock_seconds() + limit
-    tryCatch(writer_send(st, whole_batches = FALSE, patient = FALSE, call = NULL, deadline = deadline, retries = 0L),
-             error = function(e) st$stats$last_error <- conditionMessage(e))
+    st$deadline <- clock_seconds() + st$exit_timeout
+    # A handle per batch whose limits end at the deadline, so a request under way cannot outlast it.
+    while (length(st$lines) && (left <- st$deadline - clock_seconds()) > 0.05) {
+      st$con <- tryCatch(clone_connection(st$con, list(connect = min(2, left), first_byte = left, stall = left, total = left)),
+                         error = function(e) st$con)
+      going <- tryCatch({ writer_send(st, whole_batches = FALSE, patient = FALSE, call = NULL, batches = 1); st$failures == 0L },
+                        error = function(e) { st$stats$last_error <- conditionMessage(e); FALSE })
+      if (!going) break
+    }
   }
   tryCatch(withCallingHandlers(writer_shutdown(st, "when the writer was garbage collected or R exited"), warning = function(cnd) {
     # At exit a deferred warning would never be shown: it goes out at once.
