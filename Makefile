@@ -13,7 +13,7 @@ SHARED_VECTORS := $(CURDIR)/../shared/vectors/influxdb3/query-outputs.json
 # DBI (Imports) is what knitr's sql chunks need; the rest are Suggests the tests, vignettes and
 # report template use (DBItest's specification, units, plots, knitting, checkbashisms/tidy for check).
 DEBS := r-base-dev r-cran-testthat r-cran-bit64 r-cran-cli r-cran-dbi r-cran-dbitest r-cran-units \
-  r-cran-ggplot2 r-cran-knitr r-cran-rmarkdown pandoc devscripts tidy \
+  r-cran-ggplot2 r-cran-knitr r-cran-later r-cran-rmarkdown pandoc devscripts tidy \
   libcurl4-openssl-dev pkg-config curl influxdb openssl python3 python3-venv
 BENCH_DEBS := r-cran-jsonlite r-cran-data.table
 # R CMD check --as-cran wants qpdf for its PDF size checks.

@@ -285,6 +285,15 @@ influx_disconnect <- function(con) {
   invisible(TRUE)
 }
 
+# A copy of `con` with a handle of its own: same address, credentials and settings, the time
+# limits in `limits` (seconds: connect, first_byte, stall, total) changed. A buffered writer sends
+# on one, so a query in progress on `con` never makes it busy.
+clone_connection <- function(con, limits = list()) {
+  con$handle <- .Call(C_handle_clone, con$handle, limits)
+  for (limit in names(limits)) con$timeouts[[limit]] <- limits[[limit]]
+  con
+}
+
 #' @export
 format.influx_connection <- function(x, ...) {
   open <- .Call(C_handle_is_open, x$handle)

@@ -22,6 +22,8 @@ SEXP mk_utf8(const char *s);
 SEXP mk_utf8_len(const char *s, size_t len);
 /* Element `name` of a named list, or R_NilValue. */
 SEXP list_get(SEXP list, const char *name);
+/* Element `name` of opts, seconds, as libcurl milliseconds (0 = no limit); `fallback` when absent. */
+long ms_opt(SEXP opts, const char *name, long fallback);
 
 typedef enum { BIGINT_INTEGER64 = 0, BIGINT_DOUBLE = 1, BIGINT_CHARACTER = 2 } bigint_policy;
 

@@ -48,7 +48,7 @@ static char *dup_opt(SEXP opts, const char *name) {
   return d;
 }
 
-static long ms_opt(SEXP opts, const char *name, long fallback) {
+long ms_opt(SEXP opts, const char *name, long fallback) {
   SEXP v = list_get(opts, name);
   if (!Rf_isReal(v) && !Rf_isInteger(v)) return fallback;
   double s = Rf_asReal(v);

@@ -9,6 +9,7 @@ SEXP C_handle_close(SEXP ptr);
 SEXP C_handle_is_open(SEXP ptr);
 SEXP C_handle_busy(SEXP ptr);
 SEXP C_handle_count(void);
+SEXP C_handle_clone(SEXP ptr, SEXP limits);
 SEXP C_request(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP C_json_parse(SEXP text);
 SEXP C_json_encode_object(SEXP x);
@@ -48,6 +49,7 @@ static const R_CallMethodDef call_methods[] = {
   CALLDEF(C_handle_is_open, 1),
   CALLDEF(C_handle_busy, 1),
   CALLDEF(C_handle_count, 0),
+  CALLDEF(C_handle_clone, 2),
   CALLDEF(C_request, 8),
   CALLDEF(C_json_parse, 1),
   CALLDEF(C_json_encode_object, 1),

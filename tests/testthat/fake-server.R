@@ -1,6 +1,9 @@
 # A misbehaving HTTP server for failure tests, run as `Rscript fake-server.R PORTFILE`. It listens
-# on a free loopback-reachable port, writes the port to PORTFILE, and answers one request at a
-# time by the first path segment:
+# on a free loopback-reachable port (or on PORT, `Rscript fake-server.R PORTFILE PORT`, to come back
+# where a stopped one was), writes the port to PORTFILE, and serves many connections at once: a
+# select() loop reads each request as its bytes come and answers it when whole, and an answer that
+# waits (first-byte, drip, slow) is a plan of timed steps, so no request blocks another. Routes,
+# by the first path segment:
 #   /status-NNN/...     HTTP NNN with a JSON error body (429 and 503 with Retry-After: 7)
 #   /truncated-cl/...   200 MessagePack, Content-Length larger than what is sent, then close
 #   /truncated-eof/...  200 MessagePack without Content-Length, cut mid-document, then close
@@ -44,9 +47,10 @@
 args <- commandArgs(TRUE)
 portfile <- args[1]
 srv <- NULL
-for (port in sample(20000:45000, 100)) {
+for (port in if (length(args) > 1) rep(as.integer(args[2]), 50) else sample(20000:45000, 100)) {
   srv <- tryCatch(serverSocket(port), error = function(e) NULL, warning = function(w) NULL)
   if (!is.null(srv)) break
+  if (length(args) > 1) Sys.sleep(0.1) # the old server's port may take a moment to free
 }
 if (is.null(srv)) quit(status = 1)
 writeLines(as.character(port), paste0(portfile, ".tmp"))
@@ -77,39 +81,107 @@ doc <- as.raw(c(0x81, 0xa7, charToRaw("results"), 0x91, 0x82, 0xac, charToRaw("s
 #                      stalls once the socket buffers are full), then answers 204
 # The client may give up during a silence; writing to its closed socket then fails, which is
 # expected and must not stop the server.
-safety_write <- function(con, bytes) tryCatch({ writeBin(bytes, con); flush(con); TRUE }, error = function(e) FALSE)
-safety_route <- function(route, path, con, seen) {
-  if (is.na(route)) return(FALSE)
+# An answer is a plan: a list of steps list(at = seconds after the request was whole, bytes), sent
+# in order by the main loop, which closes the connection after the last one.
+step <- function(bytes, at = 0) list(at = at, bytes = bytes)
+safety_route <- function(route, path, seen) {
+  if (is.na(route)) return(NULL)
   msgpack <- "Content-Type: application/x-msgpack"
   ms <- function(prefix) as.numeric(sub(prefix, "", route)) / 1000
   head_only <- function() http(200, msgpack, doc)[seq_len(length(http(200, msgpack, doc)) - length(doc))]
   if (route == "seen") {
     what <- strsplit(sub("^/", "", path), "[/?]")[[1]][2]
     count <- if (!is.na(what) && exists(what, seen, inherits = FALSE)) get(what, seen) else 0L
-    safety_write(con, http(200, "Content-Type: text/plain", charToRaw(as.character(count))))
+    list(step(http(200, "Content-Type: text/plain", charToRaw(as.character(count)))))
   } else if (route == "ok") {
-    safety_write(con, http(200, msgpack, doc))
+    list(step(http(200, msgpack, doc)))
   } else if (grepl("^slow-reader-[0-9]+$", route)) {
-    safety_write(con, http(204))
+    list(step(http(204)))
   } else if (route == "redirect") {
-    safety_write(con, http(307, c("Location: /ok/query", "Content-Type: text/plain"), charToRaw("moved")))
+    list(step(http(307, c("Location: /ok/query", "Content-Type: text/plain"), charToRaw("moved"))))
   } else if (grepl("^first-byte-[0-9]+$", route)) {
-    Sys.sleep(ms("first-byte-"))
-    safety_write(con, http(200, msgpack, doc))
+    list(step(http(200, msgpack, doc), ms("first-byte-")))
   } else if (grepl("^late-body-[0-9]+$", route)) {
-    safety_write(con, head_only()) && { Sys.sleep(ms("late-body-")); safety_write(con, doc) }
+    list(step(head_only()), step(doc, ms("late-body-")))
   } else if (grepl("^stall-[0-9]+$", route)) {
     half <- length(doc) %/% 2
-    safety_write(con, c(head_only(), doc[seq_len(half)])) &&
-      { Sys.sleep(ms("stall-")); safety_write(con, doc[-seq_len(half)]) }
+    list(step(c(head_only(), doc[seq_len(half)])), step(doc[-seq_len(half)], ms("stall-")))
   } else if (grepl("^drip-[0-9]+$", route)) {
-    if (safety_write(con, head_only())) {
-      for (b in as.list(doc)) { Sys.sleep(ms("drip-")); if (!safety_write(con, b)) break }
-    }
+    c(list(step(head_only())), lapply(seq_along(doc), function(i) step(doc[i], i * ms("drip-"))))
   } else {
-    return(FALSE)
+    NULL
   }
-  TRUE
+}
+
+# ---- Write sinks for the buffered writer (issue 12) ------------------------------------------
+# Connect with url = http://127.0.0.1:PORT/w/ID/BEHAVIOUR (version "v1", "v2" or "v3"): the writes
+# to ID (/write, /api/v2/write, /api/v3/write_lp) are answered as BEHAVIOUR says, and the points
+# kept are recorded under ID (gzip bodies are unpacked):
+#   ok            204
+#   503xN         503 (Retry-After: 0) to the first N writes, then 204
+#   429xN-S       429 with Retry-After: S to the first N writes, then 204
+#   resetxN       closes the first N connections without answering, then 204
+#   gone-S        closes every connection without answering for S seconds from ID's first
+#                 request, then 204
+#   slow-S        answers 204 after S seconds (the other connections are served meanwhile)
+#   never         never answers (the connection stays open until the client gives up)
+#   rejectbad     keeps every line but those containing "BAD", and if there were any answers
+#                 400 "partial write: field type conflict ... dropped=K" as InfluxDB 1.x does
+#   GET /w/ID/received   (or /w/ID/BEHAVIOUR/received) 200 text/plain: the recorded lines, one a line, in order of arrival
+#   GET /w/ID/writes     200 text/plain: how many write requests ID has had
+sinks <- new.env()
+sink_state <- function(id) {
+  if (!exists(id, sinks, inherits = FALSE)) assign(id, list(lines = character(), writes = 0L, first = NA_real_), sinks)
+  get(id, sinks)
+}
+write_sink <- function(method, path, head, body, now) {
+  parts <- strsplit(sub("^/", "", sub("[?].*$", "", path)), "/")[[1]]
+  id <- parts[2] %||% ""
+  behaviour <- parts[3] %||% "ok"
+  rest <- paste(parts[-(1:3)], collapse = "/")
+  st <- sink_state(id)
+  text <- function(x) list(step(http(200, "Content-Type: text/plain; charset=utf-8", charToRaw(enc2utf8(x)))))
+  last <- parts[length(parts)]
+  if (method == "GET" && last %in% c("received", "writes")) {
+    return(text(if (last == "received") paste(st$lines, collapse = "\n") else as.character(st$writes)))
+  }
+  if (!grepl("(^|/)(write|write_lp)$", rest)) return(list(step(http(204, c("X-Influxdb-Version: 1.8.10", "X-Influxdb-Build: OSS")))))
+  st$writes <- st$writes + 1L
+  if (is.na(st$first)) st$first <- now
+  n <- st$writes
+  count <- function(prefix) as.integer(sub("^([0-9]+).*$", "\\1", sub(prefix, "", behaviour)))
+  lines <- function() {
+    if (any(grepl("^Content-Encoding: *gzip", head, ignore.case = TRUE))) {
+      gz <- gzcon(rawConnection(body))
+      on.exit(close(gz))
+      readLines(gz, warn = FALSE)
+    } else strsplit(rawToChar(body), "\n", fixed = TRUE)[[1]]
+  }
+  keep <- function(x) { st$lines <- c(st$lines, x[nzchar(x)]); assign(id, st, sinks) }
+  plan <- if (grepl("^503x", behaviour) && n <= count("^503x")) {
+    list(step(http(503, c("Content-Type: application/json", "Retry-After: 0"), charToRaw('{"error":"fake overload"}'))))
+  } else if (grepl("^429x", behaviour) && n <= count("^429x")) {
+    list(step(http(429, c("Content-Type: application/json", paste("Retry-After:", sub("^.*-", "", behaviour))),
+                   charToRaw('{"error":"fake rate limit"}'))))
+  } else if (grepl("^resetx", behaviour) && n <= count("^resetx")) {
+    list(step(raw(0)))
+  } else if (grepl("^gone-", behaviour) && now - st$first < as.numeric(sub("^gone-", "", behaviour))) {
+    list(step(raw(0)))
+  } else if (behaviour == "never") {
+    list(step(raw(0), Inf))
+  } else if (behaviour == "rejectbad") {
+    l <- lines()
+    bad <- grepl("BAD", l, fixed = TRUE)
+    keep(l[!bad])
+    return(if (any(bad)) list(step(http(400, "Content-Type: application/json", charToRaw(sprintf(
+      '{"error":"partial write: field type conflict: input field \\"v\\" on measurement \\"m\\" is type string, already exists as type float dropped=%d"}',
+      sum(bad)))))) else list(step(http(204))))
+  } else {
+    keep(lines())
+    return(list(step(http(204), if (grepl("^slow-", behaviour)) as.numeric(sub("^slow-", "", behaviour)) else 0)))
+  }
+  assign(id, st, sinks)
+  plan
 }
 
 # Hostile /query answers (issue 9), MessagePack written byte by byte.
@@ -175,26 +247,16 @@ flux_routes <- list(
 # ---- end of Flux bodies ----
 
 seen <- new.env()
-repeat {
-  con <- tryCatch(socketAccept(srv, blocking = TRUE, open = "r+b", timeout = 300), error = function(e) NULL)
-  if (is.null(con)) break
-  head <- character()
-  repeat {
-    line <- readLines(con, n = 1, warn = FALSE)
-    if (length(line) == 0) break
-    line <- sub("\r$", "", line)
-    if (!nzchar(line)) break
-    head <- c(head, line)
-  }
-  len <- suppressWarnings(as.integer(sub("^[Cc]ontent-[Ll]ength: *", "", grep("^[Cc]ontent-[Ll]ength:", head, value = TRUE))))
+# The answer to one whole request (its header lines and body), as a plan of steps.
+answer <- function(head, body, now) {
   path <- strsplit(head[1] %||% "GET / HTTP/1.1", " ")[[1]][2]
   route <- strsplit(sub("^/", "", path), "[/?]")[[1]][1]
-  if (grepl("^slow-reader-[0-9]+$", route %||% "")) Sys.sleep(as.numeric(sub("slow-reader-", "", route)) / 1000)
-  if (length(len) == 1 && !is.na(len) && len > 0) tryCatch(readBin(con, "raw", len), error = function(e) NULL)
   msgpack <- "Content-Type: application/x-msgpack"
   n <- (if (exists(route, seen, inherits = FALSE)) get(route, seen) else 0L) + 1L
   assign(route, n, seen)
-  if (safety_route(route, path, con, seen)) { close(con); next }
+  plan <- safety_route(route, path, seen)
+  if (!is.null(plan)) return(plan)
+  if (identical(route, "w")) return(write_sink(strsplit(head[1], " ")[[1]][1], path, head, body, now))
   out <- if (startsWith(route, "status-")) {
     code <- as.integer(sub("status-", "", route))
     http(code, c("Content-Type: application/json", if (code %in% c(429, 503)) "Retry-After: 7"),
@@ -246,9 +308,79 @@ repeat {
     http(404, "Content-Type: text/plain", charToRaw("no such route"))
   )
   if (route %in% names(flux_routes)) out <- http(200, "Content-Type: text/csv; charset=utf-8", flux_routes[[route]])
-  if (length(out)) writeBin(out, con)
-  flush(con)
-  close(con)
-  if (identical(route, "quit")) break
+  if (identical(route, "quit")) quitting <<- TRUE
+  list(step(out))
+}
+
+# ---- The loop: accept, read, answer, each connection at its own pace ----------------------------
+clock <- function() proc.time()[["elapsed"]]
+header_end <- charToRaw("\r\n\r\n")
+# A client: its socket, the bytes read so far, once whole its plan and when it became whole.
+clients <- list()
+quitting <- FALSE
+last_activity <- clock()
+read_request <- function(cl, now) {
+  if (is.null(cl$head)) {
+    at <- grepRaw(header_end, cl$buf, fixed = TRUE)
+    if (length(at) == 0) return(cl)
+    lines <- strsplit(rawToChar(cl$buf[seq_len(at - 1)]), "\r\n", fixed = TRUE)[[1]]
+    cl$head <- lines
+    cl$buf <- cl$buf[-seq_len(at + 3)]
+    len <- suppressWarnings(as.integer(sub("^[Cc]ontent-[Ll]ength: *", "", grep("^[Cc]ontent-[Ll]ength:", lines, value = TRUE))))
+    cl$need <- if (length(len) == 1 && !is.na(len)) len else 0L
+    route <- strsplit(sub("^/", "", strsplit(lines[1] %||% "GET / HTTP/1.1", " ")[[1]][2] %||% "/"), "[/?]")[[1]][1]
+    # /slow-reader-MS leaves the body unread for MS ms, so a large one fills the socket buffers.
+    if (grepl("^slow-reader-[0-9]+$", route %||% "")) cl$read_after <- now + as.numeric(sub("slow-reader-", "", route)) / 1000
+  }
+  if (length(cl$buf) >= cl$need && is.null(cl$plan)) {
+    cl$plan <- answer(cl$head, cl$buf[seq_len(cl$need)], now)
+    cl$since <- now
+  }
+  cl
+}
+repeat {
+  now <- clock()
+  due <- unlist(lapply(clients, function(cl) if (!is.null(cl$plan) && length(cl$plan)) cl$since + cl$plan[[1]]$at))
+  wait <- min(c(1, due - now, unlist(lapply(clients, function(cl) cl$read_after - now))))
+  listening <- Filter(function(cl) is.null(cl$read_after) || cl$read_after <= now, clients)
+  ready <- tryCatch(socketSelect(c(list(srv), lapply(listening, `[[`, "con")), timeout = max(0, wait)),
+                    error = function(e) rep(FALSE, length(listening) + 1))
+  now <- clock()
+  if (ready[1]) {
+    con <- tryCatch(socketAccept(srv, blocking = FALSE, open = "r+b"), error = function(e) NULL)
+    if (!is.null(con)) {
+      key <- as.character(as.integer(now * 1e6) + length(clients))
+      clients[[key]] <- list(con = con, buf = raw(0), head = NULL, need = 0L, plan = NULL, read_after = NULL)
+    }
+  }
+  for (k in names(listening)[ready[-1]]) {
+    cl <- clients[[k]]
+    got <- tryCatch(readBin(cl$con, "raw", 1048576), error = function(e) raw(0))
+    if (length(got) == 0) { # the client has gone
+      try(close(cl$con), silent = TRUE)
+      clients[[k]] <- NULL
+      next
+    }
+    cl$buf <- c(cl$buf, got)
+    clients[[k]] <- read_request(cl, now)
+  }
+  for (k in names(clients)) {
+    cl <- clients[[k]]
+    if (is.null(cl$plan)) next
+    while (length(cl$plan) && cl$since + cl$plan[[1]]$at <= now) {
+      if (length(cl$plan[[1]]$bytes) &&
+          !tryCatch({ writeBin(cl$plan[[1]]$bytes, cl$con); flush(cl$con); TRUE }, error = function(e) FALSE)) {
+        cl$plan <- list()
+        break
+      }
+      cl$plan <- cl$plan[-1]
+    }
+    if (length(cl$plan) == 0) {
+      try(close(cl$con), silent = TRUE)
+      clients[[k]] <- NULL
+    } else clients[[k]] <- cl
+  }
+  if (length(clients)) last_activity <- now
+  if ((quitting && length(clients) == 0) || now - last_activity > 300) break
 }
 close(srv)

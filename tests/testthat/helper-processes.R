@@ -18,9 +18,10 @@ run_in_child <- function(lines) {
   list(status = status, out = if (file.exists(outfile)) readLines(outfile) else character())
 }
 
-start_fake_server <- function() {
+# `port`: listen there (a server that comes back where a stopped one was), else on a free port.
+start_fake_server <- function(port = NULL) {
   portfile <- tempfile("fakeport")
-  system2(rscript(), c("--vanilla", shQuote(test_path("fake-server.R")), shQuote(portfile)), wait = FALSE,
+  system2(rscript(), c("--vanilla", shQuote(test_path("fake-server.R")), shQuote(portfile), port), wait = FALSE,
           stdout = FALSE, stderr = FALSE)
   for (i in 1:200) {
     if (file.exists(portfile)) break
@@ -30,7 +31,7 @@ start_fake_server <- function() {
   port <- as.integer(readLines(portfile))
   url <- sprintf("http://127.0.0.1:%d", port)
   root <- influx_connect(url, version = "v1")
-  list(url = url,
+  list(url = url, port = port,
        # how many requests the server has had on a route (/seen counts them)
        requests = function(route) {
          as.integer(rawToChar(influxdbtoolkit:::influx_http(root, "GET", paste0("/seen/", route))$body))
