@@ -43,7 +43,7 @@ series_language.influx_v1_connection <- function(con, language, call) {
 
 #' @export
 read_series.influx_v1_connection <- function(con, series, call) {
-  series_by_chunks(series, influxql_series_fetch(con, series$target, series$tz, call))
+  series_by_chunks(con, series, influxql_series_fetch(con, series$target, series$tz, call), call)
 }
 
 #' @export

@@ -64,13 +64,12 @@ series_language.influx_v2_connection <- function(con, language, call) {
 
 #' @export
 read_series.influx_v2_connection <- function(con, series, call) {
-  fetch <- if (series$language == "flux") {
-    org <- v2_org(con, call)
-    function(text) series_flux(con, text, series$tz, org, call)
+  exchange <- if (series$language == "flux") {
+    series_flux_fetch(con, series$tz, v2_org(con, call), call)
   } else {
     influxql_series_fetch(con, series$target, series$tz, call)
   }
-  series_by_chunks(series, fetch)
+  series_by_chunks(con, series, exchange, call)
 }
 
 #' @export
