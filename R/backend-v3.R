@@ -35,19 +35,38 @@ default_query_language.influx_v3_connection <- function(con, query) con$query_la
 # one statement per request, several statements are sent one by one (a list, as on 1.x).
 #' @export
 run_query.influx_v3_connection <- function(con, query, language, target, params, frame, call) {
-  if (language == "sql") {
-    if (is.null(target)) abort_argument("SQL on InfluxDB 3 runs in a database: pass `database` or connect with one", call)
-    return(v3_query(con, "sql", query, target, params, v3_star_hints(con, "sql", query, target, frame, call), call))
-  }
+  if (language == "sql") return(exchange_once(con, query_exchange(con, query, language, target, params, frame, call), call))
   statements <- influxql_statements(con, query, call)
   texts <- if (is.list(statements) && length(statements$text)) statements$text else query
   frame$measurement <- TRUE
-  frames <- lapply(texts, function(text) {
-    v3_influxql_shape(v3_query(con, "influxql", text, target, params,
-                               v3_star_hints(con, "influxql", text, target, frame, call), call), text)
-  })
+  frames <- lapply(texts, function(text) exchange_once(con, v3_influxql_exchange(con, text, target, params, frame, call), call))
   if (length(frames) == 1L) return(frames[[1]])
   stats::setNames(frames, texts)
+}
+
+# SQL, or InfluxQL of one statement, as one exchange; several InfluxQL statements are sent one by
+# one (NULL).
+#' @export
+query_exchange.influx_v3_connection <- function(con, query, language, target, params, frame, call) {
+  if (language == "sql") {
+    if (is.null(target)) abort_argument("SQL on InfluxDB 3 runs in a database: pass `database` or connect with one", call)
+    return(v3_exchange(con, "sql", query, target, params, v3_star_hints(con, "sql", query, target, frame, call), call))
+  }
+  statements <- influxql_statements(con, query, call)
+  if (is.list(statements) && length(statements$text) > 1L) return(NULL)
+  frame$measurement <- TRUE
+  text <- if (is.list(statements) && length(statements$text)) statements$text else query
+  ex <- v3_influxql_exchange(con, text, target, params, frame, call)
+  ex$changes <- !(is.list(statements) && isTRUE(all(statements$read_only)))
+  ex
+}
+
+# One InfluxQL statement in the 1.x shape (see v3_influxql_shape()).
+v3_influxql_exchange <- function(con, text, target, params, frame, call) {
+  ex <- v3_exchange(con, "influxql", text, target, params, v3_star_hints(con, "influxql", text, target, frame, call), call)
+  answer <- ex$answer
+  ex$answer <- function(res) v3_influxql_shape(answer(res), text)
+  ex
 }
 
 #' @export

@@ -9,8 +9,8 @@ flux_query <- function(con, query, params, frame, org, call) {
 # flux_query() as an exchange (see R/read-many.R): checked now, before anything is sent.
 flux_exchange <- function(con, query, params, frame, org, call) {
   require_capability(con, "flux", "Flux queries", call)
+  at <- .Call(C_flux_write_call, query)
   if (!con$writable) {
-    at <- .Call(C_flux_write_call, query)
     if (is.na(at) || at > 0L) {
       influx_abort(
         "influx_error_readonly",
@@ -35,7 +35,8 @@ flux_exchange <- function(con, query, params, frame, org, call) {
                   body = charToRaw(enc2utf8(body)),
                   headers = c("Content-Type: application/json", "Accept: application/csv"),
                   sink = "flux", frame = frame)
-  list(request = request, answer = function(res) {
+  # Flux that writes is not sent beside other queries (influx_query() over several texts).
+  list(request = request, changes = is.na(at) || at > 0L, answer = function(res) {
     raise_failed(res)
     if (res$decode_status == -1L) {
       influx_abort("influx_error_decode",

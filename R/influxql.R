@@ -31,7 +31,9 @@ influxql_exchange <- function(con, query, dbrp, params, frame, call) {
     body = if (use_get) NULL else c(q = query),
     headers = "Accept: application/x-msgpack", sink = "v1", frame = frame
   )
-  list(request = request, answer = function(res) {
+  # A text that changes data is not sent beside others (influx_query() over several texts).
+  changes <- !(is.list(statements) && isTRUE(all(statements$read_only)))
+  list(request = request, changes = changes, answer = function(res) {
     raise_failed(res)
     frames <- v1_frames(res, query, statements, call, frame$bad_strings)
     if (length(frames) == 1L) frames[[1]] else frames
