@@ -6,15 +6,20 @@
 # condition influx_http() would have raised, and returns what the sequential code returned, or
 # raises what it raised.
 
-# One exchange on its own: the sequential read.
+# One exchange on its own: the sequential read, on the connection's own handle.
 exchange_once <- function(con, ex, call) {
-  ex$answer(influx_http_many(con, list(ex$request), 1L, call)[[1]])
+  r <- ex$request
+  res <- tryCatch(influx_http(con, r$method, r$path, query = r$query, body = r$body, headers = r$headers,
+                              sink = r$sink, frame = r$frame, call = call),
+                  influx_error = identity)
+  ex$answer(res)
 }
 
-# `exchanges` with at most `concurrency` requests in flight, answered in order: a list of the
-# answers. Requests go out in rounds of 4 x concurrency, so that `answered(i, value)` (progress)
-# is called as the read goes and the first failing exchange, in order, stops the read early with
-# its own error, as the sequential read would.
+# `exchanges` with at most `concurrency` requests in flight (1: one after another through
+# exchange_once()), answered in order: a list of the answers. Requests go out in rounds of
+# 4 x concurrency, so that `answered(i, value)` (progress) is called as the read goes and the
+# first failing exchange, in order, stops the read early with its own error, as the sequential
+# read would.
 exchanges_run <- function(con, exchanges, concurrency, call, answered = NULL) {
   n <- length(exchanges)
   out <- vector("list", n)
@@ -22,9 +27,10 @@ exchanges_run <- function(con, exchanges, concurrency, call, answered = NULL) {
   round <- 4L * concurrency
   for (from in seq(1L, n, by = round)) {
     idx <- from:min(n, from + round - 1L)
-    res <- influx_http_many(con, lapply(exchanges[idx], `[[`, "request"), concurrency, call)
+    res <- if (concurrency > 1L) influx_http_many(con, lapply(exchanges[idx], `[[`, "request"), concurrency, call)
     for (j in seq_along(idx)) {
-      value <- exchanges[[idx[j]]]$answer(res[[j]])
+      ex <- exchanges[[idx[j]]]
+      value <- if (is.null(res)) exchange_once(con, ex, call) else ex$answer(res[[j]])
       if (!is.null(value)) out[[idx[j]]] <- value
       if (!is.null(answered)) answered(idx[j], value)
     }
@@ -34,12 +40,3 @@ exchanges_run <- function(con, exchanges, concurrency, call, answered = NULL) {
 
 # The answer to a failed request, as influx_http() raised it.
 raise_failed <- function(res) if (inherits(res, "condition")) stop(res)
-
-# `concurrency` of influx_timeseries() and influx_query(): requests in flight at once.
-check_concurrency <- function(concurrency, call) {
-  if (!is.numeric(concurrency) || length(concurrency) != 1 || is.na(concurrency) ||
-      concurrency < 1 || concurrency > 64 || concurrency != round(concurrency)) {
-    abort_argument(sprintf("`concurrency` must be a whole number from 1 to 64, not %s", format_value(concurrency)), call)
-  }
-  as.integer(concurrency)
-}
