@@ -205,3 +205,28 @@ for_each_server("influx_query over several texts runs those that change data one
   expect_identical(got[[1]]$count, 3L)
   expect_identical(got[[3]]$count, 2L)
 })
+
+# ---- Ctrl-C ----------------------------------------------------------------------------------
+
+test_that("Ctrl-C during a concurrent chunked read raises influx_interrupt and leaves nothing in flight", {
+  skip_on_os("windows")
+  s <- silent_port() # a server that never answers: every chunk request waits
+  on.exit(close(s$socket))
+  pidfile <- tempfile("pid")
+  child <- c(
+    sprintf("con <- influx_connect('http://127.0.0.1:%d', version = 'v1', database = 'd', timeout = 120)", s$port),
+    sprintf("writeLines(as.character(Sys.getpid()), '%s')", pidfile),
+    "options(influxdbtoolkit.chunk_windows = 10)",
+    "r <- tryCatch(influx_timeseries(con, 'm', 'v', start = 0, end = 86400, aggregate = 'mean', every = '1m', concurrency = 4),",
+    "              interrupt = function(e) paste(class(e), collapse = ' '))",
+    "counts <- influxdbtoolkit:::pool_counts(con)",
+    "writeLines(c(r, counts[['active']]), outfile)"
+  )
+  proc <- parallel::mcparallel(run_in_child(child))
+  for (i in 1:200) if (file.exists(pidfile)) break else Sys.sleep(0.05)
+  expect_true(file.exists(pidfile))
+  Sys.sleep(0.5)
+  tools::pskill(as.integer(readLines(pidfile)), tools::SIGINT)
+  out <- parallel::mccollect(proc, timeout = 30)[[1]]$out
+  expect_equal(out, c("influx_interrupt interrupt condition", "0"))
+})
