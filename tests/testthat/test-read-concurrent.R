@@ -212,21 +212,14 @@ test_that("Ctrl-C during a concurrent chunked read raises influx_interrupt and l
   skip_on_os("windows")
   s <- silent_port() # a server that never answers: every chunk request waits
   on.exit(close(s$socket))
-  pidfile <- tempfile("pid")
-  child <- c(
+  # the child sends itself SIGINT (Ctrl-C) a second after the read has begun
+  out <- run_in_child(c(
     sprintf("con <- influx_connect('http://127.0.0.1:%d', version = 'v1', database = 'd', timeout = 120)", s$port),
-    sprintf("writeLines(as.character(Sys.getpid()), '%s')", pidfile),
     "options(influxdbtoolkit.chunk_windows = 10)",
+    "system(sprintf(\"sh -c 'sleep 1; kill -INT %d' &\", Sys.getpid()))",
     "r <- tryCatch(influx_timeseries(con, 'm', 'v', start = 0, end = 86400, aggregate = 'mean', every = '1m', concurrency = 4),",
     "              interrupt = function(e) paste(class(e), collapse = ' '))",
-    "counts <- influxdbtoolkit:::pool_counts(con)",
-    "writeLines(c(r, counts[['active']]), outfile)"
-  )
-  proc <- parallel::mcparallel(run_in_child(child))
-  for (i in 1:200) if (file.exists(pidfile)) break else Sys.sleep(0.05)
-  expect_true(file.exists(pidfile))
-  Sys.sleep(0.5)
-  tools::pskill(as.integer(readLines(pidfile)), tools::SIGINT)
-  out <- parallel::mccollect(proc, timeout = 30)[[1]]$out
+    "writeLines(c(r, influxdbtoolkit:::pool_counts(con)[['active']]), outfile)"
+  ))$out
   expect_equal(out, c("influx_interrupt interrupt condition", "0"))
 })
