@@ -72,9 +72,9 @@
 #'
 #' @section Several queries:
 #' A character vector of query texts, or one text with `params` as a list of
-#' parameter sets (named lists) (the same report over several ranges), gives a list
-#' with one result per query, in order, named by the names of `query` (or of
-#' `params`). Up to `concurrency` of them are in flight at once (libcurl
+#' parameter sets (named lists; the same report over several ranges), gives a
+#' list with one result per query, in order, named by the names of `query` (or
+#' of `params`). Up to `concurrency` of them are in flight at once (libcurl
 #' multi) and each result is what that query alone returns; the first query
 #' that fails, in order, raises its own error and nothing is returned. Texts
 #' that change data (and, on 3.x, InfluxQL texts of several statements) are
