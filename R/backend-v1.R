@@ -26,8 +26,13 @@ default_query_language.influx_v1_connection <- function(con, query) con$query_la
 
 #' @export
 run_query.influx_v1_connection <- function(con, query, language, target, params, frame, call) {
-  if (language == "flux") return(flux_query(con, query, params, frame, NULL, call))
-  influxql_query(con, query, compat_target(con, target, call), params, frame, call)
+  exchange_once(con, query_exchange(con, query, language, target, params, frame, call), call)
+}
+
+#' @export
+query_exchange.influx_v1_connection <- function(con, query, language, target, params, frame, call) {
+  if (language == "flux") return(flux_exchange(con, query, params, frame, NULL, call))
+  influxql_exchange(con, query, compat_target(con, target, call), params, frame, call)
 }
 
 #' @export
@@ -43,7 +48,7 @@ series_language.influx_v1_connection <- function(con, language, call) {
 
 #' @export
 read_series.influx_v1_connection <- function(con, series, call) {
-  series_by_chunks(series, influxql_series_fetch(con, series$target, series$tz, call))
+  series_by_chunks(con, series, influxql_series_fetch(con, series$target, series$tz, call), call)
 }
 
 #' @export

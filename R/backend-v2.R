@@ -18,8 +18,13 @@ default_query_language.influx_v2_connection <- function(con, query) con$query_la
 
 #' @export
 run_query.influx_v2_connection <- function(con, query, language, target, params, frame, call) {
-  if (language == "flux") return(flux_query(con, query, params, frame, v2_org(con, call), call))
-  influxql_query(con, query, compat_target(con, target, call), params, frame, call)
+  exchange_once(con, query_exchange(con, query, language, target, params, frame, call), call)
+}
+
+#' @export
+query_exchange.influx_v2_connection <- function(con, query, language, target, params, frame, call) {
+  if (language == "flux") return(flux_exchange(con, query, params, frame, v2_org(con, call), call))
+  influxql_exchange(con, query, compat_target(con, target, call), params, frame, call)
 }
 
 # InfluxQL and /write find a bucket through a DBRP mapping (database and retention policy), whose
@@ -64,13 +69,12 @@ series_language.influx_v2_connection <- function(con, language, call) {
 
 #' @export
 read_series.influx_v2_connection <- function(con, series, call) {
-  fetch <- if (series$language == "flux") {
-    org <- v2_org(con, call)
-    function(text) series_flux(con, text, series$tz, org, call)
+  exchange <- if (series$language == "flux") {
+    series_flux_fetch(con, series$tz, v2_org(con, call), call)
   } else {
     influxql_series_fetch(con, series$target, series$tz, call)
   }
-  series_by_chunks(series, fetch)
+  series_by_chunks(con, series, exchange, call)
 }
 
 #' @export

@@ -35,19 +35,38 @@ default_query_language.influx_v3_connection <- function(con, query) con$query_la
 # one statement per request, several statements are sent one by one (a list, as on 1.x).
 #' @export
 run_query.influx_v3_connection <- function(con, query, language, target, params, frame, call) {
-  if (language == "sql") {
-    if (is.null(target)) abort_argument("SQL on InfluxDB 3 runs in a database: pass `database` or connect with one", call)
-    return(v3_query(con, "sql", query, target, params, v3_star_hints(con, "sql", query, target, frame, call), call))
-  }
+  if (language == "sql") return(exchange_once(con, query_exchange(con, query, language, target, params, frame, call), call))
   statements <- influxql_statements(con, query, call)
   texts <- if (is.list(statements) && length(statements$text)) statements$text else query
   frame$measurement <- TRUE
-  frames <- lapply(texts, function(text) {
-    v3_influxql_shape(v3_query(con, "influxql", text, target, params,
-                               v3_star_hints(con, "influxql", text, target, frame, call), call), text)
-  })
+  frames <- lapply(texts, function(text) exchange_once(con, v3_influxql_exchange(con, text, target, params, frame, call), call))
   if (length(frames) == 1L) return(frames[[1]])
   stats::setNames(frames, texts)
+}
+
+# SQL, or InfluxQL of one statement, as one exchange; several InfluxQL statements are sent one by
+# one (NULL).
+#' @export
+query_exchange.influx_v3_connection <- function(con, query, language, target, params, frame, call) {
+  if (language == "sql") {
+    if (is.null(target)) abort_argument("SQL on InfluxDB 3 runs in a database: pass `database` or connect with one", call)
+    return(v3_exchange(con, "sql", query, target, params, v3_star_hints(con, "sql", query, target, frame, call), call))
+  }
+  statements <- influxql_statements(con, query, call)
+  if (is.list(statements) && length(statements$text) > 1L) return(NULL)
+  frame$measurement <- TRUE
+  text <- if (is.list(statements) && length(statements$text)) statements$text else query
+  ex <- v3_influxql_exchange(con, text, target, params, frame, call)
+  ex$changes <- !(is.list(statements) && isTRUE(all(statements$read_only)))
+  ex
+}
+
+# One InfluxQL statement in the 1.x shape (see v3_influxql_shape()).
+v3_influxql_exchange <- function(con, text, target, params, frame, call) {
+  ex <- v3_exchange(con, "influxql", text, target, params, v3_star_hints(con, "influxql", text, target, frame, call), call)
+  answer <- ex$answer
+  ex$answer <- function(res) v3_influxql_shape(answer(res), text)
+  ex
 }
 
 #' @export
@@ -83,27 +102,19 @@ read_series.influx_v3_connection <- function(con, series, call) {
              vapply(present, function(f) v3_result_type(schema[[f]], s$aggregate), ""))
   frame$types <- types
   frame$columns <- names(types)
-  fetch <- function(text) v3_query(con, "sql", text, s$target, NULL, frame, call)
+  fetch <- function(text) v3_exchange(con, "sql", text, s$target, NULL, frame, call)
   # the points of a window too long for one request (see v3_window_from_points())
-  s$fetch_points <- function(text) {
-    f <- frame
-    f$types[present] <- schema[present]
-    v3_query(con, "sql", text, s$target, NULL, f, call)
-  }
-  chunks <- v3_chunks(s)
-  rows_read <- 0L
-  here <- environment()
-  bar <- if (s$progress) progress_start(reading_format, length(chunks$stop))
-  parts <- lapply(seq_along(chunks$stop), function(i) {
-    part <- v3_series_range(s, chunks$data_start[i], chunks$stop[i], fetch)
-    rows_read <<- rows_read + nrow(part)
-    progress_set(bar, i, here)
-    part
+  points_frame <- frame
+  points_frame$types[present] <- schema[present]
+  s$fetch_points <- function(text) v3_exchange(con, "sql", text, s$target, NULL, points_frame, call)
+  out <- series_by_chunks(con, s, fetch, call, chunks = v3_chunks(s), rescue = function(from, to, e) {
+    if (!inherits(e, "influx_error_file_limit")) stop(e)
+    v3_split_range(con, s, from, to, fetch, e, call)
   })
-  progress_end(bar)
   # A field or tag the table lacks is NA, as when no chunk answers it (and as 1.x answers it).
-  out <- bind_frames(parts, c("time", series$group_by, series$fields), s$tz, text_columns = series$group_by)
-  attr(out, "queries") <- unlist(lapply(parts, attr, "queries"))
+  queries <- attr(out, "queries")
+  out <- bind_frames(list(out), c("time", series$group_by, series$fields), s$tz, text_columns = series$group_by)
+  attr(out, "queries") <- queries
   out
 }
 
@@ -267,16 +278,22 @@ delete_token.influx_v3_connection <- function(con, id, dry_run, call) {
 # One query in `language` ("sql" or "influxql") against database `db` (NULL: none, for SHOW
 # DATABASES), decoded as the lines arrive into one data frame.
 v3_query <- function(con, language, query, db, params, frame, call) {
+  exchange_once(con, v3_exchange(con, language, query, db, params, frame, call), call)
+}
+
+# v3_query() as an exchange (see R/read-many.R).
+v3_exchange <- function(con, language, query, db, params, frame, call) {
   body <- paste0("{", if (!is.null(db)) paste0('"db":', .Call(C_json_quote, enc2utf8(db)), ","),
                  '"q":', .Call(C_json_quote, enc2utf8(query)), ',"format":"jsonl"',
                  if (length(params)) paste0(',"params":', encode_params(params, call)), "}")
-  res <- tryCatch(
-    influx_http(con, "POST", paste0("/api/v3/query_", language), body = charToRaw(body),
-                headers = c("Content-Type: application/json", "Accept: application/json"),
-                sink = "jsonl", frame = frame, call = call),
-    influx_error_http = function(e) v3_query_failed(e, language, query, call)
-  )
-  v3_decoded(res, "the query", query, frame, call)
+  request <- list(method = "POST", path = paste0("/api/v3/query_", language), body = charToRaw(body),
+                  headers = c("Content-Type: application/json", "Accept: application/json"),
+                  sink = "jsonl", frame = frame)
+  list(request = request, answer = function(res) {
+    if (inherits(res, "influx_error_http")) v3_query_failed(res, language, query, call)
+    raise_failed(res)
+    v3_decoded(res, "the query", query, frame, call)
+  })
 }
 
 v3_decoded <- function(res, what, query, frame, call) {
@@ -446,7 +463,8 @@ v3_chunk_seconds <- function() {
 }
 
 # The first cut of [start, end): window-aligned chunks of at most v3_chunk_hours of time each
-# (at least one window), as list(data_start, stop).
+# (at least one window), each cut further as query_chunks() cuts for any server, as
+# list(window_start, data_start, stop).
 v3_chunks <- function(s) {
   span <- v3_chunk_seconds()
   if (is.null(s$every)) {
@@ -458,51 +476,63 @@ v3_chunks <- function(s) {
       from + (seq_len(n) - 1) * (chunks$stop[i] - from) / n
     })
     starts <- unlist(cut)
-    return(list(data_start = starts, stop = c(starts[-1], s$end)))
+    return(list(window_start = starts, data_start = starts, stop = c(starts[-1], s$end)))
   }
-  old <- options(influxdbtoolkit.chunk_windows = max(1, floor(span / s$every)))
-  on.exit(options(old))
-  chunks <- query_chunks(s$start, s$end, s$every, s$offset, s$tz)
-  list(data_start = chunks$data_start, stop = chunks$stop)
+  first <- with_chunk_windows(max(1, floor(span / s$every)), query_chunks(s$start, s$end, s$every, s$offset, s$tz))
+  parts <- lapply(seq_along(first$stop), function(i) query_chunks(first$data_start[i], first$stop[i], s$every, s$offset, s$tz))
+  lapply(c(window_start = "window_start", data_start = "data_start", stop = "stop"),
+         function(k) unlist(lapply(parts, `[[`, k)))
 }
 
-# [from, to) through the dialect; a refusal for too many files halves the range at a window
-# boundary (points: at its middle) until it is one window.
-v3_series_range <- function(s, from, to, fetch) {
+with_chunk_windows <- function(n, code) {
+  old <- options(influxdbtoolkit.chunk_windows = n)
+  on.exit(options(old))
+  code
+}
+
+# [from, to) through the dialect in one request per chunk, one after another; a refusal for too
+# many files halves the range (see v3_split_range()).
+v3_series_range <- function(con, s, from, to, fetch, call) {
   s$start <- from
   s$end <- to
   s$progress <- FALSE
+  s$concurrency <- 1L
   # v3_chunks() cut the range already: points in one request here, whatever chunk_seconds says
   if (is.null(s$every)) {
     old <- options(influxdbtoolkit.chunk_seconds = to - from + 1)
     on.exit(options(old))
   }
-  tryCatch(series_by_chunks(s, fetch), influx_error_file_limit = function(e) {
-    cuts <- if (is.null(s$every)) {
-      if (to - from > 0.002) from + (to - from) / 2 else numeric()
-    } else {
-      g <- window_grid(window_start(from, s$every, s$offset, s$tz), to, s$every, s$offset, s$tz)
-      g[g > from & g < to]
-    }
-    if (length(cuts) == 0) return(v3_window_from_points(s, from, to, e))
-    mid <- cuts[ceiling(length(cuts) / 2)]
-    parts <- list(v3_series_range(s, from, mid, fetch), v3_series_range(s, mid, to, fetch))
-    out <- bind_frames(parts, c("time", s$group_by, s$fields), s$tz, text_columns = s$group_by)
-    attr(out, "queries") <- c(attr(parts[[1]], "queries"), attr(parts[[2]], "queries"))
-    out
-  })
+  tryCatch(series_by_chunks(con, s, fetch, call),
+           influx_error_file_limit = function(e) v3_split_range(con, s, from, to, fetch, e, call))
+}
+
+# [from, to), refused for too many files with `refusal`: halved at a window boundary (points: at
+# its middle) until it is one window.
+v3_split_range <- function(con, s, from, to, fetch, refusal, call) {
+  cuts <- if (is.null(s$every)) {
+    if (to - from > 0.002) from + (to - from) / 2 else numeric()
+  } else {
+    g <- window_grid(window_start(from, s$every, s$offset, s$tz), to, s$every, s$offset, s$tz)
+    g[g > from & g < to]
+  }
+  if (length(cuts) == 0) return(v3_window_from_points(con, s, from, to, refusal, call))
+  mid <- cuts[ceiling(length(cuts) / 2)]
+  parts <- list(v3_series_range(con, s, from, mid, fetch, call), v3_series_range(con, s, mid, to, fetch, call))
+  out <- bind_frames(parts, c("time", s$group_by, s$fields), s$tz, text_columns = s$group_by)
+  attr(out, "queries") <- c(attr(parts[[1]], "queries"), attr(parts[[2]], "queries"))
+  out
 }
 
 # One window is one aggregate over its whole range, and a window over more files than the server
 # reads per query (a week of 10-minute files) cannot be asked for at once; a median or a standard
 # deviation of parts is not that of the whole. So its points are read in parts (halved until the
 # server takes them) and aggregated here, as the SQL dialect aggregates them.
-v3_window_from_points <- function(s, from, to, refusal) {
+v3_window_from_points <- function(con, s, from, to, refusal, call) {
   p <- s
   p[c("every", "aggregate", "server_aggregate")] <- list(NULL)
   p$offset <- 0
   p$fill <- "none"
-  points <- tryCatch(v3_series_range(p, from, to, s$fetch_points), influx_error_file_limit = function(e) stop(refusal))
+  points <- tryCatch(v3_series_range(con, p, from, to, s$fetch_points, call), influx_error_file_limit = function(e) stop(refusal))
   stamp <- window_start(from, s$every, s$offset, s$tz)
   sid <- series_id(points, s$group_by)
   rows <- which(!duplicated(sid))

@@ -13,6 +13,8 @@
 #   query_languages(con)                        the languages influx_query() accepts on it
 #   default_query_language(con, query)          the language of influx_query(language = "auto")
 #   run_query(con, query, language, target, params, frame, call)   influx_query() once checked
+#   query_exchange(con, query, language, target, params, frame, call)  run_query() as one exchange
+#                                               (R/read-many.R), or NULL where it is not one request
 #   compat_target(con, target, call)            list(db, rp): target as the 1.x-compatible endpoints
 #                                               (/query, /write) name it; on 2.x its DBRP mapping
 #   series_language(con, language, call)       the language influx_timeseries() uses for `language`
@@ -118,6 +120,10 @@ run_query <- function(con, query, language, target, params, frame, call) UseMeth
 run_query.influx_connection <- function(con, query, language, target, params, frame, call) {
   abort_unsupported(con, paste("queries in", language), call)
 }
+
+query_exchange <- function(con, query, language, target, params, frame, call) UseMethod("query_exchange")
+#' @export
+query_exchange.influx_connection <- function(con, query, language, target, params, frame, call) NULL
 
 compat_target <- function(con, target, call) UseMethod("compat_target")
 #' @export

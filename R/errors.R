@@ -55,11 +55,15 @@
 NULL
 
 influx_abort <- function(classes, message, ..., call = NULL) {
-  cond <- structure(
+  stop(influx_condition(classes, message, ..., call = call))
+}
+
+# The condition influx_abort() raises, as an object (influx_http_many() returns them).
+influx_condition <- function(classes, message, ..., call = NULL) {
+  structure(
     class = unique(c(classes, "influx_error", "error", "condition")),
     list(message = message, call = call, ...)
   )
-  stop(cond)
 }
 
 abort_argument <- function(message, call = NULL) {

@@ -3,9 +3,14 @@
 
 # `org`: the organisation the query runs in (2.x), NULL where there is none (1.x).
 flux_query <- function(con, query, params, frame, org, call) {
+  exchange_once(con, flux_exchange(con, query, params, frame, org, call), call)
+}
+
+# flux_query() as an exchange (see R/read-many.R): checked now, before anything is sent.
+flux_exchange <- function(con, query, params, frame, org, call) {
   require_capability(con, "flux", "Flux queries", call)
+  at <- .Call(C_flux_write_call, query)
   if (!con$writable) {
-    at <- .Call(C_flux_write_call, query)
     if (is.na(at) || at > 0L) {
       influx_abort(
         "influx_error_readonly",
@@ -26,26 +31,28 @@ flux_query <- function(con, query, params, frame, org, call) {
     '"commentPrefix":"#","dateTimeFormat":"RFC3339"}',
     if (length(params)) paste0(',"extern":', flux_params_extern(params, call)), "}"
   )
-  res <- influx_http(
-    con, "POST", "/api/v2/query", query = c(org = org),
-    body = charToRaw(enc2utf8(body)),
-    headers = c("Content-Type: application/json", "Accept: application/csv"),
-    sink = "flux", frame = frame, call = call
-  )
-  if (res$decode_status == -1L) {
-    influx_abort("influx_error_decode",
-                 sprintf("expected annotated CSV from %s, got '%s'", "/api/v2/query", res$content_type),
-                 detail = res$content_type, call = call)
-  }
-  if (res$decode_status == 1L) {
-    influx_abort("influx_error_query", sprintf("the Flux query failed: %s", res$decode_message),
-                 server_message = res$decode_message, statement = NA_integer_, query = query, call = call)
-  }
-  if (res$decode_status != 0L) {
-    influx_abort("influx_error_decode", sprintf("the Flux response could not be decoded: %s", res$decode_message),
-                 detail = res$decode_message, call = call)
-  }
-  finish_frame(res$tables[[1]], frame$bad_strings, call)
+  request <- list(method = "POST", path = "/api/v2/query", query = c(org = org),
+                  body = charToRaw(enc2utf8(body)),
+                  headers = c("Content-Type: application/json", "Accept: application/csv"),
+                  sink = "flux", frame = frame)
+  # Flux that writes is not sent beside other queries (influx_query() over several texts).
+  list(request = request, changes = is.na(at) || at > 0L, answer = function(res) {
+    raise_failed(res)
+    if (res$decode_status == -1L) {
+      influx_abort("influx_error_decode",
+                   sprintf("expected annotated CSV from %s, got '%s'", "/api/v2/query", res$content_type),
+                   detail = res$content_type, call = call)
+    }
+    if (res$decode_status == 1L) {
+      influx_abort("influx_error_query", sprintf("the Flux query failed: %s", res$decode_message),
+                   server_message = res$decode_message, statement = NA_integer_, query = query, call = call)
+    }
+    if (res$decode_status != 0L) {
+      influx_abort("influx_error_decode", sprintf("the Flux response could not be decoded: %s", res$decode_message),
+                   detail = res$decode_message, call = call)
+    }
+    finish_frame(res$tables[[1]], frame$bad_strings, call)
+  })
 }
 
 # Parameters as `option params = {...}` in the request's `extern` Flux AST: typed literals, never
@@ -76,10 +83,11 @@ flux_params_extern <- function(params, call) {
 }
 
 
-# A series query in Flux, pivoted while decoding. Flux writes a null and an empty string alike;
-# without createEmpty (empty windows are added in R) every row comes from stored points, whose
-# values are never null, so an empty cell of a string field is "" (as InfluxQL returns it).
-series_flux <- function(con, query, tz, org, call) {
+# The exchanges of series_by_chunks() in Flux, pivoted while decoding: a query text -> its
+# exchange. Flux writes a null and an empty string alike; without createEmpty (empty windows are
+# added in R) every row comes from stored points, whose values are never null, so an empty cell
+# of a string field is "" (as InfluxQL returns it).
+series_flux_fetch <- function(con, tz, org, call) {
   frame <- default_decoding(tz, call, pivot = TRUE, value_empty_string = TRUE)
-  flux_query(con, query, NULL, frame, org, call)
+  function(text) flux_exchange(con, text, NULL, frame, org, call)
 }

@@ -8,19 +8,25 @@ influx_http <- function(con, method, path, query = NULL, body = NULL, headers = 
   query <- if (length(query)) vapply(query, as.character, "") else NULL
   res <- .Call(C_request, con$handle, method, path, query, headers, body, sink, frame)
   if (isTRUE(res$interrupted)) signal_interrupt(call)
-  if (!is.na(res$timeout_limit)) abort_timeout(con, res$timeout_limit, path, res$curl_code, call)
+  cond <- http_result_condition(con, res, method, path, call)
+  if (!is.null(cond)) stop(cond)
+  res
+}
+
+# The classed condition a request's result stands for (a timeout, a transport failure, an HTTP
+# error status), or NULL when it succeeded.
+http_result_condition <- function(con, res, method, path, call) {
+  if (!is.na(res$timeout_limit)) return(timeout_condition(con, res$timeout_limit, path, res$curl_code, call))
   if (res$curl_code != 0L) {
     url <- paste0(con$url, path)
-    influx_abort(
+    return(influx_condition(
       c(transport_error_class(res$curl_code), "influx_error_transport"),
       sprintf("could not reach InfluxDB at %s: %s (curl error %d)", con$url, res$curl_message, res$curl_code),
       curl_code = res$curl_code, url = url, call = call
-    )
+    ))
   }
-  if (res$status < 200L || res$status >= 300L) {
-    raise_http_error(res, method, path, call)
-  }
-  res
+  if (res$status < 200L || res$status >= 300L) return(http_error_condition(res, method, path, call))
+  NULL
 }
 
 # The server's own words from an error response: MessagePack or JSON {"error": ...} (1.x),
@@ -58,13 +64,14 @@ server_data <- function(res) {
   if (isTRUE(parsed$ok) && is.list(parsed$value)) parsed$value$data else NULL
 }
 
-raise_http_error <- function(res, method, path, call) {
+# The classed condition of an HTTP error status, with the server's own words.
+http_error_condition <- function(res, method, path, call) {
   status <- res$status
   msg <- server_message(res)
   text <- http_status_text(status)
   # Redirects are not followed (credentials stay with the host they were given for): say where to.
   location <- if (status >= 300L && status < 400L && !is.na(res$location %||% NA)) res$location
-  influx_abort(
+  influx_condition(
     http_error_classes(status),
     sprintf(
       "InfluxDB answered HTTP %d%s to %s %s%s%s", status, if (nzchar(text)) paste0(" ", text) else "",
@@ -77,7 +84,7 @@ raise_http_error <- function(res, method, path, call) {
 }
 
 # One classed error per time limit (see influx_connect(), "Time limits").
-abort_timeout <- function(con, limit, path, curl_code, call) {
+timeout_condition <- function(con, limit, path, curl_code, call) {
   seconds <- con$timeouts[[limit]] %||% NA_real_
   what <- switch(limit,
     connect = sprintf("could not connect to %s within %s s (connect_timeout)", con$url, seconds),
@@ -86,7 +93,7 @@ abort_timeout <- function(con, limit, path, curl_code, call) {
     stall = sprintf("the transfer of %s%s stalled: no byte for %s s (stall_timeout)", con$url, path, seconds),
     total = sprintf("the request %s%s took longer than %s s (timeout)", con$url, path, seconds)
   )
-  influx_abort(
+  influx_condition(
     c(paste0("influx_error_timeout_", limit), "influx_error_timeout", "influx_error_transport"),
     what, limit = limit, seconds = seconds, curl_code = curl_code, url = paste0(con$url, path), call = call
   )

@@ -5,6 +5,12 @@
 # `dbrp`: the database (and retention policy) as /query knows them, from compat_target(); NULL
 # for none (SHOW DATABASES).
 influxql_query <- function(con, query, dbrp, params, frame, call) {
+  exchange_once(con, influxql_exchange(con, query, dbrp, params, frame, call), call)
+}
+
+# influxql_query() as an exchange (see R/read-many.R): the statements are checked now, before
+# anything is sent.
+influxql_exchange <- function(con, query, dbrp, params, frame, call) {
   statements <- influxql_statements(con, query, call)
 
   # The decoder rejects results for statements that were not sent (0 when the count is unknown).
@@ -19,15 +25,19 @@ influxql_query <- function(con, query, dbrp, params, frame, call) {
   # A read-only connection reads with GET, as HTTP means it; 1.x still executes (with a
   # deprecation notice) changes sent over GET, so the statement check above is the guard.
   use_get <- !con$writable && nchar(query, "bytes") < 16384L
-  res <- influx_http(
-    con, if (use_get) "GET" else "POST", "/query",
+  request <- list(
+    method = if (use_get) "GET" else "POST", path = "/query",
     query = if (use_get) c(url_params, q = query) else url_params,
     body = if (use_get) NULL else c(q = query),
-    headers = "Accept: application/x-msgpack",
-    sink = "v1", frame = frame, call = call
+    headers = "Accept: application/x-msgpack", sink = "v1", frame = frame
   )
-  frames <- v1_frames(res, query, statements, call, frame$bad_strings)
-  if (length(frames) == 1L) frames[[1]] else frames
+  # A text that changes data is not sent beside others (influx_query() over several texts).
+  changes <- !(is.list(statements) && isTRUE(all(statements$read_only)))
+  list(request = request, changes = changes, answer = function(res) {
+    raise_failed(res)
+    frames <- v1_frames(res, query, statements, call, frame$bad_strings)
+    if (length(frames) == 1L) frames[[1]] else frames
+  })
 }
 
 # The statements of InfluxQL text (.Call(C_iql_split)), refused with influx_error_readonly on a
@@ -118,11 +128,12 @@ influxql_read <- function(con, query, dbrp, call) {
   influxql_query(con, query, dbrp, NULL, frame, call)
 }
 
-# The fetch of series_by_chunks(): one query text of the InfluxQL dialect against `target`.
+# The exchanges of series_by_chunks(): a query text of the InfluxQL dialect against `target` ->
+# its exchange.
 influxql_series_fetch <- function(con, target, tz, call) {
   dbrp <- compat_target(con, target, call)
   frame <- default_decoding(tz, call)
-  function(text) influxql_query(con, text, dbrp, NULL, frame, call)
+  function(text) influxql_exchange(con, text, dbrp, NULL, frame, call)
 }
 
 # A statement that changes the server (administration), or with `dry_run` the statement itself.

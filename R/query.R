@@ -70,11 +70,24 @@
 #' `influx_error_file_limit` (also an `influx_error_query`) whose message
 #' suggests a shorter range or [influx_timeseries()], which splits long ranges.
 #'
+#' @section Several queries:
+#' A character vector of query texts, or one text with `params` as a list of
+#' parameter sets (named lists; the same report over several ranges), gives a
+#' list with one result per query, in order, named by the names of `query` (or
+#' of `params`). Up to `concurrency` of them are in flight at once (libcurl
+#' multi) and each result is what that query alone returns; the first query
+#' that fails, in order, raises its own error and nothing is returned. Texts
+#' that change data (and, on 3.x, InfluxQL texts of several statements) are
+#' run one after another, in order, as queries that depend on each other must
+#' be. `language = "auto"` is decided for each text.
+#'
 #' @param con A connection from [influx_connect()].
-#' @param query Query text (InfluxQL, Flux or SQL).
+#' @param query Query text (InfluxQL, Flux or SQL), or several (see "Several
+#'   queries").
 #' @inheritParams influx_target
 #' @param params Named list of parameters, sent as values and never pasted into
-#'   the query: strings, numbers, logicals or `POSIXct` times. InfluxQL:
+#'   the query: strings, numbers, logicals or `POSIXct` times (or a list of
+#'   such lists, one per query: see "Several queries"). InfluxQL:
 #'   `$name` placeholders in `WHERE` clauses. Flux: `params.name` (2.x, and 1.x from
 #'   1.9 on; 1.8's Flux ignores them, so they are refused there).
 #' @param tz Time zone of the time columns (default: the connection's).
@@ -108,8 +121,12 @@
 #'   `measurement` or tag column, the measurement of a single `FROM`, or the
 #'   connection's mapping), or a mapping such as `c(value = "degC")` that comes
 #'   first; see [influx_units()].
+#' @param concurrency For several queries (see "Several queries"): how many
+#'   are in flight at once (1 to 64; 1 runs them one after another). Default:
+#'   option `influxdbtoolkit.concurrency`, else 4.
 #' @return A data frame, or (InfluxQL) a named list of data frames for several
-#'   statements.
+#'   statements. For several queries, a list with one such result per query,
+#'   in the order asked.
 #'
 #'   The integer -2^63 is the bit pattern of `integer64`'s `NA`: it comes back
 #'   as `NA` with a warning of class `influx_warning_int64_min`, and exactly
@@ -124,13 +141,15 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
                          time_ns = FALSE, language = "auto",
                          pivot = FALSE, table_columns = FALSE,
                          bad_strings = getOption("influxdbtoolkit.bad_strings", "repair"),
-                         units = FALSE) {
+                         units = FALSE, concurrency = getOption("influxdbtoolkit.concurrency", 4L)) {
   call <- sys.call()
   check_open(con, call)
   unit_maps <- units_request(units, con, call)
-  if (!is.character(query) || length(query) != 1 || is.na(query) || !nzchar(trimws(query))) {
-    abort_argument("`query` must be one non-empty string", call)
+  if (!is.character(query) || length(query) == 0 || anyNA(query) || any(!nzchar(trimws(query)))) {
+    abort_argument("`query` must be one or more non-empty strings", call)
   }
+  concurrency <- check_concurrency(concurrency, call)
+  several <- length(query) > 1 || params_per_query(params)
   if (!is.logical(time_ns) || length(time_ns) != 1 || is.na(time_ns)) abort_argument("`time_ns` must be TRUE or FALSE", call)
   tz <- tz %||% con$tz
   check_tz(tz, call)
@@ -139,19 +158,52 @@ influx_query <- function(con, query, database = NULL, params = NULL, tz = NULL,
     abort_argument("`time_ns = TRUE` needs the bit64 package (Debian: r-cran-bit64)", call)
   }
   language <- check_language(con, language, call)
-  if (language == "auto") language <- default_query_language(con, query)
   for (flag in c("pivot", "table_columns")) {
     v <- get(flag)
     if (!is.logical(v) || length(v) != 1 || is.na(v)) abort_argument(sprintf("`%s` must be TRUE or FALSE", flag), call)
   }
   frame <- decode_options(tz, bigint, bad_strings, call, time_ns = time_ns, pivot = pivot,
                           table_columns = table_columns)
-  out <- run_query(con, query, language, target, params, frame, call)
-  if (is.null(unit_maps)) return(out)
-  with_units <- function(df, text) apply_units(df, unit_maps, unit_context(df, measurement = query_measurement(text)), call)
-  if (is.data.frame(out)) return(with_units(out, query))
-  # several statements, named by their text: each has its own FROM
-  stats::setNames(Map(with_units, out, names(out)), names(out))
+  result_units <- function(out, query) {
+    if (is.null(unit_maps)) return(out)
+    with_units <- function(df, text) apply_units(df, unit_maps, unit_context(df, measurement = query_measurement(text)), call)
+    if (is.data.frame(out)) return(with_units(out, query))
+    # several statements, named by their text: each has its own FROM
+    stats::setNames(Map(with_units, out, names(out)), names(out))
+  }
+  language_of <- function(text) if (language == "auto") default_query_language(con, text) else language
+  if (!several) return(result_units(run_query(con, query, language_of(query), target, params, frame, call), query))
+
+  jobs <- several_queries(query, params, call)
+  exchanges <- Map(function(text, p) query_exchange(con, text, language_of(text), target, p, frame, call),
+                   jobs$query, jobs$params)
+  if (any(vapply(exchanges, is.null, NA)) || any(vapply(exchanges, function(ex) isTRUE(ex$changes), NA))) {
+    # A text that is not one request, or that changes data, runs in order, each after the last.
+    out <- Map(function(text, p) run_query(con, text, language_of(text), target, p, frame, call), jobs$query, jobs$params)
+  } else {
+    out <- exchanges_run(con, exchanges, concurrency, call)
+  }
+  out <- Map(result_units, out, jobs$query)
+  names(out) <- jobs$names
+  out
+}
+
+# `params` of influx_query() as one set per query: a list of named lists (a parameter itself is
+# never a list).
+params_per_query <- function(params) {
+  is.list(params) && length(params) > 0 && all(vapply(params, is.list, NA))
+}
+
+# The texts and parameter sets of influx_query() over several queries, recycled to one length,
+# with the names of the result (those of `query`, else of `params`, else none).
+several_queries <- function(query, params, call) {
+  sets <- if (params_per_query(params)) params else list(params)
+  n <- max(length(query), length(sets))
+  if (!length(query) %in% c(1L, n) || !length(sets) %in% c(1L, n)) {
+    abort_argument(sprintf("%d query texts and %d parameter sets: give one of either, or as many of each", length(query), length(sets)), call)
+  }
+  nm <- names(query) %||% names(sets)
+  list(query = rep_len(unname(query), n), params = rep_len(sets, n), names = if (!is.null(nm)) rep_len(nm, n))
 }
 
 # `language` of influx_query() and influx_timeseries(): "auto", or a language of the connection's

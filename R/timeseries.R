@@ -42,7 +42,10 @@
 #' windows (or, for points, more than `getOption("influxdbtoolkit.chunk_seconds")`,
 #' a month, but in at most 50 requests) are fetched in chunks cut at window boundaries, with a progress bar
 #' (from the cli package, when installed) in interactive sessions and none
-#' while knitting. The chunks are joined once, column by column. On InfluxDB
+#' while knitting. Up to `concurrency` chunk requests are in flight at once
+#' (libcurl multi), sent in rounds of four times that many so that the bar
+#' moves and a failing chunk stops the read early. The chunks are joined once,
+#' column by column, in order. On InfluxDB
 #' 3.x (SQL) a request covers at most `getOption("influxdbtoolkit.v3_chunk_hours", 70)`
 #' hours, as 3.x Core reads at most 432 Parquet files (about 72 hours) per
 #' query; a chunk it refuses all the same is halved at a window boundary.
@@ -88,6 +91,11 @@
 #'   a tag value or the connection's mapping), or a mapping such as
 #'   `c(value = "degC")` that comes first; see [influx_units()]. A `count`
 #'   has no unit, other aggregates keep the field's.
+#' @param concurrency How many chunk requests of a long range are in flight at
+#'   once (1 to 64; 1 fetches them one after another). The chunks are joined in
+#'   order, so the result is the same whatever the value; on error the first
+#'   failing chunk, in order, raises its own error. Default: option
+#'   `influxdbtoolkit.concurrency`, else 4.
 #' @return A data frame of class `c("influx_timeseries", "data.frame")`,
 #'   sorted by the `group_by` tags and time, with the query texts sent in the
 #'   attribute `"queries"` and what was asked in `"series"` (measurement,
@@ -104,7 +112,8 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
                               aggregate = NULL, every = NULL, fill = "none", tz = NULL,
                               database = NULL, shape = c("wide", "long"), group_by = names(where),
                               language = "auto",
-                              progress = TRUE, units = FALSE) {
+                              progress = TRUE, units = FALSE,
+                              concurrency = getOption("influxdbtoolkit.concurrency", 4L)) {
   call <- sys.call()
   check_open(con, call)
   unit_maps <- units_request(units, con, call)
@@ -119,6 +128,7 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
   }
   tz <- tz %||% con$tz
   check_tz(tz, call)
+  concurrency <- check_concurrency(concurrency, call)
   shape <- if (identical(shape, c("wide", "long"))) "wide" else check_choice(shape, c("wide", "long"), "shape", call)
   fill <- check_fill(fill, call)
   window <- resolve_aggregate(aggregate, every, call)
@@ -136,7 +146,8 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
   series <- list(measurement = measurement, fields = fields, where = where, group_by = group_by,
                  aggregate = window$aggregate, server_aggregate = window$server_aggregate,
                  every = window$every, offset = offset, fill = fill, tz = tz, target = target,
-                 start = start_s, end = end_s, language = language, progress = isTRUE(progress))
+                 start = start_s, end = end_s, language = language, progress = isTRUE(progress),
+                 concurrency = concurrency)
   out <- read_series(con, series, call)
   queries <- attr(out, "queries")
 
@@ -157,73 +168,90 @@ influx_timeseries <- function(con, measurement, fields = NULL, start, end, where
 }
 
 # The series description of influx_timeseries() (see read_series()) through the C dialect of
-# series$language, in chunks cut at window boundaries. `fetch(text)` sends one query text and
-# returns a data frame (a list of them for several statements). -> the chunks' rows bound into one
-# frame (time, group_by tags, fields) with the texts sent in attribute "queries".
-series_by_chunks <- function(series, fetch) {
+# series$language, in chunks cut at window boundaries (or the `chunks` given, as query_chunks()
+# gives them). `exchange(text)` is the exchange (R/read-many.R) of one query text, answered by a
+# data frame (a list of them for several statements); up to series$concurrency are in flight.
+# `rescue(from, to, error)`, where given, answers a chunk [from, to) whose answer raised an
+# influx_error in its place (or raises). -> the chunks' rows bound into one frame (time,
+# group_by tags, fields) in chunk order, with the texts sent in attribute "queries".
+series_by_chunks <- function(con, series, exchange, call, chunks = NULL, rescue = NULL) {
   s <- series
   offset <- s$offset
   # InfluxQL places windows with an offset (Monday weeks) wrongly around clock changes (see
   # window_start()): there each window is one statement over exactly its range.
   one_by_one <- s$language == "influxql" && offset != 0
-  if (one_by_one) {
-    old_opt <- options(influxdbtoolkit.chunk_windows = min(getOption("influxdbtoolkit.chunk_windows", 5000L), 200L))
-    on.exit(options(old_opt), add = TRUE)
+  if (is.null(chunks)) {
+    if (one_by_one) {
+      old_opt <- options(influxdbtoolkit.chunk_windows = min(getOption("influxdbtoolkit.chunk_windows", 5000L), 200L))
+      on.exit(options(old_opt), add = TRUE)
+    }
+    chunks <- query_chunks(s$start, s$end, s$every, offset, s$tz)
   }
-  chunks <- query_chunks(s$start, s$end, s$every, offset, s$tz)
   spec <- list(
     bucket = s$target, measurement = s$measurement, fields = s$fields, where = s$where,
     group_by = s$group_by, aggregate = s$server_aggregate,
     every = if (!is.null(s$every)) s$every * 1e9, offset = offset * 1e9,
     # Flux answers only windows with data: complete_windows() adds the others, and Flux
-    # without createEmpty has no null values, so an empty string stays "" (see series_flux()).
+    # without createEmpty has no null values, so an empty string stays "" (see series_flux_fetch()).
     # SQL (3.x) answers only windows with data too; with create_empty, count is 0 where other
     # fields of the window have data, as InfluxQL's fill(null) gives it.
     create_empty = s$language != "flux" && !identical(s$fill, "none") && !is.null(s$every),
     tz = if (!s$tz %in% c("UTC", "GMT")) s$tz
   )
-  n <- length(chunks$stop)
-  frames <- vector("list", n)
-  queries <- character(n)
-  rows_read <- 0L
-  bar <- if (s$progress) {
-    progress_start(reading_format, n)
-  }
-  for (i in seq_len(n)) {
+  columns <- c("time", s$group_by, s$fields)
+  chunk_exchange <- function(i) {
     if (one_by_one) {
       windows <- window_grid(chunks$window_start[i], chunks$stop[i], s$every, offset, s$tz)
       bounds <- c(windows, chunks$stop[i])
       k <- seq_along(windows)
-      queries[i] <- paste(vapply(k, function(j) {
+      text <- paste(vapply(k, function(j) {
         .Call(C_series_query, utils::modifyList(spec, list(
           every = 0, window_start = seconds_ns(windows[j]), data_start = seconds_ns(max(windows[j], s$start)),
           stop = seconds_ns(bounds[j + 1]), zone_offset = 0)), s$language)
       }, ""), collapse = ";\n")
-      res <- fetch(queries[i])
-      if (is.data.frame(res)) res <- list(res)
-      parts <- lapply(k, function(j) {
-        df <- series_frame(res[[j]], s$group_by, s$fields, s$language)
-        # one aggregate over the window's range is stamped with the range start (or, for a
-        # selector, the time of the point): the window start is what every row means
-        if (nrow(df)) df$time <- .POSIXct(rep(windows[j], nrow(df)), tz = s$tz)
-        df
-      })
-      frames[[i]] <- bind_frames(parts, c("time", s$group_by, s$fields), s$tz, text_columns = s$group_by)
-      frames[[i]] <- frames[[i]][, c("time", intersect(c(s$group_by, s$fields), unique(unlist(lapply(parts, names))))), drop = FALSE]
+      frame_of <- function(res) {
+        if (is.data.frame(res)) res <- list(res)
+        parts <- lapply(k, function(j) {
+          df <- series_frame(res[[j]], s$group_by, s$fields, s$language)
+          # one aggregate over the window's range is stamped with the range start (or, for a
+          # selector, the time of the point): the window start is what every row means
+          if (nrow(df)) df$time <- .POSIXct(rep(windows[j], nrow(df)), tz = s$tz)
+          df
+        })
+        out <- bind_frames(parts, columns, s$tz, text_columns = s$group_by)
+        out[, c("time", intersect(c(s$group_by, s$fields), unique(unlist(lapply(parts, names))))), drop = FALSE]
+      }
     } else {
       spec$window_start <- seconds_ns(chunks$window_start[i])
       spec$data_start <- seconds_ns(chunks$data_start[i])
       spec$stop <- seconds_ns(chunks$stop[i])
       spec$zone_offset <- zone_offset(chunks$data_start[i], s$tz) * 1e9
-      queries[i] <- .Call(C_series_query, spec, s$language)
-      frames[[i]] <- series_frame(fetch(queries[i]), s$group_by, s$fields, s$language)
+      text <- .Call(C_series_query, spec, s$language)
+      frame_of <- function(res) series_frame(res, s$group_by, s$fields, s$language)
     }
-    rows_read <- rows_read + nrow(frames[[i]])
-    progress_set(bar, i)
+    ex <- exchange(text)
+    answer <- function(res) {
+      out <- frame_of(ex$answer(res))
+      attr(out, "queries") <- text
+      out
+    }
+    list(request = ex$request, answer = if (is.null(rescue)) answer else function(res) {
+      tryCatch(answer(res), influx_error = function(e) rescue(chunks$data_start[i], chunks$stop[i], e))
+    })
   }
+  n <- length(chunks$stop)
+  rows_read <- 0L
+  here <- environment()
+  bar <- if (s$progress) progress_start(reading_format, n)
+  frames <- exchanges_run(con, lapply(seq_len(n), chunk_exchange), s$concurrency %||% 1L, call,
+                          answered = function(i, frame) {
+                            rows_read <<- rows_read + nrow(frame)
+                            progress_set(bar, i, here)
+                          })
   progress_end(bar)
-  out <- bind_frames(frames, c("time", s$group_by, s$fields), s$tz, text_columns = s$group_by)
-  attr(out, "queries") <- queries
+  out <- bind_frames(frames, columns, s$tz, text_columns = s$group_by)
+  attr(out, "queries") <- unlist(lapply(frames, attr, "queries"))
+  if (is.null(attr(out, "queries"))) attr(out, "queries") <- character()
   out
 }
 

@@ -11,6 +11,11 @@ SEXP C_handle_busy(SEXP ptr);
 SEXP C_handle_count(void);
 SEXP C_handle_clone(SEXP ptr, SEXP limits);
 SEXP C_request(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP C_pool_submit(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP C_pool_wait(SEXP handle, SEXP timeout);
+SEXP C_pool_result(SEXP guard);
+SEXP C_pool_cancel_all(SEXP handle);
+SEXP C_pool_counts(SEXP handle);
 SEXP C_json_parse(SEXP text);
 SEXP C_json_encode_object(SEXP x);
 SEXP C_iql_quote_ident(SEXP x);
@@ -51,6 +56,11 @@ static const R_CallMethodDef call_methods[] = {
   CALLDEF(C_handle_count, 0),
   CALLDEF(C_handle_clone, 2),
   CALLDEF(C_request, 8),
+  CALLDEF(C_pool_submit, 9),
+  CALLDEF(C_pool_wait, 2),
+  CALLDEF(C_pool_result, 1),
+  CALLDEF(C_pool_cancel_all, 1),
+  CALLDEF(C_pool_counts, 1),
   CALLDEF(C_json_parse, 1),
   CALLDEF(C_json_encode_object, 1),
   CALLDEF(C_iql_quote_ident, 1),

@@ -9,35 +9,23 @@
 #include "glue.h"
 #include "r_decode.h"
 #include "r_guard.h"
-
-typedef enum { SINK_NONE, SINK_RAW, SINK_DECODE } sink_kind;
+#include "request.h"
 
 #define MAX_ERROR_BODY (1 << 20)
 
-typedef struct {
-  bytebuf url;
-  bytebuf form;
-  bytebuf raw;        /* raw sink, or the body of a response the decoder does not take */
-  struct curl_slist *headers;
-  sink_kind kind;
-  decoder dec;        /* SINK_DECODE: the decoder R named */
-  int decoding;       /* the decoder took the body */
-  size_t row_limit;   /* stop the transfer once the decoder has this many rows (0: never) */
-  int stopped;        /* ... which it did: the rest of the body was never received */
-  double received;    /* body bytes that reached the sink */
-} request_state;
-
-static void state_free(request_state *s) {
+void request_state_clear(request_state *s) {
   bytebuf_free(&s->url);
   bytebuf_free(&s->form);
   bytebuf_free(&s->raw);
   curl_slist_free_all(s->headers);
   s->headers = NULL;
   decoder_close(&s->dec);
-  free(s);
 }
 
-static void state_release(void *s) { state_free(s); }
+static void state_release(void *s) {
+  request_state_clear(s);
+  free(s);
+}
 
 /* A successful response in a media type the decoder reads goes to the decoder; anything else
  * (an error body, JSON where MessagePack was asked for) is kept raw, for R to report. */
@@ -88,7 +76,7 @@ static SEXP string_or_na(const char *s) {
   return s && s[0] ? Rf_ScalarString(mk_utf8(s)) : Rf_ScalarString(NA_STRING);
 }
 
-static SEXP build_result(request_state *s, const influx_response *resp, SEXP opts) {
+SEXP request_result(request_state *s, const influx_response *resp, SEXP opts) {
   static const char *names[] = {"status", "content_type", "version", "build", "retry_after",
                                 "influx_error", "seconds", "curl_code", "curl_message",
                                 "interrupted", "body", "tables",
@@ -140,31 +128,26 @@ static SEXP build_result(request_state *s, const influx_response *resp, SEXP opt
   return out;
 }
 
-SEXP C_request(SEXP handle, SEXP method, SEXP path, SEXP query, SEXP headers, SEXP body,
-               SEXP sink_name, SEXP opts) {
-  influx_handle *h = handle_from_sexp(handle);
+void request_prepare(influx_handle *h, request_state *s, influx_request *req, SEXP method, SEXP path,
+                     SEXP query, SEXP headers, SEXP body, SEXP sink_name, SEXP opts) {
   const char *m = scalar_string_or_null(method);
   const char *p = scalar_string_or_null(path);
   const char *k = scalar_string_or_null(sink_name);
   if (m == NULL || p == NULL || k == NULL) Rf_error("method, path and sink must be strings");
+  if (strlen(m) >= sizeof s->method) Rf_error("unknown HTTP method");
   if (query != R_NilValue && TYPEOF(query) != STRSXP) Rf_error("query must be a named character vector");
   if (headers != R_NilValue && TYPEOF(headers) != STRSXP) Rf_error("headers must be a character vector");
   if (body != R_NilValue && TYPEOF(body) != RAWSXP && TYPEOF(body) != STRSXP)
     Rf_error("body must be NULL, a raw vector or a named character vector (form fields)");
+  strcpy(s->method, m);
 
   sink_kind kind = strcmp(k, "raw") == 0 ? SINK_RAW : strcmp(k, "none") == 0 ? SINK_NONE : SINK_DECODE;
   const decoder_vtable *vt = kind == SINK_DECODE ? decoder_named(k) : NULL;
-
-  SEXP guard = PROTECT(guard_new(state_release));
-  request_state *s = calloc(1, sizeof *s);
-  if (s == NULL) Rf_error("out of memory");
-  guard_set(guard, s);
   s->kind = kind;
   if (vt != NULL) {
     decoder_start(&s->dec, vt, opts);
     if (vt->rows != NULL) s->row_limit = decoder_row_limit(opts);
   }
-
   int oom = bytebuf_append_str(&s->url, h->base_url) || bytebuf_append_str(&s->url, p);
   if (query != R_NilValue && XLENGTH(query) > 0) {
     oom = oom || bytebuf_append(&s->url, strchr(p, '?') ? "&" : "?", 1) ||
@@ -197,11 +180,23 @@ SEXP C_request(SEXP handle, SEXP method, SEXP path, SEXP query, SEXP headers, SE
   if (l == NULL) oom = 1; else s->headers = l;
   if (oom) Rf_error("out of memory while building the request");
 
-  influx_request req = {m, (const char *) s->url.data, s->headers, body_ptr, body_len, sink, s};
+  influx_request r = {s->method, (const char *) s->url.data, s->headers, body_ptr, body_len, sink, s};
+  *req = r;
+}
+
+SEXP C_request(SEXP handle, SEXP method, SEXP path, SEXP query, SEXP headers, SEXP body,
+               SEXP sink_name, SEXP opts) {
+  influx_handle *h = handle_from_sexp(handle);
+  SEXP guard = PROTECT(guard_new(state_release));
+  request_state *s = calloc(1, sizeof *s);
+  if (s == NULL) Rf_error("out of memory");
+  guard_set(guard, s);
+  influx_request req;
+  request_prepare(h, s, &req, method, path, query, headers, body, sink_name, opts);
   influx_response resp;
   transport_perform(h, &req, &resp);
 
-  SEXP out = PROTECT(build_result(s, &resp, opts));
+  SEXP out = PROTECT(request_result(s, &resp, opts));
   guard_release(guard);
   UNPROTECT(2);
   return out;

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #endif
 #include "transport.h"
+#include "transfer_pool.h"
 #include "utf8.h"
 
 #include <Rinternals.h>
@@ -16,7 +17,7 @@
 #endif
 
 /* Milliseconds on a clock that never jumps (the wall clock may, and would fake or hide a stall). */
-static double now_ms(void) {
+double transport_now_ms(void) {
 #ifdef _WIN32
   return (double) GetTickCount64();
 #else
@@ -66,6 +67,7 @@ static void free_secret(char *s) {
 
 void handle_free(influx_handle *h) {
   if (h == NULL) return;
+  transfer_pool_free(h);
   curl_easy_cleanup(h->easy);
   curl_multi_cleanup(h->multi);
   free(h->base_url);
@@ -77,15 +79,6 @@ void handle_free(influx_handle *h) {
   free(h);
   live_handles--;
 }
-
-typedef struct {
-  const influx_request *req;
-  influx_response *resp;
-  CURL *easy;
-  int body_started;     /* a byte of the response body has arrived */
-  double last_byte_ms;  /* when a byte was last sent or received (of the body) */
-  curl_off_t received;  /* body bytes on the wire when last looked (compressed, if gzip) */
-} perform_ctx;
 
 static void copy_header_value(char *dst, size_t cap, const char *v, size_t n) {
   while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ')) n--;
@@ -105,7 +98,7 @@ static int header_is(const char *line, size_t n, const char *name, const char **
 }
 
 static size_t on_header(char *line, size_t size, size_t nitems, void *userdata) {
-  perform_ctx *ctx = userdata;
+  transfer *ctx = userdata;
   influx_response *r = ctx->resp;
   size_t n = size * nitems;
   const char *v;
@@ -134,10 +127,10 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userdata) 
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
-  perform_ctx *ctx = userdata;
+  transfer *ctx = userdata;
   size_t n = size * nmemb;
   ctx->body_started = 1;
-  ctx->last_byte_ms = now_ms();
+  ctx->last_byte_ms = transport_now_ms();
   if (ctx->req->sink == NULL) return n;
   long status = 0;
   curl_easy_getinfo(ctx->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -154,11 +147,18 @@ static void check_interrupt(void *unused) {
 }
 
 /* R_CheckUserInterrupt jumps on an interrupt; R_ToplevelExec catches the jump. */
-static int interrupt_pending(void) { return R_ToplevelExec(check_interrupt, NULL) == FALSE; }
+int transport_interrupt_pending(void) { return R_ToplevelExec(check_interrupt, NULL) == FALSE; }
 
-static void set_options(influx_handle *h, const influx_request *req, perform_ctx *ctx,
-                        influx_response *resp) {
-  CURL *e = h->easy;
+void transfer_start(const influx_handle *h, CURL *e, const influx_request *req, transfer *ctx,
+                    influx_response *resp) {
+  memset(resp, 0, sizeof *resp);
+  ctx->req = req;
+  ctx->resp = resp;
+  ctx->easy = e;
+  ctx->body_started = 0;
+  ctx->start_ms = ctx->last_byte_ms = transport_now_ms();
+  ctx->received = 0;
+  ctx->sent = -1;
   curl_easy_reset(e);
   curl_easy_setopt(e, CURLOPT_URL, req->url);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -207,8 +207,9 @@ static void set_options(influx_handle *h, const influx_request *req, perform_ctx
 /* Which limit, if any, has expired. Until the connection is ready only the connect limit (libcurl's)
  * and the total apply; then the stall limit while the request is being sent, the first-byte limit
  * from its last byte until the body begins, and the stall limit again while the body arrives. */
-static timeout_kind limit_expired(const influx_handle *h, perform_ctx *ctx, double start, double now,
-                                  curl_off_t *sent) {
+timeout_kind transfer_limit_expired(const influx_handle *h, transfer *ctx, double now) {
+  double start = ctx->start_ms;
+  curl_off_t *sent = &ctx->sent;
   if (h->timeout_ms > 0 && now - start >= (double) h->timeout_ms) return TIMEOUT_TOTAL;
   curl_off_t ready = 0, up = 0, down = 0;
   curl_easy_getinfo(ctx->easy, CURLINFO_PRETRANSFER_TIME_T, &ready);
@@ -234,16 +235,38 @@ static timeout_kind limit_expired(const influx_handle *h, perform_ctx *ctx, doub
                                                                                     : TIMEOUT_NONE;
 }
 
+void transfer_expire(transfer *ctx, timeout_kind expired) {
+  influx_response *resp = ctx->resp;
+  resp->timeout = expired;
+  resp->curl_code = CURLE_OPERATION_TIMEDOUT;
+  snprintf(resp->curl_error, sizeof resp->curl_error, "the %s time limit expired", timeout_kind_name(expired));
+}
+
+void transfer_finish(transfer *ctx, CURLM *multi) {
+  influx_response *resp = ctx->resp;
+  CURL *e = ctx->easy;
+  /* The only limit left to libcurl is the connect timeout. */
+  if (resp->curl_code == CURLE_OPERATION_TIMEDOUT && resp->timeout == TIMEOUT_NONE) resp->timeout = TIMEOUT_CONNECT;
+  curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
+  curl_off_t us = 0;
+  if (curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK) resp->seconds = (double) us / 1e6;
+  /* Detach before R runs again: an unfinished transfer is abandoned here, its socket closed. */
+  curl_multi_remove_handle(multi, e);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
+  if (resp->curl_code != CURLE_OK && resp->curl_error[0] == '\0')
+    snprintf(resp->curl_error, sizeof resp->curl_error, "%s", curl_easy_strerror(resp->curl_code));
+}
+
 void transport_perform(influx_handle *h, const influx_request *req, influx_response *resp) {
-  memset(resp, 0, sizeof *resp);
   if (h->busy) {
+    memset(resp, 0, sizeof *resp);
     resp->curl_code = CURLE_FAILED_INIT;
     snprintf(resp->curl_error, sizeof resp->curl_error, "the connection is busy with another request");
     return;
   }
-  double start = now_ms();
-  perform_ctx ctx = {req, resp, h->easy, 0, start, 0};
-  set_options(h, req, &ctx, resp);
+  transfer ctx;
+  transfer_start(h, h->easy, req, &ctx, resp);
 
   CURLMcode mc = curl_multi_add_handle(h->multi, h->easy);
   if (mc != CURLM_OK) {
@@ -253,7 +276,6 @@ void transport_perform(influx_handle *h, const influx_request *req, influx_respo
   }
   h->busy = 1;
   int running = 1;
-  curl_off_t sent = -1;
   resp->curl_code = CURLE_OK;
   for (;;) {
     mc = curl_multi_perform(h->multi, &running);
@@ -263,14 +285,12 @@ void transport_perform(influx_handle *h, const influx_request *req, influx_respo
       break;
     }
     if (running == 0) break;
-    timeout_kind expired = limit_expired(h, &ctx, start, now_ms(), &sent);
+    timeout_kind expired = transfer_limit_expired(h, &ctx, transport_now_ms());
     if (expired != TIMEOUT_NONE) {
-      resp->timeout = expired;
-      resp->curl_code = CURLE_OPERATION_TIMEDOUT;
-      snprintf(resp->curl_error, sizeof resp->curl_error, "the %s time limit expired", timeout_kind_name(expired));
+      transfer_expire(&ctx, expired);
       break;
     }
-    if (interrupt_pending()) {
+    if (transport_interrupt_pending()) {
       resp->interrupted = 1;
       break;
     }
@@ -287,16 +307,6 @@ void transport_perform(influx_handle *h, const influx_request *req, influx_respo
   while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
     if (msg->msg == CURLMSG_DONE && msg->easy_handle == h->easy) resp->curl_code = msg->data.result;
   }
-  /* The only limit left to libcurl is the connect timeout. */
-  if (resp->curl_code == CURLE_OPERATION_TIMEDOUT && resp->timeout == TIMEOUT_NONE) resp->timeout = TIMEOUT_CONNECT;
-  curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &resp->status);
-  curl_off_t us = 0;
-  if (curl_easy_getinfo(h->easy, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK) resp->seconds = (double) us / 1e6;
-  /* Detach before R runs again: an interrupted transfer is abandoned here, its socket closed. */
-  curl_multi_remove_handle(h->multi, h->easy);
-  curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, NULL);
-  curl_easy_setopt(h->easy, CURLOPT_ERRORBUFFER, NULL);
-  if (resp->curl_code != CURLE_OK && resp->curl_error[0] == '\0')
-    snprintf(resp->curl_error, sizeof resp->curl_error, "%s", curl_easy_strerror(resp->curl_code));
+  transfer_finish(&ctx, h->multi);
   h->busy = 0;
 }

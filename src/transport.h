@@ -33,6 +33,8 @@ typedef struct {
   char *ca_bundle;      /* or NULL for the system store */
   int gzip;
   char *user_agent;
+  struct transfer_pool *pool; /* easy handles for concurrent requests (transfer_pool.h), made on
+                                 first use and freed with the handle */
 } influx_handle;
 
 /* Called with each piece of the body; status is the HTTP status of the response. Returns 0 to
@@ -67,6 +69,34 @@ typedef struct {
   int sink_aborted;
   timeout_kind timeout; /* which limit expired, when curl_code is CURLE_OPERATION_TIMEDOUT */
 } influx_response;
+
+/* One transfer on an easy handle: its request, response and the clocks of the time limits.
+ * transport_perform runs one on the handle's own easy handle; a transfer pool runs several. */
+typedef struct {
+  const influx_request *req;
+  influx_response *resp;
+  CURL *easy;
+  int body_started;     /* a byte of the response body has arrived */
+  double start_ms;
+  double last_byte_ms;  /* when a byte was last sent or received (of the body) */
+  curl_off_t received;  /* body bytes on the wire when last looked (compressed, if gzip) */
+  curl_off_t sent;      /* request bytes sent when last looked (-1: connection not ready yet) */
+} transfer;
+
+/* Clears resp and sets every option of h and req on `easy` (reset first); the caller adds it to a
+ * multi handle. */
+void transfer_start(const influx_handle *h, CURL *easy, const influx_request *req, transfer *t,
+                    influx_response *resp);
+/* Which of h's limits has expired for t at `now` (transport_now_ms()). */
+timeout_kind transfer_limit_expired(const influx_handle *h, transfer *t, double now);
+/* Records that limit as the transfer's failure. */
+void transfer_expire(transfer *t, timeout_kind expired);
+/* After the transfer ended (resp->curl_code set) or was abandoned: status and timings into resp,
+ * easy handle removed from `multi` and left reusable. */
+void transfer_finish(transfer *t, CURLM *multi);
+double transport_now_ms(void);
+/* Non-zero when the user pressed Ctrl-C (R's pending interrupt, consumed). */
+int transport_interrupt_pending(void);
 
 influx_handle *handle_new(void);
 void handle_free(influx_handle *h);

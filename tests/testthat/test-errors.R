@@ -143,7 +143,9 @@ test_that("closed connections and non-connections are refused clearly", {
   expect_output(print(con), "closed")
   expect_error(influx_query("not a connection", "SHOW DATABASES"), class = "influx_error_argument")
   open <- influx_connect("http://127.0.0.1:9", version = "v1")
-  expect_error(influx_query(open, c("a", "b")), class = "influx_error_argument")
+  # several texts are several queries (see test-read-concurrent.R); a missing or empty one is no query
+  expect_error(influx_query(open, c("a", NA)), class = "influx_error_argument")
+  expect_error(influx_query(open, character()), class = "influx_error_argument")
 })
 
 test_that("connections free their handles when disconnected or collected", {
