@@ -191,7 +191,10 @@ skip_without_cqs <- function(srv) {
   if (!file.exists(conf)) return(invisible())
   text <- paste(readLines(conf), collapse = "\n")
   if (grepl("\\[continuous_queries\\]\\s*\n\\s*enabled = false", text)) {
-    skip(paste(srv$name, "runs without continuous queries: restart it with tools/test-servers.sh"))
+    why <- paste(srv$name, "runs without continuous queries: restart it with tools/test-servers.sh")
+    # CI starts its servers from the script, so there this is a broken set-up, not a reason to skip.
+    if (identical(Sys.getenv("CI"), "true")) stop(why, call. = FALSE)
+    skip(why)
   }
 }
 
