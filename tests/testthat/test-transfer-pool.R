@@ -190,3 +190,33 @@ test_that("Ctrl-C abandons every request in flight and leaves the connection usa
   out <- parallel::mccollect(proc, timeout = 30)[[1]]$out
   expect_equal(out, c("influx_interrupt interrupt condition", "0", "4", "200", "0"))
 })
+
+test_that("pooled requests carry the connection's TLS settings and credentials", {
+  tls <- require_tls_server()
+  con <- influx_connect(tls$url, username = tls$username, password = tls$password, ca_bundle = tls$ca)
+  on.exit(influx_disconnect(con))
+  q <- list(method = "GET", path = "/query", query = list(q = "SHOW DATABASES"))
+  got <- http_many(con, rep(list(q), 3), concurrency = 3L)
+  for (g in got) expect_equal(untimed(g), untimed(one(con, q)))
+  strict <- influx_connect(tls$url, username = tls$username, password = "wrong", ca_bundle = tls$ca, version = "v1")
+  on.exit(influx_disconnect(strict), add = TRUE)
+  expect_s3_class(http_many(strict, list(q))[[1]], "influx_error_http_401")
+})
+
+test_that("the pool's calls keep every R object protected (gctorture)", {
+  fake <- start_fake_server()
+  on.exit(fake$stop())
+  con <- influx_connect(fake$url, version = "v1")
+  on.exit(influx_disconnect(con), add = TRUE)
+  ns <- asNamespace("influxdbtoolkit")
+  # C_pool_submit takes nine arguments, more than torture_call() passes: torture the calls that
+  # build R objects from C state, after an ordinary submit.
+  g <- .Call(ns$C_pool_submit, con$handle, 7L, "GET", "/flux-typed/text%2Fcsv/x", c(a = "1"), "X-Test: yes",
+             NULL, "flux", list())
+  w <- torture_call(ns$C_pool_wait, con$handle, NA_real_)
+  expect_equal(w$done, 7L)
+  res <- torture_call(ns$C_pool_result, g)
+  expect_equal(res$status, 200L)
+  expect_equal(res$tables[[1]][[ncol(res$tables[[1]])]], 1.5)
+  expect_equal(torture_call(ns$C_pool_counts, con$handle)[["active"]], 0L)
+})
