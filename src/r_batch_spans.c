@@ -7,8 +7,7 @@
 #include "glue.h"
 
 /* times: integer64 (as C_time_to_precision makes them), rows in batches of `size`. Returns a
- * matrix of one row per batch: the earliest and latest time as doubles, rounded outwards (a
- * double holds 53 bits), so that two spans that share a time always meet. */
+ * matrix of one row per batch: the earliest and latest time as doubles (NaN: no time). */
 SEXP C_batch_spans(SEXP times, SEXP size) {
   int bs = Rf_asInteger(size);
   if (TYPEOF(times) != REALSXP || bs == NA_INTEGER || bs < 1) Rf_error("expected integer64 times and a batch size");
@@ -27,12 +26,10 @@ SEXP C_batch_spans(SEXP times, SEXP size) {
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
-    double dlo = (double) lo, dhi = (double) hi;
-    /* One ulp outwards covers the rounding of the conversion in either direction. */
-    double ulp_lo = dlo == 0 ? 1 : (dlo < 0 ? -dlo : dlo) * 2.3e-16 + 1;
-    double ulp_hi = dhi == 0 ? 1 : (dhi < 0 ? -dhi : dhi) * 2.3e-16 + 1;
-    o[b] = lo > hi ? R_NaN : dlo - ulp_lo;
-    o[b + nb] = lo > hi ? R_NaN : dhi + ulp_hi;
+    /* Converting to double rounds, but never past another value: equal times stay equal and the
+     * order stays, so spans that share a time still meet. */
+    o[b] = lo > hi ? R_NaN : (double) lo;
+    o[b + nb] = lo > hi ? R_NaN : (double) hi;
   }
   UNPROTECT(1);
   return out;

@@ -190,7 +190,7 @@ repeat {
   path <- strsplit(head[1] %||% "GET / HTTP/1.1", " ")[[1]][2]
   route <- strsplit(sub("^/", "", path), "[/?]")[[1]][1]
   if (grepl("^slow-reader-[0-9]+$", route %||% "")) Sys.sleep(as.numeric(sub("slow-reader-", "", route)) / 1000)
-  if (length(len) == 1 && !is.na(len) && len > 0) tryCatch(readBin(con, "raw", len), error = function(e) NULL)
+  body <- if (length(len) == 1 && !is.na(len) && len > 0) tryCatch(readBin(con, "raw", len), error = function(e) NULL)
   msgpack <- "Content-Type: application/x-msgpack"
   n <- (if (exists(route, seen, inherits = FALSE)) get(route, seen) else 0L) + 1L
   assign(route, n, seen)
@@ -222,6 +222,10 @@ repeat {
     "reset-once" = if (n == 1) raw(0) else http(204),
     "second-partial" = if (n == 1) http(204) else http(400, "Content-Type: application/json",
       charToRaw('{"error":"partial write: field type conflict: input field \\"v\\" is type string, already exists as type float dropped=1"}')),
+    # A write fails when (and only when) its body holds the point v=13: one batch of several.
+    "fails-v13" = if (grepl("v=13 ", rawToChar(if (is.null(body)) raw(0) else body), fixed = TRUE)) {
+      http(400, "Content-Type: application/json", charToRaw('{"error":"unable to parse: the thirteenth point"}'))
+    } else http(204),
     "always-503" = http(503, c("Content-Type: application/json", "Retry-After: 0"), charToRaw('{"error":"down"}')),
     "header-bytes" = http(500, c("Content-Type: text/plain", "X-Influxdb-Error: bad \xff\xfe byte")),
     "body-nul" = http(500, "Content-Type: text/plain", c(charToRaw("broken"), as.raw(0), charToRaw(" server"))),
