@@ -42,16 +42,30 @@
 #' 3.x also a tab anywhere in a name or tag value (it ends the name there).
 #' Line breaks and tabs in string field values are fine.
 #'
-#' Batches go in order. HTTP 429 and 503, timeouts and refused connections are
-#' retried up to `max_retries` times with exponential backoff and jitter,
-#' honouring `Retry-After`. A batch that still fails stops the call with an
-#' `influx_error_write` (also carrying the classes of the underlying error)
-#' whose `rows_written`, `rows_failed` and `rows_not_sent` say exactly what
-#' happened; on a 400 "partial write" the server may have kept some points of
-#' the failed batch, and its message says which were refused. InfluxDB 3.x
-#' (`/api/v3/write_lp`, which keeps the good lines of a batch) lists the
-#' refused lines: the error's `rejected` is a data frame of the `row` of `x`,
-#' the `line` (among the batch's points) and the server's `message`.
+#' Batches start in order, up to `concurrency` of them in flight at once, and
+#' the next one is serialized while the others are on the wire. A batch whose
+#' span of times meets that of a batch still in flight (or waiting for a
+#' retry) waits until that one has finished, so that a point (series and time)
+#' written twice keeps the later value, as it would one batch after another;
+#' time-sorted data is not held up by this. Batches of a list of points are
+#' sent one after another, as are line protocol lines without a time when
+#' `precision` is coarser than `"ns"` (the server's clock stamps them and may
+#' give two batches the same second).
+#'
+#' HTTP 429 and 503, timeouts and refused connections are retried, per batch,
+#' up to `max_retries` times with exponential backoff and jitter, honouring
+#' `Retry-After`. A batch that still fails stops the call: no further batch
+#' starts, the batches in flight finish, and an `influx_error_write` (also
+#' carrying the classes of the underlying error) says exactly what happened:
+#' `rows_written`, `rows_failed` and `rows_not_sent` are each `integer()` for
+#' none, `c(from, to)` for one range of rows, or a two-column matrix (`from`,
+#' `to`) when batches in flight together ended differently (with
+#' `concurrency = 1` always a single range). On a 400 "partial write" the
+#' server may have kept some points of the failed batch, and its message says
+#' which were refused. InfluxDB 3.x (`/api/v3/write_lp`, which keeps the good
+#' lines of a batch) lists the refused lines: the error's `rejected` is a data
+#' frame of the `row` of `x`, the `line` (among the batch's points) and the
+#' server's `message`.
 #'
 #' @param con A writable connection from [influx_connect()].
 #' @param x A data frame, a list of points, or a character vector of line protocol.
@@ -65,6 +79,8 @@
 #' @param gzip Compress request bodies.
 #' @param dry_run Return the line protocol instead of sending it.
 #' @param max_retries Retries per batch for temporary failures.
+#' @param concurrency Batches in flight at once (1 to 64); 1 sends one batch
+#'   after another. CONCURRENCY_WHY
 #' @return Invisibly, an `influx_write_result`: `rows`, `points`, `batches`,
 #'   `dropped` (rows without any field) and `retries`. With `dry_run = TRUE`, a
 #'   character vector of line protocol lines.
@@ -298,7 +314,7 @@ utf8_text <- function(x, column, what, call) {
 # that still fails after its retries stops the call: nothing more is started, those in flight
 # finish, and write_failed() says which rows were written, failed and not sent.
 send_batches <- function(con, b, target, precision, gzip, max_retries, call, concurrency = 1L) {
-  src <- if (is.function(b$batch)) b else eager_source(b, precision)
+  src <- if (is.function(b[["batch"]])) b else eager_source(b, precision)
   headers <- c("Content-Type: text/plain; charset=utf-8", if (gzip) "Content-Encoding: gzip")
   endpoint <- write_endpoint(con, target, precision, call)
   n <- src$count
@@ -370,7 +386,7 @@ send_batches <- function(con, b, target, precision, gzip, max_retries, call, con
     if (length(flight) == 0) break
     # Retries whose time has come go again (in their place: they kept their slot in `flight`).
     if (length(due)) {
-      go <- as.integer(names(due)[due <= as.numeric(Sys.time())])
+      go <- as.integer(names(due)[stopped | due <= as.numeric(Sys.time())])
       due <- due[!(names(due) %in% as.character(go))]
       # After a failure elsewhere a waiting batch is not tried again: it failed with its last error.
       for (k in go) if (stopped) finished(k, errors[[as.character(k)]]) else submit(k)
@@ -395,9 +411,9 @@ send_batches <- function(con, b, target, precision, gzip, max_retries, call, con
 
 # ---- write sources: the batches of a write, made when the sender asks for them ----------------
 # A source is list(count, batch(k) -> list(body, first, last, lines), bounds(k) -> c(first, last),
-# dropped() -> rows dropped so far, rows, line_rows, spans): spans is a matrix of one row per batch, the earliest and latest time
-# of its points in any unit, widened so that two batches that may share a time meet (NA: no
-# point of it can share one).
+# dropped() -> rows dropped so far, rows, line_rows, spans): spans is a matrix of one row per
+# batch, the earliest and latest time of its points in any one unit (NA: no point of it can share
+# a time with another batch; -Inf, Inf: any may).
 
 write_source <- function(x, measurement, tags, fields, time, precision, batch_size, gzip, call, escaping) {
   if (is.data.frame(x)) {

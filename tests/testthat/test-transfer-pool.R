@@ -11,6 +11,16 @@ one <- function(con, r) {
   tryCatch(do.call(http, c(list(con), r)), influx_error = function(e) e)
 }
 
+# A fake server and a connection to it; cleanup() closes both.
+fake_setup <- function() {
+  fake <- start_fake_server()
+  con <- influx_connect(fake$url, version = "v1")
+  list(fake = fake, con = con, cleanup = function() {
+    influx_disconnect(con)
+    fake$stop()
+  })
+}
+
 # The queries each generation answers, with the sink that decodes them.
 parity_requests <- function(srv, measurement) {
   q <- sprintf('SELECT * FROM "%s"', measurement)
@@ -63,10 +73,9 @@ for_each_server("many requests in flight give what one by one gives, in order", 
 })
 
 test_that("at most `concurrency` requests are in flight; 1 is one after another", {
-  fake <- start_fake_server()
-  on.exit(fake$stop())
-  con <- influx_connect(fake$url, version = "v1")
-  on.exit(influx_disconnect(con), add = TRUE)
+  f <- fake_setup()
+  on.exit(f$cleanup())
+  con <- f$con
   reqs <- rep(list(list(method = "GET", path = "/ok")), 6)
   got <- http_many(con, reqs, concurrency = 1L)
   expect_true(all(vapply(got, function(r) r$status, 0L) == 200L))
@@ -80,10 +89,9 @@ test_that("at most `concurrency` requests are in flight; 1 is one after another"
 })
 
 test_that("failures come back per request as the conditions influx_http() raises", {
-  fake <- start_fake_server()
-  on.exit(fake$stop())
-  con <- influx_connect(fake$url, version = "v1")
-  on.exit(influx_disconnect(con), add = TRUE)
+  f <- fake_setup()
+  on.exit(f$cleanup())
+  con <- f$con
   reqs <- list(list(method = "GET", path = "/ok"), list(method = "GET", path = "/always-503"),
                list(method = "GET", path = "/reset"), list(method = "POST", path = "/status-400", body = charToRaw("x")),
                list(method = "GET", path = "/ok"))
@@ -118,10 +126,9 @@ test_that("time limits hold per request: one silent server does not hold up the 
 })
 
 test_that("a connection with requests in flight is busy; a failed call leaves nothing in flight", {
-  fake <- start_fake_server()
-  on.exit(fake$stop())
-  con <- influx_connect(fake$url, version = "v1")
-  on.exit(influx_disconnect(con), add = TRUE)
+  f <- fake_setup()
+  on.exit(f$cleanup())
+  con <- f$con
   ns <- asNamespace("influxdbtoolkit")
   g <- ns$pool_submit(con, 1L, "GET", "/first-byte-300")
   expect_error(http(con, "GET", "/ok"), class = "influx_error_busy")
@@ -204,10 +211,9 @@ test_that("pooled requests carry the connection's TLS settings and credentials",
 })
 
 test_that("the pool's calls keep every R object protected (gctorture)", {
-  fake <- start_fake_server()
-  on.exit(fake$stop())
-  con <- influx_connect(fake$url, version = "v1")
-  on.exit(influx_disconnect(con), add = TRUE)
+  f <- fake_setup()
+  on.exit(f$cleanup())
+  con <- f$con
   ns <- asNamespace("influxdbtoolkit")
   # C_pool_submit takes nine arguments, more than torture_call() passes: torture the calls that
   # build R objects from C state, after an ordinary submit.
