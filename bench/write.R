@@ -97,8 +97,8 @@ for (name in names(servers)) {
   cat(sprintf("\nInfluxDB %s, %d rows x (2 tags, 3 floats), median of %d runs\n", con$server_version, rows, reps))
   cat(sprintf("%-62s %6.2f s\n", sprintf("pre-built POSTs, %d bodies of <= 24 MB, plain", length(bodies$plain)), t_plain))
   cat(sprintf("%-62s %6.2f s\n", "pre-built POSTs, gzip", t_gzip))
-  cat(sprintf("%-62s %6.2f s\n", sprintf("influx_write (batch_size %s, concurrency %s, gzip %s)", defaults$batch_size,
-                                         eval(defaults$concurrency), defaults$gzip), t_ours))
+  cat(sprintf("%-62s %6.2f s\n", sprintf("influx_write (defaults: batch_size %s, concurrency %s, gzip %s)", defaults$batch_size,
+                                         eval(defaults$concurrency), !ns$parse_server_url(con$url)$loopback), t_ours))
   cat(sprintf("%-62s %6.2f s\n", "influx_write, concurrency = 1 (sequential, as before)", t_seq))
   cat(sprintf("ratio influx_write / pre-built POSTs: %.2f (target <= 1.1); sequential / pre-built: %.2f; influx_write / sequential: %.2f\n",
               t_ours / t_post, t_seq / t_post, t_ours / t_seq))

@@ -137,12 +137,12 @@ test_that("a connection with requests in flight is busy; a failed call leaves no
   expect_equal(ns$pool_wait(con), 1L)
   expect_equal(ns$pool_result(g)$status, 200L)
   # An error between submit and wait: the caller's on.exit(pool_cancel()) frees the connection.
-  f <- function() {
+  interrupted_caller <- function() {
     on.exit(ns$pool_cancel(con))
     ns$pool_submit(con, 1L, "GET", "/first-byte-300")
     stop("in between")
   }
-  expect_error(f(), "in between")
+  expect_error(interrupted_caller(), "in between")
   expect_equal(pool_counts(con)[["active"]], 0L)
   expect_equal(http(con, "GET", "/ok")$status, 200L)
 })
