@@ -84,11 +84,11 @@
 #'   cheap to retry.
 #' @param gzip Compress request bodies: `TRUE` or `FALSE`; `NULL` (the default)
 #'   compresses unless the server is on this machine (a loopback address).
-#'   Measured with `bench/write.R` on loopback, compressing cost more CPU time
-#'   than it saved in every setting (1,000,000 rows with 4 in flight: 1.18 and
-#'   1.11 times the time of pre-built uncompressed POSTs on 1.8.10 and 2.7.12
-#'   with gzip, 0.4 to 0.7 without); over a network the bodies are 4 to 5
-#'   times smaller, which is worth the CPU time.
+#'   Measured with `bench/write.R` on loopback (1,000,000 rows, 4 in flight),
+#'   compressing cost more CPU time than it saved: with gzip the write took
+#'   1.18 (1.8.10) and 1.11 (2.7.12) times as long as pre-built uncompressed
+#'   POSTs, without 0.81 and 0.65; over a network the bodies are 4 to 5 times
+#'   smaller, which is worth the CPU time.
 #' @param dry_run Return the line protocol instead of sending it.
 #' @param max_retries Retries per batch for temporary failures.
 #' @param concurrency Batches in flight at once (1 to 64); 1 sends one batch
