@@ -76,30 +76,30 @@
 #' @param precision `"ns"`, `"us"`, `"ms"` or `"s"`.
 #' @inheritParams influx_target
 #' @param batch_size Rows (or lines) per request. The default, 10000, was
-#'   measured with `bench/write.R` (1.8.10 and 2.7.12 on loopback, 200,000
-#'   rows, batch sizes 5000 to 100000 x concurrency 1, 2, 4 x gzip on/off):
-#'   with 4 in flight, 10000 to 100000 rows all came within the noise of one
-#'   another and at or below the time of pre-built POSTs; 10000 keeps the
-#'   bodies in flight small (about 0.9 MB of text each) and a failed batch
-#'   cheap to retry.
+#'   chosen with `bench/write.R` (1.8.10 and 2.7.12 on loopback, 200,000 rows,
+#'   batch sizes 5000 to 100000 x concurrency 1, 2, 4 x gzip on/off, two runs):
+#'   with 2 or 4 in flight and no compression, 10000 to 50000 rows took 0.4 to
+#'   0.8 times as long as pre-built POSTs of the same rows, 5000 and 100000
+#'   more; 10000 keeps each body small (about 0.9 MB of text) and a failed
+#'   batch cheap to retry.
 #' @param gzip Compress request bodies: `TRUE` or `FALSE`; `NULL` (the default)
 #'   compresses unless the server is on this machine (a loopback address).
-#'   Measured with `bench/write.R` on loopback (1,000,000 rows, 4 in flight),
-#'   compressing cost more CPU time than it saved: with gzip the write took
+#'   Measured with `bench/write.R` on loopback, compressing mostly cost more
+#'   CPU time than it saved: at 1,000,000 rows with 4 in flight the write took
 #'   1.18 (1.8.10) and 1.11 (2.7.12) times as long as pre-built uncompressed
-#'   POSTs, without 0.81 and 0.65; over a network the bodies are 4 to 5 times
-#'   smaller, which is worth the CPU time.
+#'   POSTs with gzip, 0.81 and 0.65 without (separate runs), and gzip was the
+#'   slower in most cells of the 200,000-row grids; over a network the bodies
+#'   are 4 to 5 times smaller, which is worth the CPU time.
 #' @param dry_run Return the line protocol instead of sending it.
 #' @param max_retries Retries per batch for temporary failures.
 #' @param concurrency Batches in flight at once (1 to 64); 1 sends one batch
-#'   after another. The default, 4, was the fastest setting in every
-#'   measurement of `bench/write.R`: about twice as fast as one batch after
-#'   another, as the server parses one batch while the next is on the wire
-#'   and the package serializes the one after.
-#' @return Invisibly, an `influx_write_result`: `rows`, `points`, `batches`,
-#'   `dropped` (rows without any field) and `retries`. With `dry_run = TRUE`, a
-#'   character vector of line protocol lines.
-#' @export
+#'   after another. In `bench/write.R` on loopback 2 and 4 beat 1 in most
+#'   cells of each grid run (the server parses one batch while the next is on the wire and
+#'   the package serializes the one after); 4 was the faster on a busy machine,
+#'   2 on a quiet one, and 4 hides more of a network's latency: 1,000,000 rows
+#'   with the defaults took 1.02 times as long as pre-built POSTs in bodies of
+#'   up to 24 MB on both 1.8.10 and 2.7.12, where the mode before (one batch of
+#'   5000 after another, gzip) took 1.61 and 1.29 times.
 #' @examples
 #' con <- influx_connect("http://127.0.0.1:8086", version = "v1", database = "sensors")
 #' df <- data.frame(
