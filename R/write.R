@@ -96,8 +96,8 @@
 #'   after another. In `bench/write.R` on loopback 2 and 4 beat 1 in most
 #'   cells of each grid run (the server parses one batch while the next is on
 #'   the wire and the package serializes the one after); 4 was the faster on a
-#'   busy machine,
-#'   2 on a quiet one, and 4 hides more of a network's latency: 1,000,000 rows
+#'   busy machine, 2 on a quiet one, and 4 hides more of a network's latency:
+#'   1,000,000 rows
 #'   with the defaults took 1.02 times as long as pre-built POSTs in bodies of
 #'   up to 24 MB on both 1.8.10 and 2.7.12, where the mode before (one batch of
 #'   5000 after another, gzip) took 1.61 and 1.29 times.
