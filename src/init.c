@@ -16,6 +16,7 @@ SEXP C_pool_wait(SEXP handle, SEXP timeout);
 SEXP C_pool_result(SEXP guard);
 SEXP C_pool_cancel_all(SEXP handle);
 SEXP C_pool_counts(SEXP handle);
+SEXP C_batch_spans(SEXP times, SEXP size);
 SEXP C_json_parse(SEXP text);
 SEXP C_json_encode_object(SEXP x);
 SEXP C_iql_quote_ident(SEXP x);
@@ -61,6 +62,7 @@ static const R_CallMethodDef call_methods[] = {
   CALLDEF(C_pool_result, 1),
   CALLDEF(C_pool_cancel_all, 1),
   CALLDEF(C_pool_counts, 1),
+  CALLDEF(C_batch_spans, 2),
   CALLDEF(C_json_parse, 1),
   CALLDEF(C_json_encode_object, 1),
   CALLDEF(C_iql_quote_ident, 1),

@@ -159,7 +159,8 @@ static bytebuf *guarded_buffers(SEXP *guard) {
 }
 
 /* spec: list(measurement = chr (1 or n), tags = named list of chr, fields = named list,
- * time = integer64 or NULL, nrow = int, escaping = "go" or "rust" (lineproto.h)). Returns list(batches, first, last, lines, dropped) or
+ * time = integer64 or NULL, nrow = int, escaping = "go" or "rust" (lineproto.h), optional
+ * check_only = TRUE). Returns list(batches, first, last, lines, dropped) (NULL when check_only) or
  * list(error = list(row, column, message)). */
 SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip) {
   SEXP meas = list_get(spec, "measurement"), tags = list_get(spec, "tags"), fields = list_get(spec, "fields");
@@ -201,6 +202,8 @@ SEXP C_lp_serialize(SEXP spec, SEXP batch_size, SEXP gzip) {
     UNPROTECT(1);
     return out;
   }
+  /* A pipelined writer checks every row first, then serializes one batch at a time. */
+  if (Rf_asLogical(list_get(spec, "check_only")) == TRUE) return R_NilValue;
 
   int nb = bs == INT_MAX || n == 0 ? 0 : (n - 1) / bs + 1;
   const char *names[] = {"batches", "first", "last", "lines", "dropped", ""};

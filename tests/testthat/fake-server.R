@@ -284,6 +284,10 @@ answer <- function(head, body, now) {
     "reset-once" = if (n == 1) raw(0) else http(204),
     "second-partial" = if (n == 1) http(204) else http(400, "Content-Type: application/json",
       charToRaw('{"error":"partial write: field type conflict: input field \\"v\\" is type string, already exists as type float dropped=1"}')),
+    # A write fails when (and only when) its body holds the point v=13: one batch of several.
+    "fails-v13" = if (grepl("v=13 ", rawToChar(body[body != 0]), fixed = TRUE)) {
+      http(400, "Content-Type: application/json", charToRaw('{"error":"unable to parse: the thirteenth point"}'))
+    } else http(204),
     "always-503" = http(503, c("Content-Type: application/json", "Retry-After: 0"), charToRaw('{"error":"down"}')),
     "header-bytes" = http(500, c("Content-Type: text/plain", "X-Influxdb-Error: bad \xff\xfe byte")),
     "body-nul" = http(500, "Content-Type: text/plain", c(charToRaw("broken"), as.raw(0), charToRaw(" server"))),

@@ -11,6 +11,16 @@ one <- function(con, r) {
   tryCatch(do.call(http, c(list(con), r)), influx_error = function(e) e)
 }
 
+# A fake server and a connection to it; cleanup() closes both.
+fake_setup <- function() {
+  fake <- start_fake_server()
+  con <- influx_connect(fake$url, version = "v1")
+  list(fake = fake, con = con, cleanup = function() {
+    influx_disconnect(con)
+    fake$stop()
+  })
+}
+
 # The queries each generation answers, with the sink that decodes them.
 parity_requests <- function(srv, measurement) {
   q <- sprintf('SELECT * FROM "%s"', measurement)
@@ -63,10 +73,9 @@ for_each_server("many requests in flight give what one by one gives, in order", 
 })
 
 test_that("at most `concurrency` requests are in flight; 1 is one after another", {
-  fake <- start_fake_server()
-  on.exit(fake$stop())
-  con <- influx_connect(fake$url, version = "v1")
-  on.exit(influx_disconnect(con), add = TRUE)
+  f <- fake_setup()
+  on.exit(f$cleanup())
+  con <- f$con
   reqs <- rep(list(list(method = "GET", path = "/ok")), 6)
   got <- http_many(con, reqs, concurrency = 1L)
   expect_true(all(vapply(got, function(r) r$status, 0L) == 200L))
@@ -80,10 +89,9 @@ test_that("at most `concurrency` requests are in flight; 1 is one after another"
 })
 
 test_that("failures come back per request as the conditions influx_http() raises", {
-  fake <- start_fake_server()
-  on.exit(fake$stop())
-  con <- influx_connect(fake$url, version = "v1")
-  on.exit(influx_disconnect(con), add = TRUE)
+  f <- fake_setup()
+  on.exit(f$cleanup())
+  con <- f$con
   reqs <- list(list(method = "GET", path = "/ok"), list(method = "GET", path = "/always-503"),
                list(method = "GET", path = "/reset"), list(method = "POST", path = "/status-400", body = charToRaw("x")),
                list(method = "GET", path = "/ok"))
@@ -118,10 +126,9 @@ test_that("time limits hold per request: one silent server does not hold up the 
 })
 
 test_that("a connection with requests in flight is busy; a failed call leaves nothing in flight", {
-  fake <- start_fake_server()
-  on.exit(fake$stop())
-  con <- influx_connect(fake$url, version = "v1")
-  on.exit(influx_disconnect(con), add = TRUE)
+  f <- fake_setup()
+  on.exit(f$cleanup())
+  con <- f$con
   ns <- asNamespace("influxdbtoolkit")
   g <- ns$pool_submit(con, 1L, "GET", "/first-byte-300")
   expect_error(http(con, "GET", "/ok"), class = "influx_error_busy")
@@ -130,12 +137,12 @@ test_that("a connection with requests in flight is busy; a failed call leaves no
   expect_equal(ns$pool_wait(con), 1L)
   expect_equal(ns$pool_result(g)$status, 200L)
   # An error between submit and wait: the caller's on.exit(pool_cancel()) frees the connection.
-  f <- function() {
+  interrupted_caller <- function() {
     on.exit(ns$pool_cancel(con))
     ns$pool_submit(con, 1L, "GET", "/first-byte-300")
     stop("in between")
   }
-  expect_error(f(), "in between")
+  expect_error(interrupted_caller(), "in between")
   expect_equal(pool_counts(con)[["active"]], 0L)
   expect_equal(http(con, "GET", "/ok")$status, 200L)
 })
@@ -189,4 +196,33 @@ test_that("Ctrl-C abandons every request in flight and leaves the connection usa
   tools::pskill(as.integer(readLines(pidfile)), tools::SIGINT)
   out <- parallel::mccollect(proc, timeout = 30)[[1]]$out
   expect_equal(out, c("influx_interrupt interrupt condition", "0", "4", "200", "0"))
+})
+
+test_that("pooled requests carry the connection's TLS settings and credentials", {
+  tls <- require_tls_server()
+  con <- influx_connect(tls$url, username = tls$username, password = tls$password, ca_bundle = tls$ca)
+  on.exit(influx_disconnect(con))
+  q <- list(method = "GET", path = "/query", query = list(q = "SHOW DATABASES"))
+  got <- http_many(con, rep(list(q), 3), concurrency = 3L)
+  for (g in got) expect_equal(untimed(g), untimed(one(con, q)))
+  strict <- influx_connect(tls$url, username = tls$username, password = "wrong", ca_bundle = tls$ca, version = "v1")
+  on.exit(influx_disconnect(strict), add = TRUE)
+  expect_s3_class(http_many(strict, list(q))[[1]], "influx_error_http_401")
+})
+
+test_that("the pool's calls keep every R object protected (gctorture)", {
+  f <- fake_setup()
+  on.exit(f$cleanup())
+  con <- f$con
+  ns <- asNamespace("influxdbtoolkit")
+  # C_pool_submit takes nine arguments, more than torture_call() passes: torture the calls that
+  # build R objects from C state, after an ordinary submit.
+  g <- .Call(ns$C_pool_submit, con$handle, 7L, "GET", "/flux-typed/text%2Fcsv/x", c(a = "1"), "X-Test: yes",
+             NULL, "flux", list())
+  w <- torture_call(ns$C_pool_wait, con$handle, NA_real_)
+  expect_equal(w$done, 7L)
+  res <- torture_call(ns$C_pool_result, g)
+  expect_equal(res$status, 200L)
+  expect_equal(res$tables[[1]][[ncol(res$tables[[1]])]], 1.5)
+  expect_equal(torture_call(ns$C_pool_counts, con$handle)[["active"]], 0L)
 })

@@ -410,7 +410,7 @@ test_that("writes round-trip, and a partial write names the refused rows and wha
   expect_identical(back$n, df$n)
   expect_identical(back$ok, df$ok)
   lines <- c("w v=1 1", "w v=2 2", "w v=3 3", 'w v="text" 4', "w v=5 5", "w v= 6", "w v=7 7", "w v=8 8")
-  e <- expect_error(influx_write(con, lines, batch_size = 3), class = "influx_error_write")
+  e <- expect_error(influx_write(con, lines, batch_size = 3, concurrency = 1), class = "influx_error_write")
   expect_s3_class(e, "influx_error_http_400")
   expect_identical(e$rows_written, c(1L, 3L))
   expect_identical(e$rows_failed, c(4L, 6L))

@@ -142,7 +142,7 @@ test_that("temporary failures are retried; a final failure says what was written
   expect_equal(res$retries, 1L)
   res <- influx_write(at("reset-once"), df, "m")
   expect_equal(res$retries, 1L)
-  e <- expect_error(influx_write(at("second-partial"), df, "m", batch_size = 4), class = "influx_error_write")
+  e <- expect_error(influx_write(at("second-partial"), df, "m", batch_size = 4, concurrency = 1), class = "influx_error_write")
   expect_s3_class(e, "influx_error_http_400")
   expect_equal(e$rows_written, c(1L, 4L))
   expect_equal(e$rows_failed, c(5L, 8L))
