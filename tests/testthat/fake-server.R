@@ -321,6 +321,7 @@ clock <- function() proc.time()[["elapsed"]]
 header_end <- charToRaw("\r\n\r\n")
 # A client: its socket, the bytes read so far, once whole its plan and when it became whole.
 clients <- list()
+accepted <- 0L
 quitting <- FALSE
 last_activity <- clock()
 read_request <- function(cl, now) {
@@ -353,7 +354,10 @@ repeat {
   if (ready[1]) {
     con <- tryCatch(socketAccept(srv, blocking = FALSE, open = "r+b"), error = function(e) NULL)
     if (!is.null(con)) {
-      key <- as.character(as.integer(now * 1e6) + length(clients))
+      # A counter, not the clock: two connections accepted within a microsecond once shared a key,
+      # and the second silently replaced the first, which then never got an answer.
+      accepted <- accepted + 1L
+      key <- as.character(accepted)
       clients[[key]] <- list(con = con, buf = raw(0), head = NULL, need = 0L, plan = NULL, read_after = NULL)
     }
   }

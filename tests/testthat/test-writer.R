@@ -13,6 +13,19 @@ test_that("the fake server answers a request while another waits for its slow an
   expect_lt(proc.time()[["elapsed"]] - started, 1)
 })
 
+test_that("the fake server answers every one of many connections opened at the same moment", {
+  fake <- start_fake_server()
+  on.exit(fake$stop(), add = TRUE)
+  con <- influx_connect(fake$url, version = "v1", timeout = 5)
+  # Connections accepted within one microsecond once shared a key: one of them never got an answer.
+  for (round in 1:5) {
+    requests <- rep(list(list(method = "POST", path = "/plain/write", body = charToRaw("m v=1 1\n"))), 16)
+    got <- influxdbtoolkit:::influx_http_many(con, requests, concurrency = 16)
+    expect_identical(vapply(got, function(r) if (inherits(r, "condition")) class(r)[1] else as.character(r$status), ""),
+                     rep("204", 16))
+  }
+})
+
 # A writer on the fake server's sink ID, which answers writes as BEHAVIOUR says (fake-server.R).
 sink_writer <- function(fake, id, behaviour = "ok", ..., timer = FALSE, spill_dir = tempfile("spill")) {
   con <- influx_connect(sprintf("%s/w/%s/%s", fake$url, id, behaviour), version = "v1", database = "d",
