@@ -471,7 +471,10 @@ static void run_text(const unsigned char *buf, size_t len) {
   series_query q = {s, s, names, 1, &where, 1, names, 1, 0, (int64_t) next() % 1000000000000LL,
                     2000000000000LL, (series_aggregate) below(AGG_STDDEV + 1),
                     (int64_t) (below(3) * 3600000000000ULL), 0, (int) below(2),
-                    below(2) ? "Europe/Zurich" : NULL, 3600000000000LL};
+                    below(2) ? "Europe/Zurich" : NULL, 3600000000000LL,
+                    /* and as the names a downsampling writes: INTO, a CQ's lookback, a task */
+                    below(2) ? s : NULL, below(2) ? s : NULL, (int64_t) below(3) * 3600000000000LL,
+                    below(2) ? s : NULL, 3600000000000LL, (int64_t) below(2) * 60000000000LL};
   b.len = 0;
   if (iql_series_query(&b, &q) == SQ_NOMEM) abort();
   b.len = 0;
