@@ -124,7 +124,7 @@ check: install
 bench: install servers-start
 	@missing=""; for p in $(BENCH_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
-	@eval "$$(tools/test-servers.sh env)"; R_LIBS="$(LIB)" $(R) bench/query-v1.R && R_LIBS="$(LIB)" $(R) bench/query-flux.R && R_LIBS="$(LIB)" $(R) bench/dbi-fetch.R && R_LIBS="$(LIB)" $(R) bench/write.R && R_LIBS="$(LIB)" $(R) bench/timeseries.R && R_LIBS="$(LIB)" $(R) bench/memory.R && R_LIBS="$(LIB)" $(R) bench/read-concurrent.R
+	@eval "$$(tools/test-servers.sh env)"; R_LIBS="$(LIB)" $(R) bench/query-v1.R && R_LIBS="$(LIB)" $(R) bench/query-flux.R && R_LIBS="$(LIB)" $(R) bench/dbi-fetch.R && R_LIBS="$(LIB)" $(R) bench/write.R && R_LIBS="$(LIB)" $(R) bench/timeseries.R && R_LIBS="$(LIB)" $(R) bench/memory.R && R_LIBS="$(LIB)" $(R) bench/read-concurrent.R && R_LIBS="$(LIB)" $(R) bench/copy.R
 
 docs:
 	$(R) -e 'roxygen2::roxygenise()'
